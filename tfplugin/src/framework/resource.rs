@@ -1,0 +1,102 @@
+//! The typed resource interface.
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{Context, ResourcePlan};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::schema::{Schema, SchemaDeriveError};
+use crate::value::Value;
+
+/// A managed resource over a typed model.
+///
+/// In `create` and `update` the model's computed attributes that are unknown in the plan
+/// arrive as `None`; every value that was known in the plan is kept as planned, so the
+/// user's spelling survives. Errors are returned as diagnostics.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The resource's attributes; its schema is derived from it.
+    type Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    /// What the provider's configuration produced (API clients).
+    type Client: Send + Sync + 'static;
+
+    /// The full type name, e.g. `treeherder_scheduler_job`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema; by default derived from the model.
+    fn schema(&self) -> Result<Schema, SchemaDeriveError> {
+        Schema::from_model::<Self::Model>()
+    }
+
+    /// Resource-level checks of a configuration (values may be unknown).
+    fn validate(&self, _config: &Value, _diagnostics: &mut Diagnostics) {}
+
+    /// Adjusts the plan after defaults, unknown-marking and attribute plan modifiers.
+    async fn modify_plan(
+        &self,
+        _ctx: &Context<'_, Self::Client>,
+        _plan: &mut ResourcePlan,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Creates the remote object and returns its state.
+    async fn create(
+        &self,
+        ctx: &Context<'_, Self::Client>,
+        plan: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
+
+    /// Reads the remote object; `None` when it no longer exists.
+    async fn read(
+        &self,
+        ctx: &Context<'_, Self::Client>,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics>;
+
+    /// Changes the remote object in place.
+    async fn update(
+        &self,
+        ctx: &Context<'_, Self::Client>,
+        prior: Self::Model,
+        plan: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
+
+    /// Deletes the remote object.
+    async fn delete(
+        &self,
+        ctx: &Context<'_, Self::Client>,
+        state: Self::Model,
+    ) -> Result<(), Diagnostics>;
+
+    /// Builds the state of an existing object from an import id; Terraform then reads it.
+    async fn import(
+        &self,
+        _ctx: &Context<'_, Self::Client>,
+        _id: &str,
+    ) -> Result<Self::Model, Diagnostics> {
+        Err(Diagnostic::error(
+            "Import not supported",
+            format!("{} cannot be imported.", self.type_name()),
+        )
+        .into())
+    }
+
+    /// Upgrades stored state (as JSON) written by schema version `from_version`.
+    fn upgrade_state(
+        &self,
+        from_version: i64,
+        _state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostic::error(
+            "Cannot upgrade state",
+            format!(
+                "{} has no upgrade from state version {from_version}.",
+                self.type_name()
+            ),
+        )
+        .into())
+    }
+}

@@ -1,0 +1,554 @@
+//! The `tfplugin6.Provider` gRPC service over a framework [`Provider`]: decoding and
+//! encoding of values, diagnostics and schemas happen here and nowhere else.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use tokio::sync::{watch, RwLock};
+use tonic::{Request, Response, Status};
+
+use crate::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::framework::{model, DynDataSource, DynResource, Private, Provider};
+use crate::proto::tfplugin6 as pb;
+use crate::schema::{Attribute, Block, Nesting, Schema};
+use crate::value::{msgpack, Type, Value};
+
+type Rpc<T> = Result<Response<T>, Status>;
+
+/// Serves a framework [`Provider`] as `tfplugin6.Provider`.
+pub struct ProviderService<P: Provider> {
+    inner: Arc<Inner<P>>,
+}
+
+struct Inner<P: Provider> {
+    provider: P,
+    provider_schema: Schema,
+    resources: BTreeMap<&'static str, Arc<dyn DynResource<P::Client>>>,
+    data_sources: BTreeMap<&'static str, Arc<dyn DynDataSource<P::Client>>>,
+    /// Problems found while deriving schemas: reported on every schema request.
+    setup_errors: Diagnostics,
+    client: RwLock<Option<Arc<P::Client>>>,
+    stop: watch::Sender<bool>,
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// Derives every schema once and wraps the provider for serving.
+    pub fn new(provider: P) -> Self {
+        let mut setup_errors = Diagnostics::new();
+        let mut setup = |what: &str, error: crate::schema::SchemaDeriveError| {
+            setup_errors.error(format!("Invalid {what} schema (provider bug)"), error.to_string());
+        };
+        let provider_schema = provider.schema().unwrap_or_else(|e| {
+            setup("provider", e);
+            Schema::default()
+        });
+        let resources = provider
+            .resources()
+            .unwrap_or_else(|e| {
+                setup("resource", e);
+                Vec::new()
+            })
+            .into_iter()
+            .map(|r| (r.type_name(), r))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .unwrap_or_else(|e| {
+                setup("data source", e);
+                Vec::new()
+            })
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
+        let (stop, _) = watch::channel(false);
+        ProviderService {
+            inner: Arc::new(Inner {
+                provider,
+                provider_schema,
+                resources,
+                data_sources,
+                setup_errors,
+                client: RwLock::new(None),
+                stop,
+            }),
+        }
+    }
+
+    /// The provider schema, resource and data source schemas in the JSON form of
+    /// `terraform providers schema -json`, under `provider_address`.
+    pub fn schema_json(&self, provider_address: &str) -> serde_json::Value {
+        let inner = &self.inner;
+        let resources: serde_json::Map<String, serde_json::Value> =
+            inner.resources.iter().map(|(name, r)| (name.to_string(), r.schema().to_json())).collect();
+        let data_sources: serde_json::Map<String, serde_json::Value> =
+            inner.data_sources.iter().map(|(name, d)| (name.to_string(), d.schema().to_json())).collect();
+        serde_json::json!({
+            "format_version": "1.0",
+            "provider_schemas": {
+                provider_address: {
+                    "provider": inner.provider_schema.to_json(),
+                    "resource_schemas": resources,
+                    "data_source_schemas": data_sources,
+                }
+            }
+        })
+    }
+
+    /// The JSON Schema of every resource and data source model, by type name.
+    pub fn model_json_schemas(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut out = BTreeMap::new();
+        for (name, r) in &self.inner.resources {
+            out.insert(name.to_string(), r.json_schema());
+        }
+        for (name, d) in &self.inner.data_sources {
+            out.insert(format!("data.{name}"), d.json_schema());
+        }
+        out
+    }
+
+    /// Problems found while deriving schemas.
+    pub fn setup_errors(&self) -> &Diagnostics {
+        &self.inner.setup_errors
+    }
+}
+
+impl<P: Provider> Inner<P> {
+    fn resource(&self, name: &str) -> Result<&Arc<dyn DynResource<P::Client>>, Diagnostics> {
+        self.resources
+            .get(name)
+            .ok_or_else(|| Diagnostic::error("Unknown resource type", format!("This provider has no resource type {name:?}.")).into())
+    }
+
+    fn data_source(&self, name: &str) -> Result<&Arc<dyn DynDataSource<P::Client>>, Diagnostics> {
+        self.data_sources
+            .get(name)
+            .ok_or_else(|| Diagnostic::error("Unknown data source", format!("This provider has no data source {name:?}.")).into())
+    }
+
+    async fn client(&self) -> Option<Arc<P::Client>> {
+        self.client.read().await.clone()
+    }
+}
+
+/// Runs a handler; a panic inside becomes an error diagnostic and the server keeps serving.
+async fn guarded<T, F>(rpc: &str, handler: F) -> Result<T, Diagnostics>
+where
+    F: Future<Output = Result<T, Diagnostics>>,
+{
+    crate::trace!("{rpc} called");
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let message = crate::log::mask(&message);
+            crate::error!("{rpc} panicked: {message}");
+            Err(Diagnostic::error("Provider internal error", format!("{rpc} panicked: {message}. Please report this bug.")).into())
+        }
+    }
+}
+
+fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
+    let Some(value) = value else { return Ok(Value::Null) };
+    let result = if !value.msgpack.is_empty() {
+        msgpack::decode(&value.msgpack, ty).map_err(|e| e.to_string())
+    } else if !value.json.is_empty() {
+        crate::value::json::decode(&value.json, ty).map_err(|e| e.to_string())
+    } else {
+        Ok(Value::Null)
+    };
+    result.map_err(|e| Diagnostic::error("Cannot decode a value from Terraform", e).into())
+}
+
+fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostics> {
+    msgpack::encode(value, ty)
+        .map(|bytes| pb::DynamicValue { msgpack: bytes, json: Vec::new() })
+        .map_err(|e| Diagnostic::error("Cannot encode a value for Terraform (provider bug)", e.to_string()).into())
+}
+
+fn diagnostics_pb(diagnostics: &Diagnostics) -> Vec<pb::Diagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| pb::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => pb::diagnostic::Severity::Error as i32,
+                Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+            },
+            summary: crate::log::mask(&d.summary),
+            detail: crate::log::mask(&d.detail),
+            attribute: d.attribute.as_ref().map(path_pb),
+        })
+        .collect()
+}
+
+fn path_pb(path: &AttributePath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: path
+            .0
+            .iter()
+            .map(|step| pb::attribute_path::Step {
+                selector: Some(match step {
+                    PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
+                    PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
+                    PathStep::Index(index) => Selector::ElementKeyInt(*index),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn schema_pb(schema: &Schema) -> pb::Schema {
+    pb::Schema { version: schema.version, block: Some(block_pb(&schema.block)) }
+}
+
+fn kind(description: &str) -> i32 {
+    if description.is_empty() {
+        pb::StringKind::Plain as i32
+    } else {
+        pb::StringKind::Markdown as i32
+    }
+}
+
+fn block_pb(block: &Block) -> pb::schema::Block {
+    pb::schema::Block {
+        version: 0,
+        attributes: block.attributes.iter().map(attribute_pb).collect(),
+        block_types: block
+            .block_types
+            .iter()
+            .map(|nested| pb::schema::NestedBlock {
+                type_name: nested.type_name.clone(),
+                block: Some(block_pb(&nested.block)),
+                nesting: match nested.nesting {
+                    Nesting::Single => pb::schema::nested_block::NestingMode::Single,
+                    Nesting::List => pb::schema::nested_block::NestingMode::List,
+                    Nesting::Set => pb::schema::nested_block::NestingMode::Set,
+                    Nesting::Map => pb::schema::nested_block::NestingMode::Map,
+                } as i32,
+                min_items: nested.min_items,
+                max_items: nested.max_items,
+            })
+            .collect(),
+        description: block.description.clone(),
+        description_kind: kind(&block.description),
+        deprecated: block.deprecated,
+    }
+}
+
+fn attribute_pb(attribute: &Attribute) -> pb::schema::Attribute {
+    let nested_type = attribute.nested.as_ref().map(|nested| pb::schema::Object {
+        attributes: nested.attributes.iter().map(attribute_pb).collect(),
+        nesting: match nested.nesting {
+            Nesting::Single => pb::schema::object::NestingMode::Single,
+            Nesting::List => pb::schema::object::NestingMode::List,
+            Nesting::Set => pb::schema::object::NestingMode::Set,
+            Nesting::Map => pb::schema::object::NestingMode::Map,
+        } as i32,
+        ..Default::default()
+    });
+    pb::schema::Attribute {
+        name: attribute.name.clone(),
+        // With nested attributes the type is implied by them and must be left empty.
+        r#type: if nested_type.is_some() { Vec::new() } else { attribute.ty.to_json().to_string().into_bytes() },
+        nested_type,
+        description: attribute.description.clone(),
+        required: attribute.required,
+        optional: attribute.optional,
+        computed: attribute.computed,
+        sensitive: attribute.sensitive,
+        description_kind: kind(&attribute.description),
+        deprecated: attribute.deprecated,
+        write_only: false,
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false }
+}
+
+fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
+    match result {
+        Ok(value) => (Some(value), Diagnostics::new()),
+        Err(diagnostics) => (None, diagnostics),
+    }
+}
+
+#[tonic::async_trait]
+impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
+    async fn get_metadata(&self, _request: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
+        let inner = &self.inner;
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: diagnostics_pb(&inner.setup_errors),
+            data_sources: inner
+                .data_sources
+                .keys()
+                .map(|name| pb::get_metadata::DataSourceMetadata { type_name: name.to_string() })
+                .collect(),
+            resources: inner
+                .resources
+                .keys()
+                .map(|name| pb::get_metadata::ResourceMetadata { type_name: name.to_string() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(&self, _request: Request<pb::get_provider_schema::Request>) -> Rpc<pb::get_provider_schema::Response> {
+        let inner = &self.inner;
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(schema_pb(&inner.provider_schema)),
+            resource_schemas: inner.resources.iter().map(|(name, r)| (name.to_string(), schema_pb(r.schema()))).collect(),
+            data_source_schemas: inner.data_sources.iter().map(|(name, d)| (name.to_string(), schema_pb(d.schema()))).collect(),
+            diagnostics: diagnostics_pb(&inner.setup_errors),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_provider_config(&self, request: Request<pb::validate_provider_config::Request>) -> Rpc<pb::validate_provider_config::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ValidateProviderConfig", async {
+            let config = decode(request.config.as_ref(), &inner.provider_schema.value_type())?;
+            model::register_sensitive(&inner.provider_schema.block, &config);
+            let mut diagnostics = Diagnostics::new();
+            crate::framework::validate_block(&inner.provider_schema.block, &config, &mut diagnostics);
+            inner.provider.validate(&config, &mut diagnostics);
+            Ok(diagnostics)
+        })
+        .await;
+        let diagnostics = result.unwrap_or_else(|d| d);
+        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+    }
+
+    async fn validate_resource_config(&self, request: Request<pb::validate_resource_config::Request>) -> Rpc<pb::validate_resource_config::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ValidateResourceConfig", async {
+            let resource = inner.resource(&request.type_name)?;
+            let config = decode(request.config.as_ref(), &resource.schema().value_type())?;
+            Ok(resource.validate(&config))
+        })
+        .await;
+        let diagnostics = result.unwrap_or_else(|d| d);
+        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+    }
+
+    async fn validate_data_resource_config(&self, request: Request<pb::validate_data_resource_config::Request>) -> Rpc<pb::validate_data_resource_config::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ValidateDataResourceConfig", async {
+            let data_source = inner.data_source(&request.type_name)?;
+            let config = decode(request.config.as_ref(), &data_source.schema().value_type())?;
+            Ok(data_source.validate(&config))
+        })
+        .await;
+        let diagnostics = result.unwrap_or_else(|d| d);
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+    }
+
+    async fn upgrade_resource_state(&self, request: Request<pb::upgrade_resource_state::Request>) -> Rpc<pb::upgrade_resource_state::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("UpgradeResourceState", async {
+            let resource = inner.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let raw = request.raw_state.unwrap_or_default();
+            if raw.json.is_empty() {
+                return Err(Diagnostic::error(
+                    "Unsupported state format",
+                    "The stored state has no JSON form (flatmap state predates Terraform 0.12 and is not supported).",
+                )
+                .into());
+            }
+            let json: serde_json::Value = serde_json::from_slice(&raw.json)
+                .map_err(|e| Diagnostic::error("Stored state is not valid JSON", e.to_string()))?;
+            let value = resource.upgrade(request.version, json)?;
+            encode(&value, &ty)
+        })
+        .await;
+        let (upgraded_state, diagnostics) = split(result);
+        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state, diagnostics: diagnostics_pb(&diagnostics) }))
+    }
+
+    async fn configure_provider(&self, request: Request<pb::configure_provider::Request>) -> Rpc<pb::configure_provider::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ConfigureProvider", async {
+            let ty = inner.provider_schema.value_type();
+            let config = decode(request.config.as_ref(), &ty)?;
+            model::register_sensitive(&inner.provider_schema.block, &config);
+            let typed = model::to_model::<P::Config>(&config, &ty)?;
+            let client = inner.provider.configure(typed, &request.terraform_version).await?;
+            *inner.client.write().await = Some(Arc::new(client));
+            crate::debug!("provider configured (Terraform {})", request.terraform_version);
+            Ok(())
+        })
+        .await;
+        let (_, diagnostics) = split(result);
+        Ok(Response::new(pb::configure_provider::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+    }
+
+    async fn read_resource(&self, request: Request<pb::read_resource::Request>) -> Rpc<pb::read_resource::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let current = request.current_state.clone();
+        let result = guarded("ReadResource", async {
+            let resource = inner.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let state = decode(request.current_state.as_ref(), &ty)?;
+            let client = inner.client().await;
+            let outcome = resource.read(client.as_deref(), inner.stop.subscribe(), &state, Private::from_bytes(&request.private)).await;
+            Ok((encode(&outcome.state, &ty)?, outcome.private, outcome.diagnostics))
+        })
+        .await;
+        let response = match result {
+            Ok((new_state, private, diagnostics)) => pb::read_resource::Response {
+                new_state: Some(new_state),
+                private: private.to_bytes(),
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
+            // Keep what Terraform had, so an error never reads as "gone".
+            Err(diagnostics) => pb::read_resource::Response {
+                new_state: current,
+                private: request.private.clone(),
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn plan_resource_change(&self, request: Request<pb::plan_resource_change::Request>) -> Rpc<pb::plan_resource_change::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("PlanResourceChange", async {
+            let resource = inner.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let prior = decode(request.prior_state.as_ref(), &ty)?;
+            let proposed = decode(request.proposed_new_state.as_ref(), &ty)?;
+            let config = decode(request.config.as_ref(), &ty)?;
+            let client = inner.client().await;
+            let outcome = resource
+                .plan(client.as_deref(), inner.stop.subscribe(), &prior, &proposed, &config, Private::from_bytes(&request.prior_private))
+                .await;
+            Ok((encode(&outcome.planned, &ty)?, outcome))
+        })
+        .await;
+        let response = match result {
+            Ok((planned_state, outcome)) => pb::plan_resource_change::Response {
+                planned_state: Some(planned_state),
+                requires_replace: outcome.requires_replace.iter().map(path_pb).collect(),
+                planned_private: outcome.private.to_bytes(),
+                diagnostics: diagnostics_pb(&outcome.diagnostics),
+                ..Default::default()
+            },
+            Err(diagnostics) => pb::plan_resource_change::Response {
+                planned_state: request.proposed_new_state,
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(&self, request: Request<pb::apply_resource_change::Request>) -> Rpc<pb::apply_resource_change::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let prior_state = request.prior_state.clone();
+        let result = guarded("ApplyResourceChange", async {
+            let resource = inner.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let prior = decode(request.prior_state.as_ref(), &ty)?;
+            let planned = decode(request.planned_state.as_ref(), &ty)?;
+            let client = inner.client().await;
+            let outcome = resource
+                .apply(client.as_deref(), inner.stop.subscribe(), &prior, &planned, Private::from_bytes(&request.planned_private))
+                .await;
+            Ok((encode(&outcome.state, &ty)?, outcome))
+        })
+        .await;
+        let response = match result {
+            Ok((new_state, outcome)) => pb::apply_resource_change::Response {
+                new_state: Some(new_state),
+                private: outcome.private.to_bytes(),
+                diagnostics: diagnostics_pb(&outcome.diagnostics),
+                ..Default::default()
+            },
+            Err(diagnostics) => pb::apply_resource_change::Response {
+                new_state: prior_state,
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(&self, request: Request<pb::import_resource_state::Request>) -> Rpc<pb::import_resource_state::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ImportResourceState", async {
+            let resource = inner.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let client = inner.client().await;
+            let outcome = resource.import(client.as_deref(), inner.stop.subscribe(), &request.id).await;
+            if outcome.diagnostics.has_errors() {
+                return Err(outcome.diagnostics);
+            }
+            Ok((encode(&outcome.state, &ty)?, outcome))
+        })
+        .await;
+        let response = match result {
+            Ok((state, outcome)) => pb::import_resource_state::Response {
+                imported_resources: vec![pb::import_resource_state::ImportedResource {
+                    // Terraform 1.0 panics on an imported resource without its type name.
+                    type_name: request.type_name.clone(),
+                    state: Some(state),
+                    private: outcome.private.to_bytes(),
+                    ..Default::default()
+                }],
+                diagnostics: diagnostics_pb(&outcome.diagnostics),
+                ..Default::default()
+            },
+            Err(diagnostics) => pb::import_resource_state::Response { diagnostics: diagnostics_pb(&diagnostics), ..Default::default() },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn read_data_source(&self, request: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ReadDataSource", async {
+            let data_source = inner.data_source(&request.type_name)?;
+            let ty = data_source.schema().value_type();
+            let config = decode(request.config.as_ref(), &ty)?;
+            let client = inner.client().await;
+            let outcome = data_source.read(client.as_deref(), inner.stop.subscribe(), &config).await;
+            if outcome.diagnostics.has_errors() {
+                return Err(outcome.diagnostics);
+            }
+            Ok((encode(&outcome.state, &ty)?, outcome.diagnostics))
+        })
+        .await;
+        let (state, diagnostics) = match result {
+            Ok((state, diagnostics)) => (Some(state), diagnostics),
+            Err(diagnostics) => (None, diagnostics),
+        };
+        Ok(Response::new(pb::read_data_source::Response { state, diagnostics: diagnostics_pb(&diagnostics), ..Default::default() }))
+    }
+
+    async fn stop_provider(&self, _request: Request<pb::stop_provider::Request>) -> Rpc<pb::stop_provider::Response> {
+        crate::info!("Terraform asked the provider to stop");
+        self.inner.stop.send_replace(true);
+        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+    }
+}
