@@ -1,0 +1,63 @@
+//! The provider block: `heroku {}` and `mysql {}`, each falling back to environment variables.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Configuration of the Treeherder provider. Each setting may instead come from an
+/// environment variable, so CI can keep secrets out of configuration files.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ProviderConfig {
+    /// Heroku Platform API and Heroku Scheduler settings.
+    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    pub heroku: Option<HerokuSettings>,
+    /// The admin connection to the **primary** RDS MySQL instance (never the read-only replica).
+    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    pub mysql: Option<MysqlSettings>,
+}
+
+/// Heroku settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct HerokuSettings {
+    /// Heroku API key (`heroku auth:token`). Environment: `HEROKU_API_KEY`.
+    #[schemars(extend("x-terraform" = { "sensitive": true }))]
+    pub api_key: Option<String>,
+    /// Platform API base URL. Default `https://api.heroku.com`. Environment: `HEROKU_API_URL`.
+    pub api_url: Option<String>,
+    /// Scheduler API base URL. Default `https://particleboard.heroku.com`. Environment: `HEROKU_SCHEDULER_URL`.
+    pub scheduler_url: Option<String>,
+    /// Retries after a rate limit (429), a server error or a lost connection. Default 5.
+    #[schemars(range(min = 0, max = 20))]
+    pub max_retries: Option<u32>,
+    /// First retry delay in milliseconds, doubled on each retry. Default 2000.
+    #[schemars(range(min = 1, max = 600000))]
+    pub retry_base_delay_ms: Option<u64>,
+}
+
+/// MySQL settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct MysqlSettings {
+    /// `host:port` of the primary instance. Environment: `TREEHERDER_MYSQL_ENDPOINT`.
+    pub endpoint: Option<String>,
+    /// Admin user, e.g. `th_admin`. Environment: `TREEHERDER_MYSQL_USERNAME`.
+    pub username: Option<String>,
+    /// Admin password. Environment: `TREEHERDER_MYSQL_PASSWORD`.
+    #[schemars(extend("x-terraform" = { "sensitive": true }))]
+    pub password: Option<String>,
+    /// Database whose tables are granted. Default `treeherder`. Environment: `TREEHERDER_MYSQL_DATABASE`.
+    pub database: Option<String>,
+    /// PEM bundle of CAs to trust, e.g. AWS's `global-bundle.pem`. Environment: `TREEHERDER_MYSQL_TLS_CA_FILE`.
+    pub tls_ca_file: Option<String>,
+    /// `verify_identity` (default), `verify_ca`, or `disabled` (loopback hosts only: TLS is
+    /// required for every other host, checked before any credentials are sent).
+    /// Environment: `TREEHERDER_MYSQL_TLS_MODE`.
+    #[schemars(extend("enum" = ["verify_identity", "verify_ca", "disabled"]))]
+    pub tls_mode: Option<String>,
+}
+
+/// The configured value, else the environment variable `name` (empty counts as unset).
+pub(crate) fn setting(configured: Option<&String>, name: &str) -> Option<String> {
+    configured
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .or_else(|| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}

@@ -1,0 +1,1 @@
+//! Data sources, one per file.
