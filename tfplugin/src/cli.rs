@@ -30,7 +30,10 @@ const USAGE: &str = "usage: BINARY [--version | --debug | schema | schema-files 
 pub fn main<P: Provider>(provider: P, info: ProviderInfo) -> ExitCode {
     install_panic_hook();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("{}: cannot start the async runtime: {e}", info.binary);
@@ -70,11 +73,7 @@ pub fn main<P: Provider>(provider: P, info: ProviderInfo) -> ExitCode {
         [] => match ServeConfig::from_env() {
             Ok(config) => {
                 let service = ProviderService::new(provider);
-                let result = runtime.block_on(server::serve(
-                    service,
-                    config,
-                    std::io::stdout(),
-                ));
+                let result = runtime.block_on(server::serve(service, config, std::io::stdout()));
                 report(result, info)
             }
             Err(e) => report(Err(e), info),
@@ -119,10 +118,21 @@ fn print_json(value: &serde_json::Value) {
     }
 }
 
-fn write_schema_files<P: Provider>(service: &ProviderService<P>, info: ProviderInfo, dir: &Path) -> std::io::Result<()> {
+fn write_schema_files<P: Provider>(
+    service: &ProviderService<P>,
+    info: ProviderInfo,
+    dir: &Path,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).map(|s| s + "\n").map_err(std::io::Error::other);
-    std::fs::write(dir.join("provider.json"), pretty(&service.schema_json(info.address))?)?;
+    let pretty = |value: &serde_json::Value| {
+        serde_json::to_string_pretty(value)
+            .map(|s| s + "\n")
+            .map_err(std::io::Error::other)
+    };
+    std::fs::write(
+        dir.join("provider.json"),
+        pretty(&service.schema_json(info.address))?,
+    )?;
     for (name, schema) in service.model_json_schemas() {
         std::fs::write(dir.join(format!("{name}.schema.json")), pretty(&schema)?)?;
     }
@@ -138,7 +148,10 @@ fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| panic.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".into());
-        let place = panic.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let place = panic
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         crate::error!("panic{place}: {message}");
     }));
 }

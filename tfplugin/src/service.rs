@@ -39,7 +39,10 @@ impl<P: Provider> ProviderService<P> {
     pub fn new(provider: P) -> Self {
         let mut setup_errors = Diagnostics::new();
         let mut setup = |what: &str, error: crate::schema::SchemaDeriveError| {
-            setup_errors.error(format!("Invalid {what} schema (provider bug)"), error.to_string());
+            setup_errors.error(
+                format!("Invalid {what} schema (provider bug)"),
+                error.to_string(),
+            );
         };
         let provider_schema = provider.schema().unwrap_or_else(|e| {
             setup("provider", e);
@@ -81,10 +84,16 @@ impl<P: Provider> ProviderService<P> {
     /// `terraform providers schema -json`, under `provider_address`.
     pub fn schema_json(&self, provider_address: &str) -> serde_json::Value {
         let inner = &self.inner;
-        let resources: serde_json::Map<String, serde_json::Value> =
-            inner.resources.iter().map(|(name, r)| (name.to_string(), r.schema().to_json())).collect();
-        let data_sources: serde_json::Map<String, serde_json::Value> =
-            inner.data_sources.iter().map(|(name, d)| (name.to_string(), d.schema().to_json())).collect();
+        let resources: serde_json::Map<String, serde_json::Value> = inner
+            .resources
+            .iter()
+            .map(|(name, r)| (name.to_string(), r.schema().to_json()))
+            .collect();
+        let data_sources: serde_json::Map<String, serde_json::Value> = inner
+            .data_sources
+            .iter()
+            .map(|(name, d)| (name.to_string(), d.schema().to_json()))
+            .collect();
         serde_json::json!({
             "format_version": "1.0",
             "provider_schemas": {
@@ -117,15 +126,23 @@ impl<P: Provider> ProviderService<P> {
 
 impl<P: Provider> Inner<P> {
     fn resource(&self, name: &str) -> Result<&Arc<dyn DynResource<P::Client>>, Diagnostics> {
-        self.resources
-            .get(name)
-            .ok_or_else(|| Diagnostic::error("Unknown resource type", format!("This provider has no resource type {name:?}.")).into())
+        self.resources.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider has no resource type {name:?}."),
+            )
+            .into()
+        })
     }
 
     fn data_source(&self, name: &str) -> Result<&Arc<dyn DynDataSource<P::Client>>, Diagnostics> {
-        self.data_sources
-            .get(name)
-            .ok_or_else(|| Diagnostic::error("Unknown data source", format!("This provider has no data source {name:?}.")).into())
+        self.data_sources.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown data source",
+                format!("This provider has no data source {name:?}."),
+            )
+            .into()
+        })
     }
 
     async fn client(&self) -> Option<Arc<P::Client>> {
@@ -149,13 +166,19 @@ where
                 .unwrap_or_else(|| "unknown panic".into());
             let message = crate::log::mask(&message);
             crate::error!("{rpc} panicked: {message}");
-            Err(Diagnostic::error("Provider internal error", format!("{rpc} panicked: {message}. Please report this bug.")).into())
+            Err(Diagnostic::error(
+                "Provider internal error",
+                format!("{rpc} panicked: {message}. Please report this bug."),
+            )
+            .into())
         }
     }
 }
 
 fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
-    let Some(value) = value else { return Ok(Value::Null) };
+    let Some(value) = value else {
+        return Ok(Value::Null);
+    };
     let result = if !value.msgpack.is_empty() {
         msgpack::decode(&value.msgpack, ty).map_err(|e| e.to_string())
     } else if !value.json.is_empty() {
@@ -168,8 +191,17 @@ fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnost
 
 fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostics> {
     msgpack::encode(value, ty)
-        .map(|bytes| pb::DynamicValue { msgpack: bytes, json: Vec::new() })
-        .map_err(|e| Diagnostic::error("Cannot encode a value for Terraform (provider bug)", e.to_string()).into())
+        .map(|bytes| pb::DynamicValue {
+            msgpack: bytes,
+            json: Vec::new(),
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                "Cannot encode a value for Terraform (provider bug)",
+                e.to_string(),
+            )
+            .into()
+        })
 }
 
 fn diagnostics_pb(diagnostics: &Diagnostics) -> Vec<pb::Diagnostic> {
@@ -205,7 +237,10 @@ fn path_pb(path: &AttributePath) -> pb::AttributePath {
 }
 
 fn schema_pb(schema: &Schema) -> pb::Schema {
-    pb::Schema { version: schema.version, block: Some(block_pb(&schema.block)) }
+    pb::Schema {
+        version: schema.version,
+        block: Some(block_pb(&schema.block)),
+    }
 }
 
 fn kind(description: &str) -> i32 {
@@ -256,7 +291,11 @@ fn attribute_pb(attribute: &Attribute) -> pb::schema::Attribute {
     pb::schema::Attribute {
         name: attribute.name.clone(),
         // With nested attributes the type is implied by them and must be left empty.
-        r#type: if nested_type.is_some() { Vec::new() } else { attribute.ty.to_json().to_string().into_bytes() },
+        r#type: if nested_type.is_some() {
+            Vec::new()
+        } else {
+            attribute.ty.to_json().to_string().into_bytes()
+        },
         nested_type,
         description: attribute.description.clone(),
         required: attribute.required,
@@ -270,7 +309,11 @@ fn attribute_pb(attribute: &Attribute) -> pb::schema::Attribute {
 }
 
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false }
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+    }
 }
 
 fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
@@ -282,7 +325,10 @@ fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
 
 #[tonic::async_trait]
 impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
-    async fn get_metadata(&self, _request: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Rpc<pb::get_metadata::Response> {
         let inner = &self.inner;
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
@@ -290,46 +336,73 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             data_sources: inner
                 .data_sources
                 .keys()
-                .map(|name| pb::get_metadata::DataSourceMetadata { type_name: name.to_string() })
+                .map(|name| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.to_string(),
+                })
                 .collect(),
             resources: inner
                 .resources
                 .keys()
-                .map(|name| pb::get_metadata::ResourceMetadata { type_name: name.to_string() })
+                .map(|name| pb::get_metadata::ResourceMetadata {
+                    type_name: name.to_string(),
+                })
                 .collect(),
             ..Default::default()
         }))
     }
 
-    async fn get_provider_schema(&self, _request: Request<pb::get_provider_schema::Request>) -> Rpc<pb::get_provider_schema::Response> {
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Rpc<pb::get_provider_schema::Response> {
         let inner = &self.inner;
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(schema_pb(&inner.provider_schema)),
-            resource_schemas: inner.resources.iter().map(|(name, r)| (name.to_string(), schema_pb(r.schema()))).collect(),
-            data_source_schemas: inner.data_sources.iter().map(|(name, d)| (name.to_string(), schema_pb(d.schema()))).collect(),
+            resource_schemas: inner
+                .resources
+                .iter()
+                .map(|(name, r)| (name.to_string(), schema_pb(r.schema())))
+                .collect(),
+            data_source_schemas: inner
+                .data_sources
+                .iter()
+                .map(|(name, d)| (name.to_string(), schema_pb(d.schema())))
+                .collect(),
             diagnostics: diagnostics_pb(&inner.setup_errors),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
     }
 
-    async fn validate_provider_config(&self, request: Request<pb::validate_provider_config::Request>) -> Rpc<pb::validate_provider_config::Response> {
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Rpc<pb::validate_provider_config::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ValidateProviderConfig", async {
             let config = decode(request.config.as_ref(), &inner.provider_schema.value_type())?;
             model::register_sensitive(&inner.provider_schema.block, &config);
             let mut diagnostics = Diagnostics::new();
-            crate::framework::validate_block(&inner.provider_schema.block, &config, &mut diagnostics);
+            crate::framework::validate_block(
+                &inner.provider_schema.block,
+                &config,
+                &mut diagnostics,
+            );
             inner.provider.validate(&config, &mut diagnostics);
             Ok(diagnostics)
         })
         .await;
         let diagnostics = result.unwrap_or_else(|d| d);
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics_pb(&diagnostics),
+        }))
     }
 
-    async fn validate_resource_config(&self, request: Request<pb::validate_resource_config::Request>) -> Rpc<pb::validate_resource_config::Response> {
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Rpc<pb::validate_resource_config::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ValidateResourceConfig", async {
@@ -339,10 +412,15 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         })
         .await;
         let diagnostics = result.unwrap_or_else(|d| d);
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics_pb(&diagnostics),
+        }))
     }
 
-    async fn validate_data_resource_config(&self, request: Request<pb::validate_data_resource_config::Request>) -> Rpc<pb::validate_data_resource_config::Response> {
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Rpc<pb::validate_data_resource_config::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ValidateDataResourceConfig", async {
@@ -352,10 +430,15 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         })
         .await;
         let diagnostics = result.unwrap_or_else(|d| d);
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics_pb(&diagnostics),
+        }))
     }
 
-    async fn upgrade_resource_state(&self, request: Request<pb::upgrade_resource_state::Request>) -> Rpc<pb::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Rpc<pb::upgrade_resource_state::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("UpgradeResourceState", async {
@@ -376,10 +459,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         })
         .await;
         let (upgraded_state, diagnostics) = split(result);
-        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state, diagnostics: diagnostics_pb(&diagnostics) }))
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diagnostics_pb(&diagnostics),
+        }))
     }
 
-    async fn configure_provider(&self, request: Request<pb::configure_provider::Request>) -> Rpc<pb::configure_provider::Response> {
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Rpc<pb::configure_provider::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ConfigureProvider", async {
@@ -387,17 +476,28 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let config = decode(request.config.as_ref(), &ty)?;
             model::register_sensitive(&inner.provider_schema.block, &config);
             let typed = model::to_model::<P::Config>(&config, &ty)?;
-            let client = inner.provider.configure(typed, &request.terraform_version).await?;
+            let client = inner
+                .provider
+                .configure(typed, &request.terraform_version)
+                .await?;
             *inner.client.write().await = Some(Arc::new(client));
-            crate::debug!("provider configured (Terraform {})", request.terraform_version);
+            crate::debug!(
+                "provider configured (Terraform {})",
+                request.terraform_version
+            );
             Ok(())
         })
         .await;
         let (_, diagnostics) = split(result);
-        Ok(Response::new(pb::configure_provider::Response { diagnostics: diagnostics_pb(&diagnostics) }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics_pb(&diagnostics),
+        }))
     }
 
-    async fn read_resource(&self, request: Request<pb::read_resource::Request>) -> Rpc<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Rpc<pb::read_resource::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let current = request.current_state.clone();
@@ -406,8 +506,19 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let ty = resource.schema().value_type();
             let state = decode(request.current_state.as_ref(), &ty)?;
             let client = inner.client().await;
-            let outcome = resource.read(client.as_deref(), inner.stop.subscribe(), &state, Private::from_bytes(&request.private)).await;
-            Ok((encode(&outcome.state, &ty)?, outcome.private, outcome.diagnostics))
+            let outcome = resource
+                .read(
+                    client.as_deref(),
+                    inner.stop.subscribe(),
+                    &state,
+                    Private::from_bytes(&request.private),
+                )
+                .await;
+            Ok((
+                encode(&outcome.state, &ty)?,
+                outcome.private,
+                outcome.diagnostics,
+            ))
         })
         .await;
         let response = match result {
@@ -428,7 +539,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(response))
     }
 
-    async fn plan_resource_change(&self, request: Request<pb::plan_resource_change::Request>) -> Rpc<pb::plan_resource_change::Response> {
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Rpc<pb::plan_resource_change::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("PlanResourceChange", async {
@@ -439,7 +553,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let config = decode(request.config.as_ref(), &ty)?;
             let client = inner.client().await;
             let outcome = resource
-                .plan(client.as_deref(), inner.stop.subscribe(), &prior, &proposed, &config, Private::from_bytes(&request.prior_private))
+                .plan(
+                    client.as_deref(),
+                    inner.stop.subscribe(),
+                    &prior,
+                    &proposed,
+                    &config,
+                    Private::from_bytes(&request.prior_private),
+                )
                 .await;
             Ok((encode(&outcome.planned, &ty)?, outcome))
         })
@@ -461,7 +582,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(response))
     }
 
-    async fn apply_resource_change(&self, request: Request<pb::apply_resource_change::Request>) -> Rpc<pb::apply_resource_change::Response> {
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Rpc<pb::apply_resource_change::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let prior_state = request.prior_state.clone();
@@ -472,7 +596,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let planned = decode(request.planned_state.as_ref(), &ty)?;
             let client = inner.client().await;
             let outcome = resource
-                .apply(client.as_deref(), inner.stop.subscribe(), &prior, &planned, Private::from_bytes(&request.planned_private))
+                .apply(
+                    client.as_deref(),
+                    inner.stop.subscribe(),
+                    &prior,
+                    &planned,
+                    Private::from_bytes(&request.planned_private),
+                )
                 .await;
             Ok((encode(&outcome.state, &ty)?, outcome))
         })
@@ -493,14 +623,19 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(response))
     }
 
-    async fn import_resource_state(&self, request: Request<pb::import_resource_state::Request>) -> Rpc<pb::import_resource_state::Response> {
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Rpc<pb::import_resource_state::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ImportResourceState", async {
             let resource = inner.resource(&request.type_name)?;
             let ty = resource.schema().value_type();
             let client = inner.client().await;
-            let outcome = resource.import(client.as_deref(), inner.stop.subscribe(), &request.id).await;
+            let outcome = resource
+                .import(client.as_deref(), inner.stop.subscribe(), &request.id)
+                .await;
             if outcome.diagnostics.has_errors() {
                 return Err(outcome.diagnostics);
             }
@@ -519,12 +654,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 diagnostics: diagnostics_pb(&outcome.diagnostics),
                 ..Default::default()
             },
-            Err(diagnostics) => pb::import_resource_state::Response { diagnostics: diagnostics_pb(&diagnostics), ..Default::default() },
+            Err(diagnostics) => pb::import_resource_state::Response {
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
         };
         Ok(Response::new(response))
     }
 
-    async fn read_data_source(&self, request: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Rpc<pb::read_data_source::Response> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ReadDataSource", async {
@@ -532,7 +673,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let ty = data_source.schema().value_type();
             let config = decode(request.config.as_ref(), &ty)?;
             let client = inner.client().await;
-            let outcome = data_source.read(client.as_deref(), inner.stop.subscribe(), &config).await;
+            let outcome = data_source
+                .read(client.as_deref(), inner.stop.subscribe(), &config)
+                .await;
             if outcome.diagnostics.has_errors() {
                 return Err(outcome.diagnostics);
             }
@@ -543,12 +686,21 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             Ok((state, diagnostics)) => (Some(state), diagnostics),
             Err(diagnostics) => (None, diagnostics),
         };
-        Ok(Response::new(pb::read_data_source::Response { state, diagnostics: diagnostics_pb(&diagnostics), ..Default::default() }))
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics_pb(&diagnostics),
+            ..Default::default()
+        }))
     }
 
-    async fn stop_provider(&self, _request: Request<pb::stop_provider::Request>) -> Rpc<pb::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Rpc<pb::stop_provider::Response> {
         crate::info!("Terraform asked the provider to stop");
         self.inner.stop.send_replace(true);
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }

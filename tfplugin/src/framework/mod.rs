@@ -25,6 +25,15 @@ pub use resource::Resource;
 pub(crate) use plan::validate_attributes as validate_block_at;
 
 /// Runs every attribute validator of `block` over `config` (unknown and null values skipped).
-pub fn validate_block(block: &crate::schema::Block, config: &crate::value::Value, diagnostics: &mut crate::diag::Diagnostics) {
-    validate_block_at(block, config, crate::diag::AttributePath::default(), diagnostics);
+pub fn validate_block(
+    block: &crate::schema::Block,
+    config: &crate::value::Value,
+    diagnostics: &mut crate::diag::Diagnostics,
+) {
+    validate_block_at(
+        block,
+        config,
+        crate::diag::AttributePath::default(),
+        diagnostics,
+    );
 }
