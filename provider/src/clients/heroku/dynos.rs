@@ -1,0 +1,191 @@
+//! Config vars, dyno restarts, one-off dynos and rollbacks (Platform API): the
+//! runbook's operations beyond scheduler jobs and promotions.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::coalesce::{Reuse, Scope};
+use super::pipelines::{AppRef, Release};
+use super::transport::Api;
+use super::{decode, parse_body, HerokuClient, HerokuError, RequestContext};
+
+/// Release a dyno runs (`{id, version}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DynoRelease {
+    /// Release UUID.
+    pub id: Uuid,
+    /// Release version.
+    pub version: u64,
+}
+
+/// A dyno (`POST /apps/{app}/dynos` answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dyno {
+    /// Dyno UUID.
+    pub id: Uuid,
+    /// Dyno name ("run.1234").
+    pub name: String,
+    /// Command the dyno runs.
+    pub command: String,
+    /// State: crashed, down, idle, starting or up.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Dyno size.
+    #[serde(default)]
+    pub size: Option<String>,
+    /// Process type ("run").
+    #[serde(rename = "type", default)]
+    pub process_type: Option<String>,
+    /// Release the dyno runs.
+    #[serde(default)]
+    pub release: Option<DynoRelease>,
+    /// App of the dyno.
+    #[serde(default)]
+    pub app: Option<AppRef>,
+    /// Creation time (ISO 8601).
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// Body of `POST /apps/{app}/dynos` for a detached one-off dyno.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct NewOneOffDyno {
+    /// Command to run (required).
+    pub command: String,
+    /// Dyno size ("standard-2X"); Heroku's default when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// Seconds before the dyno is stopped (max 86400).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_live: Option<u32>,
+    /// Whether to attach (always false for the provider: nobody reads the output).
+    pub attach: bool,
+}
+
+#[derive(Serialize)]
+struct RollbackBody {
+    release: Uuid,
+}
+
+impl HerokuClient {
+    /// An app's config vars. Values are secrets: callers must not log them. Cached per
+    /// app until a write to it.
+    pub async fn config_vars(&self, app_id: Uuid) -> Result<BTreeMap<String, String>, HerokuError> {
+        let url = self.platform_url(&["apps", &app_id.to_string(), "config-vars"])?;
+        let context = RequestContext::on_app("reading config vars", self.app_label(app_id));
+        self.get_object(
+            Api::Platform,
+            url,
+            Scope::App(app_id),
+            Reuse::Cache,
+            context,
+        )
+        .await
+    }
+
+    /// Sets (`Some`) and removes (`None`) config vars in one PATCH, which creates one
+    /// release; returns the resulting vars. The body holds absolute values, so the PATCH
+    /// is retried like an idempotent request.
+    pub async fn update_config_vars(
+        &self,
+        app_id: Uuid,
+        changes: &BTreeMap<String, Option<String>>,
+    ) -> Result<BTreeMap<String, String>, HerokuError> {
+        let url = self.platform_url(&["apps", &app_id.to_string(), "config-vars"])?;
+        let context = RequestContext::on_app("updating config vars", self.app_label(app_id));
+        let result = self
+            .send_write(
+                Api::Platform,
+                Method::PATCH,
+                url,
+                Some(changes),
+                true,
+                &context,
+            )
+            .await;
+        self.invalidate_app_data(app_id);
+        let response = result?;
+        let value = parse_body(&response.body, &context, response.status)?;
+        decode(&value, &context, response.status)
+    }
+
+    /// Restarts all dynos of an app, or those of one process type. Restarting twice is
+    /// harmless, so the DELETE is retried like any idempotent request.
+    pub async fn restart_dynos(
+        &self,
+        app_id: Uuid,
+        process_type: Option<&str>,
+    ) -> Result<(), HerokuError> {
+        let app = app_id.to_string();
+        let (url, action) = match process_type {
+            Some(kind) => (
+                self.platform_url(&["apps", &app, "formations", kind])?,
+                format!("restarting {kind} dynos"),
+            ),
+            None => (
+                self.platform_url(&["apps", &app, "dynos"])?,
+                "restarting all dynos".to_string(),
+            ),
+        };
+        let context = RequestContext::on_app(action, self.app_label(app_id));
+        let result = self
+            .send_write::<()>(Api::Platform, Method::DELETE, url, None, true, &context)
+            .await;
+        self.invalidate_app_data(app_id);
+        result.map(|_| ())
+    }
+
+    /// Starts a detached one-off dyno. Never retried after an unknown outcome: running a
+    /// command such as a migration twice is not harmless.
+    pub async fn run_one_off_dyno(
+        &self,
+        app_id: Uuid,
+        dyno: &NewOneOffDyno,
+    ) -> Result<Dyno, HerokuError> {
+        let url = self.platform_url(&["apps", &app_id.to_string(), "dynos"])?;
+        let context = RequestContext::on_app("starting one-off dyno", self.app_label(app_id));
+        let response = self
+            .send_write(
+                Api::Platform,
+                Method::POST,
+                url,
+                Some(dyno),
+                false,
+                &context,
+            )
+            .await?;
+        let value = parse_body(&response.body, &context, response.status)?;
+        decode(&value, &context, response.status)
+    }
+
+    /// Rolls an app back to an earlier release (`POST /apps/{app}/releases` with
+    /// `{release: <uuid>}`), which creates a new release. Not retried after an unknown
+    /// outcome.
+    pub async fn rollback(&self, app_id: Uuid, release_id: Uuid) -> Result<Release, HerokuError> {
+        let url = self.platform_url(&["apps", &app_id.to_string(), "releases"])?;
+        let context = RequestContext::on_app(
+            format!("rolling back to release {release_id}"),
+            self.app_label(app_id),
+        );
+        let body = RollbackBody {
+            release: release_id,
+        };
+        let result = self
+            .send_write(
+                Api::Platform,
+                Method::POST,
+                url,
+                Some(&body),
+                false,
+                &context,
+            )
+            .await;
+        self.invalidate_app_data(app_id);
+        let response = result?;
+        let value = parse_body(&response.body, &context, response.status)?;
+        decode(&value, &context, response.status)
+    }
+}

@@ -1,0 +1,4 @@
+//! Clients for the remote APIs the provider manages.
+
+pub mod heroku;
+pub mod mysql;
