@@ -1,0 +1,205 @@
+//! The unauthenticated control API under `/__control/`: request log, fault injection,
+//! latency, queued promotion failures, rate-limit bucket, reset and state dump.
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::seed::seed_state;
+use super::server::Shared;
+
+/// One logged Heroku or Scheduler request.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    /// `heroku` or `scheduler`.
+    pub api: &'static str,
+    pub method: String,
+    /// Full request path (Scheduler paths keep their `/scheduler` prefix).
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+    /// Request body: parsed JSON, raw text when not JSON, null when empty.
+    pub body: Value,
+    pub timestamp: String,
+    pub request_id: String,
+}
+
+/// Which API a fault applies to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultApi {
+    Heroku,
+    Scheduler,
+    #[default]
+    Any,
+}
+
+/// An injected failure for the next `remaining` matching requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fault {
+    pub id: u64,
+    pub api: FaultApi,
+    pub status: u16,
+    pub remaining: u32,
+    pub path_prefix: Option<String>,
+    pub method: Option<String>,
+    pub retry_after: Option<u64>,
+    /// Perform the action, then answer with the error (a lost response).
+    pub after_effect: bool,
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultRequest {
+    #[serde(default)]
+    api: FaultApi,
+    status: u16,
+    #[serde(default = "one")]
+    count: u32,
+    path_prefix: Option<String>,
+    method: Option<String>,
+    retry_after: Option<u64>,
+    #[serde(default)]
+    after_effect: bool,
+    message: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A queued failure for the next promotion target on `app` (name or id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PromotionFailure {
+    pub app: String,
+    #[serde(default = "default_failure_message")]
+    pub message: String,
+}
+
+fn default_failure_message() -> String {
+    "Promotion failed (injected by the sandbox).".to_string()
+}
+
+#[derive(Deserialize)]
+struct LatencyRequest {
+    ms: u64,
+}
+
+#[derive(Deserialize)]
+struct RateLimitRequest {
+    remaining: u64,
+}
+
+fn bad(message: impl Into<String>) -> (StatusCode, Value) {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({ "id": "invalid_params", "message": message.into() }),
+    )
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, (StatusCode, Value)> {
+    serde_json::from_slice(body).map_err(|e| bad(format!("invalid control request: {e}")))
+}
+
+/// Handles `/__control{path}`.
+pub fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> (StatusCode, Value) {
+    let path = path.trim_end_matches('/');
+    match route(shared, method, path, body) {
+        Ok(ok) | Err(ok) => ok,
+    }
+}
+
+fn route(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(StatusCode, Value), (StatusCode, Value)> {
+    let ok = |v: Value| Ok((StatusCode::OK, v));
+    match (method, path) {
+        // Liveness probe and a reminder of what is here.
+        ("GET", "") => ok(json!({
+            "service": "treeherder-sandbox",
+            "endpoints": [
+                "GET /requests", "DELETE /requests",
+                "GET /faults", "POST /faults", "DELETE /faults",
+                "POST /latency",
+                "GET /promotion-failures", "POST /promotion-failures",
+                "POST /rate-limit", "POST /reset", "GET /state",
+            ],
+        })),
+        ("GET", "/requests") => ok(json!(shared.lock().log)),
+        ("DELETE", "/requests") => {
+            shared.lock().log.clear();
+            ok(json!({}))
+        }
+        ("GET", "/faults") => ok(json!(shared.lock().faults)),
+        ("DELETE", "/faults") => {
+            shared.lock().faults.clear();
+            ok(json!({}))
+        }
+        ("POST", "/faults") => {
+            let r: FaultRequest = parse(body)?;
+            if !(400..=599).contains(&r.status) {
+                return Err(bad("status must be between 400 and 599"));
+            }
+            if r.count == 0 {
+                return Err(bad("count must be at least 1"));
+            }
+            let mut world = shared.lock();
+            let fault = Fault {
+                id: world.next_fault_id,
+                api: r.api,
+                status: r.status,
+                remaining: r.count,
+                path_prefix: r.path_prefix,
+                method: r.method,
+                retry_after: r.retry_after,
+                after_effect: r.after_effect,
+                message: r.message,
+            };
+            world.next_fault_id += 1;
+            world.faults.push(fault.clone());
+            Ok((StatusCode::CREATED, json!(fault)))
+        }
+        ("POST", "/latency") => {
+            let r: LatencyRequest = parse(body)?;
+            if r.ms > 60_000 {
+                return Err(bad("ms must be at most 60000"));
+            }
+            shared.lock().latency_ms = r.ms;
+            ok(json!({ "ms": r.ms }))
+        }
+        ("GET", "/promotion-failures") => ok(json!(shared.lock().promotion_failures)),
+        ("POST", "/promotion-failures") => {
+            let r: PromotionFailure = parse(body)?;
+            shared.lock().promotion_failures.push(r.clone());
+            Ok((StatusCode::CREATED, json!(r)))
+        }
+        ("POST", "/rate-limit") => {
+            let r: RateLimitRequest = parse(body)?;
+            let mut world = shared.lock();
+            world.bucket.set(r.remaining);
+            let remaining = world.bucket.remaining();
+            ok(json!({ "remaining": remaining }))
+        }
+        ("POST", "/reset") => {
+            let mut world = shared.lock();
+            world.state = seed_state();
+            world.faults.clear();
+            world.latency_ms = 0;
+            world.promotion_failures.clear();
+            world.log.clear();
+            world.bucket.fill();
+            shared.persist(&world.state);
+            ok(json!({}))
+        }
+        ("GET", "/state") => ok(json!(shared.lock().state)),
+        _ => Err((
+            StatusCode::NOT_FOUND,
+            json!({ "id": "not_found", "message": format!("no control endpoint {method} {path}") }),
+        )),
+    }
+}

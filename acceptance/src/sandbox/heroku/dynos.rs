@@ -1,0 +1,200 @@
+//! `/apps/{app}/dynos`, restarts (`DELETE` on dynos/formations), stop actions, dyno sizes.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::catalog::{canonical_size, dyno_size_json, find_dyno_size, DYNO_SIZES};
+use super::formation::find_formation;
+use super::{app_index, app_ref, opt_str};
+use crate::sandbox::http::{json_object, ApiError, ApiResult, Reply};
+use crate::sandbox::state::{now, App, Dyno, SandboxState};
+
+/// Sortable fields of dyno lists.
+pub const DYNO_RANGES: &[&str] = &["id", "name"];
+
+/// The dyno resource.
+pub fn dyno_json(app: &App, d: &Dyno) -> Value {
+    json!({
+        "app": app_ref(app),
+        "attach_url": d.attach_url,
+        "command": d.command,
+        "created_at": d.created_at,
+        "id": d.id,
+        "name": d.name,
+        "release": match (d.release_id, d.release_version) {
+            (Some(id), Some(version)) => json!({ "id": id, "version": version }),
+            _ => Value::Null,
+        },
+        "size": d.size,
+        "state": d.state,
+        "type": d.process_type,
+        "updated_at": d.updated_at,
+    })
+}
+
+fn find_dyno(app: &App, ident: &str) -> Result<usize, ApiError> {
+    app.dynos
+        .iter()
+        .position(|d| d.name == ident || d.id.to_string().eq_ignore_ascii_case(ident))
+        .ok_or_else(|| ApiError::not_found("dyno", "dyno"))
+}
+
+/// A restarted dyno is a new process: new id, fresh timestamps.
+fn restart(d: &mut Dyno, now: &str) {
+    d.id = Uuid::new_v4();
+    d.state = "up".to_string();
+    d.created_at = now.to_string();
+    d.updated_at = now.to_string();
+}
+
+/// Restart/stop answer: 202 with an empty object.
+fn accepted() -> Reply {
+    Reply::with_status(StatusCode::ACCEPTED, json!({}))
+}
+
+/// `GET /apps/{app}/dynos`.
+pub fn list(state: &SandboxState, ident: &str) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let app = &state.apps[i];
+    let items = app.dynos.iter().map(|d| dyno_json(app, d)).collect();
+    Ok(Reply::list(items, DYNO_RANGES))
+}
+
+/// `GET /apps/{app}/dynos/{dyno}`.
+pub fn info(state: &SandboxState, ident: &str, dyno: &str) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let app = &state.apps[i];
+    let d = find_dyno(app, dyno)?;
+    Ok(Reply::ok(dyno_json(app, &app.dynos[d])))
+}
+
+/// `POST /apps/{app}/dynos`: a one-off dyno.
+pub fn create(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let body = json_object(body)?;
+    let command = match opt_str(&body, "command")? {
+        Some(c) if !c.trim().is_empty() => c.to_string(),
+        _ => return Err(ApiError::invalid("Missing required param: command.")),
+    };
+    let size = match opt_str(&body, "size")? {
+        Some(s) => canonical_size(s)
+            .ok_or_else(|| ApiError::invalid(format!("Invalid dyno size: {s}.")))?,
+        None => "Standard-1X",
+    };
+    let process_type = opt_str(&body, "type")?.unwrap_or("run").to_string();
+    let attach = match body.get("attach") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::invalid("attach must be a boolean.")),
+    };
+    match body.get("env") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(env)) if env.values().all(Value::is_string) => {}
+        Some(_) => return Err(ApiError::invalid("env must be an object of strings.")),
+    }
+    match body.get("time_to_live") {
+        None | Some(Value::Null) => {}
+        Some(v) if v.as_i64().is_some_and(|t| (1..=86_400).contains(&t)) => {}
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "time_to_live must be between 1 and 86400.",
+            ))
+        }
+    }
+    let number = state.next_run_number;
+    state.next_run_number += 1;
+    let app = &mut state.apps[i];
+    let now = now();
+    let (release_id, release_version) = match app.current_release() {
+        Some(r) => (Some(r.id), Some(r.version)),
+        None => (None, None),
+    };
+    let id = Uuid::new_v4();
+    let dyno = Dyno {
+        id,
+        name: format!("{process_type}.{number}"),
+        process_type,
+        command,
+        size: size.to_string(),
+        state: "up".to_string(),
+        attach_url: attach.then(|| {
+            format!(
+                "rendezvous://rendezvous.runtime.heroku.com:5000/{}",
+                id.simple()
+            )
+        }),
+        release_id,
+        release_version,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let out = dyno_json(app, &dyno);
+    app.dynos.push(dyno);
+    Ok(Reply::created(out))
+}
+
+/// `DELETE /apps/{app}/dynos`: restart every dyno.
+pub fn restart_all(state: &mut SandboxState, ident: &str) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let now = now();
+    for d in &mut state.apps[i].dynos {
+        restart(d, &now);
+    }
+    Ok(accepted())
+}
+
+/// `DELETE /apps/{app}/dynos/{dyno}`.
+pub fn restart_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let app = &mut state.apps[i];
+    let d = find_dyno(app, dyno)?;
+    restart(&mut app.dynos[d], &now());
+    Ok(accepted())
+}
+
+/// `POST /apps/{app}/dynos/{dyno}/actions/stop`: one-offs go away, formation dynos
+/// are replaced (as on Heroku).
+pub fn stop_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let app = &mut state.apps[i];
+    let d = find_dyno(app, dyno)?;
+    let is_formation = app
+        .formations
+        .iter()
+        .any(|f| f.process_type == app.dynos[d].process_type);
+    if is_formation {
+        restart(&mut app.dynos[d], &now());
+    } else {
+        app.dynos.remove(d);
+    }
+    Ok(accepted())
+}
+
+/// `DELETE /apps/{app}/formations/{type}`: restart all dynos of one process type.
+pub fn restart_type(state: &mut SandboxState, ident: &str, process_type: &str) -> ApiResult {
+    let i = app_index(state, ident)?;
+    let app = &mut state.apps[i];
+    let f = find_formation(app, process_type)?;
+    let t = app.formations[f].process_type.clone();
+    let now = now();
+    for d in app.dynos.iter_mut().filter(|d| d.process_type == t) {
+        restart(d, &now);
+    }
+    Ok(accepted())
+}
+
+/// `GET /dyno-sizes`.
+pub fn list_sizes() -> Reply {
+    Reply::list(
+        (0..DYNO_SIZES.len()).map(dyno_size_json).collect(),
+        &["id", "name"],
+    )
+}
+
+/// `GET /dyno-sizes/{id|name}`.
+pub fn size_info(ident: &str) -> ApiResult {
+    find_dyno_size(ident)
+        .map(|i| Reply::ok(dyno_size_json(i)))
+        .ok_or_else(|| ApiError::not_found("dyno_size", "dyno size"))
+}
