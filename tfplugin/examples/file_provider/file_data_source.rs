@@ -29,11 +29,15 @@ impl DataSource for FileContent {
         "example_file"
     }
 
-    async fn read(&self, ctx: &Context<'_, FileRoot>, mut config: FileContentModel) -> Result<FileContentModel, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Context<'_, FileRoot>,
+        mut config: FileContentModel,
+    ) -> Result<FileContentModel, Diagnostics> {
         let full = ctx.client()?.join(&config.path)?;
-        let body = tokio::fs::read_to_string(&full)
-            .await
-            .map_err(|e| Diagnostic::error(format!("Cannot read {}", config.path), e.to_string()))?;
+        let body = tokio::fs::read_to_string(&full).await.map_err(|e| {
+            Diagnostic::error(format!("Cannot read {}", config.path), e.to_string())
+        })?;
         config.content = Some(body);
         Ok(config)
     }

@@ -23,7 +23,7 @@ pub struct FileModel {
     path: String,
     /// The file's content.
     content: String,
-    /// A secret appended to the content; never shown in plans or logs.
+    /// A secret kept in `<path>.secret` beside the file; never shown in plans or logs.
     #[schemars(extend("x-terraform" = { "sensitive": true }))]
     secret: Option<String>,
     /// Octal permissions.
@@ -52,6 +52,19 @@ pub struct Timeouts {
 
 pub struct File;
 
+fn secret_path(full: &std::path::Path) -> std::path::PathBuf {
+    let mut name = full.as_os_str().to_owned();
+    name.push(".secret");
+    name.into()
+}
+
+async fn remove_if_present(path: &std::path::Path) -> std::io::Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 fn io_error(action: &str, path: &str, e: std::io::Error) -> Diagnostics {
     Diagnostic::error(format!("Cannot {action} {path}"), e.to_string()).into()
 }
@@ -59,8 +72,16 @@ fn io_error(action: &str, path: &str, e: std::io::Error) -> Diagnostics {
 impl File {
     async fn write(&self, root: &FileRoot, model: &mut FileModel) -> Result<(), Diagnostics> {
         let full = root.join(&model.path)?;
-        let body = format!("{}{}", model.content, model.secret.as_deref().unwrap_or(""));
-        tokio::fs::write(&full, &body).await.map_err(|e| io_error("write", &model.path, e))?;
+        let body = model.content.clone();
+        tokio::fs::write(&full, &body)
+            .await
+            .map_err(|e| io_error("write", &model.path, e))?;
+        let secret_file = secret_path(&full);
+        let written = match &model.secret {
+            Some(secret) => tokio::fs::write(&secret_file, secret).await,
+            None => remove_if_present(&secret_file).await,
+        };
+        written.map_err(|e| io_error("write the secret of", &model.path, e))?;
         let mode = u32::from_str_radix(&model.permissions, 8)
             .map_err(|_| Diagnostic::error("Invalid permissions", "expected octal such as 0644"))?;
         tokio::fs::set_permissions(&full, std::fs::Permissions::from_mode(mode))
@@ -81,45 +102,70 @@ impl Resource for File {
         "example_file"
     }
 
-    async fn create(&self, ctx: &Context<'_, FileRoot>, mut plan: FileModel) -> Result<FileModel, Diagnostics> {
+    async fn create(
+        &self,
+        ctx: &Context<'_, FileRoot>,
+        mut plan: FileModel,
+    ) -> Result<FileModel, Diagnostics> {
         self.write(ctx.client()?, &mut plan).await?;
         Ok(plan)
     }
 
-    async fn read(&self, ctx: &Context<'_, FileRoot>, mut state: FileModel) -> Result<Option<FileModel>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Context<'_, FileRoot>,
+        mut state: FileModel,
+    ) -> Result<Option<FileModel>, Diagnostics> {
         let full = ctx.client()?.join(&state.path)?;
         let body = match tokio::fs::read_to_string(&full).await {
             Ok(body) => body,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error("read", &state.path, e)),
         };
-        let metadata = tokio::fs::metadata(&full).await.map_err(|e| io_error("inspect", &state.path, e))?;
-        let secret = state.secret.clone().unwrap_or_default();
-        state.content = body.strip_suffix(secret.as_str()).unwrap_or(&body).to_string();
-        if !body.ends_with(secret.as_str()) {
-            state.secret = None;
-        }
+        let metadata = tokio::fs::metadata(&full)
+            .await
+            .map_err(|e| io_error("inspect", &state.path, e))?;
+        state.secret = match tokio::fs::read_to_string(secret_path(&full)).await {
+            Ok(secret) => Some(secret),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_error("read the secret of", &state.path, e)),
+        };
+        state.content = body.clone();
         state.permissions = format!("{:04o}", metadata.permissions().mode() & 0o777);
         state.size = Some(body.len() as u64);
         state.id = Some(state.path.clone());
         Ok(Some(state))
     }
 
-    async fn update(&self, ctx: &Context<'_, FileRoot>, _prior: FileModel, mut plan: FileModel) -> Result<FileModel, Diagnostics> {
+    async fn update(
+        &self,
+        ctx: &Context<'_, FileRoot>,
+        _prior: FileModel,
+        mut plan: FileModel,
+    ) -> Result<FileModel, Diagnostics> {
         self.write(ctx.client()?, &mut plan).await?;
         Ok(plan)
     }
 
-    async fn delete(&self, ctx: &Context<'_, FileRoot>, state: FileModel) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        ctx: &Context<'_, FileRoot>,
+        state: FileModel,
+    ) -> Result<(), Diagnostics> {
         let full = ctx.client()?.join(&state.path)?;
-        match tokio::fs::remove_file(&full).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("delete", &state.path, e)),
-        }
+        remove_if_present(&secret_path(&full))
+            .await
+            .map_err(|e| io_error("delete the secret of", &state.path, e))?;
+        remove_if_present(&full)
+            .await
+            .map_err(|e| io_error("delete", &state.path, e))
     }
 
-    async fn import(&self, _ctx: &Context<'_, FileRoot>, id: &str) -> Result<FileModel, Diagnostics> {
+    async fn import(
+        &self,
+        _ctx: &Context<'_, FileRoot>,
+        id: &str,
+    ) -> Result<FileModel, Diagnostics> {
         Ok(FileModel {
             path: id.to_string(),
             content: String::new(),

@@ -28,7 +28,11 @@ pub struct FileRoot(PathBuf);
 impl FileRoot {
     fn join(&self, path: &str) -> Result<PathBuf, Diagnostics> {
         if path.is_empty() || path.starts_with('/') || path.split('/').any(|part| part == "..") {
-            return Err(Diagnostic::error("Invalid path", format!("{path:?} must be relative and stay inside the root")).into());
+            return Err(Diagnostic::error(
+                "Invalid path",
+                format!("{path:?} must be relative and stay inside the root"),
+            )
+            .into());
         }
         Ok(self.0.join(path))
     }
@@ -45,7 +49,11 @@ impl Provider for ExampleProvider {
         "example"
     }
 
-    async fn configure(&self, config: ExampleConfig, _terraform_version: &str) -> Result<FileRoot, Diagnostics> {
+    async fn configure(
+        &self,
+        config: ExampleConfig,
+        _terraform_version: &str,
+    ) -> Result<FileRoot, Diagnostics> {
         Ok(FileRoot(PathBuf::from(config.root)))
     }
 

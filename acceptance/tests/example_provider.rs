@@ -1,0 +1,164 @@
+//! The tfplugin SDK end to end: the example file provider (tfplugin/examples/file_provider)
+//! driven by real Terraform 1.0.3 — apply, empty plans with and without refresh, import with
+//! state comparison, in-place update, replacement, drift, validation errors, destroy, and no
+//! sensitive value in TRACE logs.
+
+use std::path::{Path, PathBuf};
+
+use acceptance::harness::{target_dir, ProviderUnderTest, Step, TestCase};
+use regex::Regex;
+
+const SECRET: &str = "example-secret-value-7f3a9c";
+
+fn example_provider() -> ProviderUnderTest {
+    let binary = target_dir().join("debug/examples/file_provider");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it with `cargo build -p tfplugin --example file_provider`",
+        binary.display()
+    );
+    ProviderUnderTest::new("registry.terraform.io/tfplugin/example", binary, "0.1.0")
+}
+
+fn config(root: &Path, path: &str, content: &str, permissions: Option<&str>) -> String {
+    let permissions = permissions
+        .map(|p| format!("permissions = \"{p}\""))
+        .unwrap_or_default();
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    example = {{ source = "tfplugin/example" }}
+  }}
+}}
+
+provider "example" {{
+  root = "{root}"
+}}
+
+variable "secret" {{
+  type      = string
+  sensitive = true
+  default   = "{SECRET}"
+}}
+
+resource "example_file" "a" {{
+  path    = "{path}"
+  content = "{content}"
+  secret  = var.secret
+  {permissions}
+  tags = {{ team = "treeherder" }}
+  timeouts {{
+    create = "30s"
+  }}
+}}
+
+data "example_file" "a" {{
+  path = example_file.a.path
+}}
+"#,
+        root = root.display()
+    )
+}
+
+fn read(root: &Path, name: &str) -> Option<String> {
+    std::fs::read_to_string(root.join(name)).ok()
+}
+
+#[tokio::test]
+async fn example_provider_full_life_cycle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root: PathBuf = dir.path().to_path_buf();
+    let (r1, r2, r3, r4, r5) = (
+        root.clone(),
+        root.clone(),
+        root.clone(),
+        root.clone(),
+        root.clone(),
+    );
+
+    let report = TestCase::new(example_provider())
+        .sensitive(SECRET)
+        .step(
+            Step::config(config(&root, "a.txt", "hello", None)).check(move |state| {
+                state.expect_attr("example_file.a", "id", "a.txt")?;
+                state.expect_attr("example_file.a", "permissions", "0644")?;
+                state.expect_attr("example_file.a", "size", 5)?;
+                state.expect_attr("data.example_file.a", "content", "hello")?;
+                match read(&r1, "a.txt").as_deref() {
+                    Some("hello") => Ok(()),
+                    other => Err(format!("file content is {other:?}")),
+                }
+            }),
+        )
+        .step(
+            Step::import("example_file.a")
+                .import_id("a.txt")
+                .verify_import(["timeouts", "tags"]),
+        )
+        .step(
+            Step::config(config(&root, "a.txt", "hello again", Some("0600")))
+                .plan_check(|plan| {
+                    let change = plan
+                        .change("example_file.a")
+                        .ok_or("no change for example_file.a")?;
+                    if change.actions != ["update"] {
+                        return Err(format!(
+                            "expected an in-place update, got {:?}",
+                            change.actions
+                        ));
+                    }
+                    let changed = change.changed_attributes();
+                    let expected = ["content", "permissions", "size"]
+                        .map(String::from)
+                        .into_iter()
+                        .collect();
+                    if changed != expected {
+                        return Err(format!("changed attributes {changed:?}"));
+                    }
+                    Ok(())
+                })
+                .check(move |_| match read(&r2, "a.txt").as_deref() {
+                    Some("hello again") => Ok(()),
+                    other => Err(format!("file content is {other:?}")),
+                }),
+        )
+        .step(
+            Step::config(config(&root, "b.txt", "hello again", Some("0600")))
+                .plan_check(|plan| {
+                    let change = plan.change("example_file.a").ok_or("no change")?;
+                    if change.actions != ["delete", "create"] {
+                        return Err(format!("expected a replacement, got {:?}", change.actions));
+                    }
+                    Ok(())
+                })
+                .check(move |_| {
+                    if read(&r3, "a.txt").is_some() || read(&r3, "b.txt").is_none() {
+                        return Err("replacement did not move the file".to_string());
+                    }
+                    Ok(())
+                }),
+        )
+        .step(
+            Step::config(config(&root, "b.txt", "hello again", Some("999")))
+                .expect_error(Regex::new(r"(?s)permissions.*0\[0-7\]\{3\}").expect("regex")),
+        )
+        .step(
+            // Drift: the file changes behind Terraform's back; the refreshed plan must show it.
+            Step::config(config(&root, "b.txt", "hello again", Some("0600")))
+                .pre_step(move || std::fs::write(r4.join("b.txt"), "edited by hand"))
+                .plan_only()
+                .expect_non_empty_plan(),
+        )
+        .check_destroy(move |_| match read(&r5, "b.txt") {
+            None => Ok(()),
+            Some(_) => Err("b.txt still exists after destroy".to_string()),
+        })
+        .run()
+        .await;
+    assert!(report.secrets_checked >= 1);
+    assert!(
+        report.files_scanned > 0,
+        "the TRACE logs must have been scanned"
+    );
+}
