@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `tfplugin`: a Rust SDK for Terraform provider plugins (protocol 6).
 //!
 //! - [`server`]: the go-plugin handshake, mutual TLS and the gRPC services Terraform expects.

@@ -24,15 +24,21 @@ pub enum Value {
     Unknown,
     /// Known to be absent.
     Null,
+    /// A string.
     String(String),
+    /// A number of arbitrary precision.
     Number(Number),
+    /// A boolean.
     Bool(bool),
+    /// Elements of a list, in order.
     List(Vec<Value>),
     /// Elements of a set, in the order they were decoded (duplicates are not removed here).
     Set(Vec<Value>),
+    /// Entries of a map.
     Map(BTreeMap<String, Value>),
     /// Always carries every attribute of its object type, nulls included.
     Object(BTreeMap<String, Value>),
+    /// Elements of a tuple, in order.
     Tuple(Vec<Value>),
     /// A value found where the schema says `dynamic`, with its concrete type.
     Dynamic(Type, Box<Value>),

@@ -1,0 +1,71 @@
+//! End-to-end acceptance harness driving the real Terraform 1.0.3 CLI against a locally built
+//! provider, modelled on terraform-plugin-testing's `TestCase`/`TestStep`.
+//!
+//! A [`TestCase`] installs each [`ProviderUnderTest`] into a private filesystem mirror, runs every
+//! [`Step`] in a fresh working directory (init, apply, state checks, then an empty
+//! non-refresh plan and an empty refreshed plan), destroys everything at the end, runs the
+//! destroy check and finally scans every Terraform TRACE log and every captured stdout/stderr
+//! for the case's sensitive values.
+//!
+//! Tests that need the local services (MariaDB, moto, the sandbox) load them with [`World`],
+//! which fails with a message naming `make up` when they are not running.
+//!
+//! ```no_run
+//! use acceptance::harness::{CheckResult, ProviderUnderTest, Service, Step, TestCase, World};
+//!
+//! # async fn example() {
+//! let world = World::require(&[Service::Sandbox]);
+//! let config = r#"
+//! terraform {
+//!   required_providers {
+//!     treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+//!   }
+//! }
+//! resource "treeherder_heroku_app" "web" { name = "treeherder-demo" }
+//! "#;
+//! TestCase::new(ProviderUnderTest::treeherder())
+//!     .envs(world.env().clone())
+//!     .step(Step::config(config).check(|state| {
+//!         state.expect_attr("treeherder_heroku_app.web", "name", "treeherder-demo")
+//!     }))
+//!     .step(Step::import("treeherder_heroku_app.web").verify_import(["api_key"]))
+//!     .step(
+//!         Step::config(config.replace("demo", "demo2"))
+//!             .plan_check(|plan| -> CheckResult {
+//!                 let change = plan.change("treeherder_heroku_app.web").ok_or("no change")?;
+//!                 match change.changed_attributes().into_iter().collect::<Vec<_>>().as_slice() {
+//!                     [only] if only == "name" => Ok(()),
+//!                     other => Err(format!("unexpected changes: {other:?}").into()),
+//!                 }
+//!             }),
+//!     )
+//!     .check_destroy_async(|_last_state| async move {
+//!         // e.g. ask the sandbox's control API that the app is gone
+//!         Ok::<(), String>(())
+//!     })
+//!     .run()
+//!     .await;
+//! # }
+//! ```
+
+mod error;
+mod paths;
+mod plan;
+mod provider;
+mod secrets;
+mod state;
+mod terraform;
+mod testcase;
+mod world;
+
+pub use error::{HarnessError, Problem, TestFailure};
+pub use paths::{repo_root, target_dir, terraform_binary};
+pub use plan::{plan_json, Plan, ResourceChange};
+pub use provider::ProviderUnderTest;
+pub use secrets::{scan_for_secrets, Leak, SecretScan};
+pub use state::{flatten_attributes, ResourceState, State};
+pub use terraform::{CommandOutput, PlanOutcome, Terraform, Workspace};
+pub use testcase::{
+    CheckError, CheckResult, Hook, ImportStep, PlanCheck, RunReport, StateCheck, Step, TestCase,
+};
+pub use world::{Service, World, WorldError};

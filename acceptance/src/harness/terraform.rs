@@ -1,0 +1,440 @@
+//! Running the Terraform CLI: a per-test root with a private provider mirror, a CLI config that
+//! installs only from that mirror (offline), TRACE logs per command, and captured output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::error::HarnessError;
+use super::paths::{terraform_binary, test_tmp_root};
+use super::plan::Plan;
+use super::provider::ProviderUnderTest;
+use super::secrets::{redact, scan_for_secrets, SecretScan};
+use super::state::State;
+
+/// A test's Terraform environment: a temporary root holding the provider mirror, the CLI
+/// config, the working directories and the `logs/` folder (TRACE logs and captured
+/// stdout/stderr, all of which the secret scan reads).
+pub struct Terraform {
+    binary: PathBuf,
+    root: TempDir,
+    cli_config: PathBuf,
+    logs: PathBuf,
+    dumps: PathBuf,
+    env: BTreeMap<String, String>,
+    redactions: Vec<String>,
+    timeout: Duration,
+    counter: AtomicUsize,
+}
+
+/// Lists variable names and the number of redactions, never their values (they hold secrets).
+impl std::fmt::Debug for Terraform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Terraform")
+            .field("binary", &self.binary)
+            .field("root", &self.root.path())
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .field("redactions", &self.redactions.len())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of one Terraform command.
+#[derive(Debug, Clone)]
+pub struct CommandOutput {
+    /// The sub-command line, e.g. `plan -refresh=false`.
+    pub command: String,
+    /// Exit code (None when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output (raw: may hold secrets; use [`Terraform::redact`] before printing).
+    pub stdout: String,
+    /// Standard error (raw, like stdout).
+    pub stderr: String,
+}
+
+impl CommandOutput {
+    /// True for exit code 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// The outcome of `terraform plan -detailed-exitcode`.
+#[derive(Debug, Clone)]
+pub struct PlanOutcome {
+    /// True when the plan has changes (exit code 2).
+    pub has_changes: bool,
+    /// The plan's text (raw).
+    pub text: String,
+}
+
+/// Whether a command's stdout may be scanned for secrets. State and plan JSON legitimately
+/// hold sensitive values, so it goes to a folder the scan skips.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    Scanned,
+    StateDump,
+}
+
+impl Terraform {
+    /// Prepares a root under `.run/tests/` with a mirror holding `providers`, a CLI config
+    /// pointing at it, and the environment every command gets (`env` on top of this process's
+    /// environment without its `TF_*` variables). `redactions` are removed from error texts.
+    pub fn new(
+        providers: &[ProviderUnderTest],
+        env: BTreeMap<String, String>,
+        redactions: Vec<String>,
+    ) -> Result<Terraform, HarnessError> {
+        let binary = terraform_binary()?;
+        let base = test_tmp_root();
+        std::fs::create_dir_all(&base).map_err(|e| HarnessError::io("creating", &base, e))?;
+        let root = tempfile::Builder::new()
+            .prefix("tf-")
+            .tempdir_in(&base)
+            .map_err(|e| HarnessError::io("creating a temporary directory in", &base, e))?;
+        let mirror = root.path().join("mirror");
+        let logs = root.path().join("logs");
+        let dumps = root.path().join("state-dumps");
+        for dir in [&mirror, &logs, &dumps] {
+            std::fs::create_dir_all(dir).map_err(|e| HarnessError::io("creating", dir, e))?;
+        }
+        let mut includes = Vec::new();
+        for provider in providers {
+            provider.install_into(&mirror)?;
+            let pattern = provider.include_pattern()?;
+            if !includes.contains(&pattern) {
+                includes.push(pattern);
+            }
+        }
+        let cli_config = root.path().join("terraformrc");
+        std::fs::write(&cli_config, cli_config_text(&mirror, &includes))
+            .map_err(|e| HarnessError::io("writing", &cli_config, e))?;
+        Ok(Terraform {
+            binary,
+            root,
+            cli_config,
+            logs,
+            dumps,
+            env,
+            redactions,
+            timeout: Duration::from_secs(300),
+            counter: AtomicUsize::new(0),
+        })
+    }
+
+    /// Sets the time limit of each command (default 300 s).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The test root directory.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The folder of TRACE logs and captured output.
+    pub fn logs_dir(&self) -> &Path {
+        &self.logs
+    }
+
+    /// The CLI config file (`TF_CLI_CONFIG_FILE`).
+    pub fn cli_config(&self) -> &Path {
+        &self.cli_config
+    }
+
+    /// A new working directory `name` under the root.
+    pub fn workspace(&self, name: &str) -> Result<Workspace<'_>, HarnessError> {
+        let dir = self.root.path().join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| HarnessError::io("creating", &dir, e))?;
+        Ok(Workspace { tf: self, dir })
+    }
+
+    /// Removes the configured secrets from `text`.
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, &self.redactions)
+    }
+
+    /// Scans the logs folder for `secrets`.
+    pub fn scan(&self, secrets: &[String]) -> Result<SecretScan, HarnessError> {
+        scan_for_secrets(&self.logs, secrets)
+    }
+
+    /// Keeps the root directory on disk (it is deleted on drop otherwise) and returns its path.
+    pub fn keep(self) -> PathBuf {
+        self.root.keep()
+    }
+
+    /// Runs `terraform ARGS` in `dir`. A non-zero exit is returned as output, not as an error.
+    pub async fn run(&self, dir: &Path, args: &[&str]) -> Result<CommandOutput, HarnessError> {
+        self.run_captured(dir, args, Capture::Scanned).await
+    }
+
+    async fn run_captured(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        capture: Capture,
+    ) -> Result<CommandOutput, HarnessError> {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let verb = args.first().copied().unwrap_or("terraform");
+        let stem = format!("{n:03}-{verb}");
+        let command = args.join(" ");
+        let mut cmd = tokio::process::Command::new(&self.binary);
+        cmd.args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // Inherited TF_* variables (TF_CLI_ARGS, TF_DATA_DIR, TF_REATTACH_PROVIDERS, ...) would
+        // change what the test exercises.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TF_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.envs(&self.env)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_LOG", "TRACE")
+            .env("TF_LOG_PATH", self.logs.join(format!("{stem}.tflog")));
+        let child = cmd.spawn().map_err(|source| HarnessError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+        let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
+            Ok(result) => result.map_err(|source| HarnessError::Spawn {
+                command: command.clone(),
+                source,
+            })?,
+            Err(_) => {
+                return Err(HarnessError::Timeout {
+                    command,
+                    seconds: self.timeout.as_secs(),
+                })
+            }
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let stdout_dir = match capture {
+            Capture::Scanned => &self.logs,
+            Capture::StateDump => &self.dumps,
+        };
+        let stdout_path = stdout_dir.join(format!("{stem}.stdout"));
+        std::fs::write(&stdout_path, &stdout)
+            .map_err(|e| HarnessError::io("writing", &stdout_path, e))?;
+        let stderr_path = self.logs.join(format!("{stem}.stderr"));
+        std::fs::write(&stderr_path, &stderr)
+            .map_err(|e| HarnessError::io("writing", &stderr_path, e))?;
+        Ok(CommandOutput {
+            command,
+            code: output.status.code(),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Turns an unsuccessful output into [`HarnessError::CommandFailed`] (redacted).
+    pub fn require_success(&self, output: CommandOutput) -> Result<CommandOutput, HarnessError> {
+        if output.success() {
+            Ok(output)
+        } else {
+            Err(self.failed(&output))
+        }
+    }
+
+    fn failed(&self, output: &CommandOutput) -> HarnessError {
+        HarnessError::CommandFailed {
+            command: output.command.clone(),
+            code: output.code,
+            stdout: self.redact(&output.stdout),
+            stderr: self.redact(&output.stderr),
+        }
+    }
+}
+
+/// The CLI config: only the private mirror (no `direct {}`), so installation is offline and
+/// can never pick up a published provider instead of the one under test.
+fn cli_config_text(mirror: &Path, includes: &[String]) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let include = if includes.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = includes.iter().map(|i| quote(i)).collect();
+        format!("    include = [{}]\n", list.join(", "))
+    };
+    format!(
+        "disable_checkpoint = true\n\nprovider_installation {{\n  filesystem_mirror {{\n    path    = {}\n{include}  }}\n}}\n",
+        quote(&mirror.to_string_lossy())
+    )
+}
+
+/// One Terraform working directory of a [`Terraform`] root.
+#[derive(Debug)]
+pub struct Workspace<'a> {
+    tf: &'a Terraform,
+    dir: PathBuf,
+}
+
+impl Workspace<'_> {
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The owning environment.
+    pub fn terraform(&self) -> &Terraform {
+        self.tf
+    }
+
+    /// Replaces the configuration with `hcl` as `main.tf` (other `.tf` files are removed).
+    pub fn write_config(&self, hcl: &str) -> Result<(), HarnessError> {
+        let entries =
+            std::fs::read_dir(&self.dir).map_err(|e| HarnessError::io("listing", &self.dir, e))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| HarnessError::io("listing", &self.dir, e))?
+                .path();
+            if path.extension().is_some_and(|ext| ext == "tf") {
+                std::fs::remove_file(&path).map_err(|e| HarnessError::io("removing", &path, e))?;
+            }
+        }
+        let path = self.dir.join("main.tf");
+        std::fs::write(&path, hcl).map_err(|e| HarnessError::io("writing", &path, e))
+    }
+
+    /// Runs `terraform ARGS` here; non-zero exits are returned, not raised.
+    pub async fn run(&self, args: &[&str]) -> Result<CommandOutput, HarnessError> {
+        self.tf.run(&self.dir, args).await
+    }
+
+    /// `terraform init`, which fails unless the providers resolve from the mirror.
+    pub async fn init(&self) -> Result<CommandOutput, HarnessError> {
+        let out = self.run(&["init", "-input=false", "-no-color"]).await?;
+        self.tf.require_success(out)
+    }
+
+    /// `terraform apply -auto-approve` (returned even when it fails, for expected errors).
+    pub async fn apply(&self) -> Result<CommandOutput, HarnessError> {
+        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .await
+    }
+
+    /// `terraform apply -refresh-only -auto-approve`.
+    pub async fn apply_refresh_only(&self) -> Result<CommandOutput, HarnessError> {
+        self.run(&[
+            "apply",
+            "-refresh-only",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ])
+        .await
+    }
+
+    /// `terraform apply PLANFILE`.
+    pub async fn apply_plan_file(&self, plan_file: &Path) -> Result<CommandOutput, HarnessError> {
+        let file = plan_file.to_string_lossy().into_owned();
+        self.run(&["apply", "-input=false", "-no-color", &file])
+            .await
+    }
+
+    /// `terraform plan -detailed-exitcode` (with `-refresh=false` unless `refresh`).
+    pub async fn plan(&self, refresh: bool) -> Result<PlanOutcome, HarnessError> {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+        if !refresh {
+            args.push("-refresh=false");
+        }
+        let out = self.run(&args).await?;
+        match out.code {
+            Some(0) => Ok(PlanOutcome {
+                has_changes: false,
+                text: out.stdout,
+            }),
+            Some(2) => Ok(PlanOutcome {
+                has_changes: true,
+                text: out.stdout,
+            }),
+            _ => Err(self.tf.failed(&out)),
+        }
+    }
+
+    /// Plans into a plan file (returned) and reads it back as JSON.
+    pub async fn plan_to_file(&self, refresh: bool) -> Result<(PathBuf, Plan), HarnessError> {
+        let n = self.tf.counter.load(Ordering::SeqCst);
+        let plan_file = self.dir.join(format!("plan-{n:03}.tfplan"));
+        let out_arg = format!("-out={}", plan_file.to_string_lossy());
+        let mut args = vec!["plan", "-input=false", "-no-color", out_arg.as_str()];
+        if !refresh {
+            args.push("-refresh=false");
+        }
+        let out = self.run(&args).await?;
+        self.tf.require_success(out)?;
+        let file = plan_file.to_string_lossy().into_owned();
+        let json = self.show_json(&["show", "-json", &file]).await?;
+        Ok((plan_file, Plan::from_json(json)))
+    }
+
+    /// A JSON plan of the current configuration (refreshed when `refresh`).
+    pub async fn plan_json(&self, refresh: bool) -> Result<Plan, HarnessError> {
+        Ok(self.plan_to_file(refresh).await?.1)
+    }
+
+    /// The current state from `terraform show -json`.
+    pub async fn state(&self) -> Result<State, HarnessError> {
+        Ok(State::from_json(self.show_json(&["show", "-json"]).await?))
+    }
+
+    async fn show_json(&self, args: &[&str]) -> Result<Value, HarnessError> {
+        let out = self
+            .tf
+            .run_captured(&self.dir, args, Capture::StateDump)
+            .await?;
+        let out = self.tf.require_success(out)?;
+        serde_json::from_str(&out.stdout).map_err(|source| HarnessError::Json {
+            command: out.command,
+            source,
+        })
+    }
+
+    /// `terraform import ADDRESS ID` (returned even when it fails).
+    pub async fn import(&self, address: &str, id: &str) -> Result<CommandOutput, HarnessError> {
+        self.run(&["import", "-input=false", "-no-color", address, id])
+            .await
+    }
+
+    /// `terraform destroy -auto-approve`.
+    pub async fn destroy(&self) -> Result<CommandOutput, HarnessError> {
+        let out = self
+            .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+            .await?;
+        self.tf.require_success(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_config_lists_only_the_mirror() {
+        let text = cli_config_text(
+            Path::new("/m/ir\"ror"),
+            &["registry.terraform.io/treeherder/*".to_string()],
+        );
+        assert!(text.contains("path    = \"/m/ir\\\"ror\""), "{text}");
+        assert!(
+            text.contains("include = [\"registry.terraform.io/treeherder/*\"]"),
+            "{text}"
+        );
+        assert!(!text.contains("direct"), "{text}");
+    }
+}
