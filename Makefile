@@ -13,7 +13,7 @@ TEST_THREADS ?= 2
 export TREEHERDER_REPO_ROOT := $(ROOT)
 export TREEHERDER_TERRAFORM ?= $(ROOT)/.tools/bin/terraform
 
-.PHONY: tools build up down demo test fmt-check clippy schemas bench
+.PHONY: tools build up down demo test fmt-check clippy schemas schemas-check bench
 
 ## tools: Debian packages (MariaDB, openssl, venv) if missing, Terraform 1.0.3, moto.
 tools:
@@ -47,14 +47,19 @@ clippy:
 
 ## test: formatting, lints, the world, then every test of the workspace.
 # The provider's MySQL client tests run against the world's MariaDB (scripts/test-env.sh).
-test: fmt-check clippy up
+test: fmt-check clippy schemas-check up
 	rm -rf .run/tests
 	eval "$$(scripts/test-env.sh)" && cargo test --workspace -- --test-threads=$(TEST_THREADS)
 
-## schemas: regenerate the provider's schema files.
+## schemas: regenerate schemas/ (the provider schema and each model's JSON Schema).
 schemas:
-	cargo run -p terraform-provider-treeherder -- schema-files schemas/
+	rm -rf schemas && cargo run -q -p terraform-provider-treeherder -- schema-files schemas/
 
-## bench: the workspace's benchmarks.
-bench:
-	cargo bench --workspace
+## schemas-check: fail when schemas/ is not what the code generates (run `make schemas`).
+schemas-check:
+	scripts/check-schemas.sh
+
+## bench: every benchmark, printing its figures (release builds; needs the world).
+bench: up
+	cargo build --release -p tfplugin --example file_provider
+	eval "$$(scripts/test-env.sh)" && cargo bench --workspace

@@ -1,0 +1,110 @@
+//! The provider binary as users meet it: run by hand, `--version`, and `schema`, whose output
+//! must be what `terraform providers schema -json` (Terraform 1.0.3) prints for it.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use acceptance::harness::{ProviderUnderTest, Terraform};
+
+fn provider() -> ProviderUnderTest {
+    let provider = ProviderUnderTest::treeherder();
+    assert!(
+        provider.binary.exists(),
+        "{} is missing: run `cargo build -p terraform-provider-treeherder`",
+        provider.binary.display()
+    );
+    provider
+}
+
+#[test]
+fn run_by_hand_it_explains_itself_and_exits_1() {
+    let output = Command::new(provider().binary)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("run the provider");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "nothing may go to stdout, where Terraform expects the handshake"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Terraform provider plugin"), "{stderr}");
+    assert!(stderr.contains("not meant to be run directly"), "{stderr}");
+}
+
+#[test]
+fn version_flag_prints_the_version() {
+    let output = Command::new(provider().binary)
+        .arg("--version")
+        .output()
+        .expect("run the provider");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!(
+            "terraform-provider-treeherder {}",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn protocol_5_only_is_refused_clearly() {
+    let output = Command::new(provider().binary)
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        )
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5")
+        .output()
+        .expect("run the provider");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains('6') && stderr.contains('5'),
+        "the error names what was offered and what is needed: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn schema_command_matches_terraform_providers_schema_json() {
+    let provider = provider();
+    let ours = Command::new(&provider.binary)
+        .arg("schema")
+        .output()
+        .expect("run schema");
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).expect("schema JSON");
+
+    let tf = Terraform::new(std::slice::from_ref(&provider), BTreeMap::new(), Vec::new())
+        .expect("terraform");
+    let work = tf.workspace("schema").expect("workspace");
+    work.write_config(
+        r#"
+terraform {
+  required_providers {
+    treeherder = { source = "treeherder/treeherder" }
+  }
+}
+"#,
+    )
+    .expect("config");
+    let init = work.init().await.expect("init");
+    assert!(init.success(), "{}", init.stderr);
+    let theirs = work
+        .run(&["providers", "schema", "-json"])
+        .await
+        .expect("providers schema");
+    assert!(theirs.success(), "{}", theirs.stderr);
+    let theirs: serde_json::Value = serde_json::from_str(&theirs.stdout).expect("terraform's JSON");
+
+    // format_version differs between Terraform releases; the schemas themselves must match.
+    assert_eq!(
+        ours["provider_schemas"], theirs["provider_schemas"],
+        "`terraform-provider-treeherder schema` differs from `terraform providers schema -json`"
+    );
+}
