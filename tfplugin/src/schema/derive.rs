@@ -403,3 +403,134 @@ fn type_of(field: &str, schema: &Map<String, Json>) -> Result<Type, SchemaDerive
         other => Err(unsupported(format!("JSON Schema type `{other}`"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use schemars::JsonSchema;
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::value::Value;
+
+    fn default_host() -> String {
+        "%".into()
+    }
+
+    /// A model using every derivation rule.
+    #[allow(dead_code)]
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Everything {
+        /// The account name.
+        #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+        name: String,
+        /// Where from.
+        #[serde(default = "default_host")]
+        host: String,
+        /// Secret.
+        #[schemars(length(min = 30), extend("x-terraform" = { "sensitive": true }))]
+        password: String,
+        /// Optional tags.
+        tags: Option<BTreeMap<String, String>>,
+        /// Unique names.
+        names: Option<BTreeSet<String>>,
+        /// Grants per table.
+        columns: Option<BTreeMap<String, Vec<String>>>,
+        /// Old knob.
+        #[deprecated]
+        legacy: Option<bool>,
+        /// Set by the server.
+        #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+        id: Option<String>,
+        /// Optional and computed.
+        #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
+        database: Option<String>,
+        /// Nested attributes, one per target.
+        #[schemars(extend("x-terraform" = { "nested": "map", "computed": true }))]
+        targets: Option<BTreeMap<String, Target>>,
+        /// A nested block.
+        #[schemars(extend("x-terraform" = { "block": "single" }))]
+        timeouts: Option<Timeouts>,
+    }
+
+    /// One target.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Target {
+        /// Its release.
+        release_id: Option<String>,
+        /// Its version.
+        version: Option<i64>,
+    }
+
+    /// Time limits.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Timeouts {
+        /// Create limit.
+        create: Option<String>,
+    }
+
+    #[test]
+    fn derives_flags_types_defaults_validators_and_nesting() {
+        let schema = Schema::from_model::<Everything>().expect("derive");
+        let block = &schema.block;
+        let attr = |name: &str| block.attribute(name).unwrap_or_else(|| panic!("no {name}"));
+
+        let name = attr("name");
+        assert!(name.required && !name.optional && !name.computed);
+        assert_eq!(name.description, "The account name.");
+        assert_eq!(name.plan_modifiers.len(), 1);
+
+        let host = attr("host");
+        assert!(host.optional && host.computed && !host.required);
+        assert_eq!(host.default, Some(Value::String("%".into())));
+
+        let password = attr("password");
+        assert!(password.sensitive && password.required);
+        assert_eq!(password.validators[0].description(), "a string of at least 30 characters");
+
+        assert_eq!(attr("tags").ty, Type::Map(Box::new(Type::String)));
+        assert!(attr("tags").optional);
+        assert_eq!(attr("names").ty, Type::Set(Box::new(Type::String)));
+        assert_eq!(attr("columns").ty, Type::Map(Box::new(Type::List(Box::new(Type::String)))));
+        assert!(attr("legacy").deprecated);
+
+        let id = attr("id");
+        assert!(id.computed && !id.optional && !id.required);
+        let database = attr("database");
+        assert!(database.computed && database.optional);
+
+        let targets = attr("targets");
+        let nested = targets.nested.as_ref().expect("nested attributes");
+        assert_eq!(nested.nesting, Nesting::Map);
+        assert_eq!(
+            targets.ty,
+            Type::Map(Box::new(Type::object([
+                ("release_id".to_string(), Type::String),
+                ("version".to_string(), Type::Number),
+            ])))
+        );
+
+        let timeouts = block.block_type("timeouts").expect("block");
+        assert_eq!(timeouts.nesting, Nesting::Single);
+        assert!(timeouts.block.attribute("create").is_some_and(|a| a.optional));
+        assert!(block.attribute("timeouts").is_none());
+    }
+
+    #[test]
+    fn a_model_the_schema_cannot_express_is_an_error() {
+        #[allow(dead_code)]
+        #[derive(JsonSchema)]
+        struct Bad {
+            either: Either,
+        }
+        #[allow(dead_code)]
+        #[derive(JsonSchema)]
+        enum Either {
+            A(String),
+            B(i64),
+        }
+        let error = Schema::from_model::<Bad>().expect_err("an untyped union has no cty type");
+        assert!(error.to_string().contains("either"), "{error}");
+    }
+}
