@@ -97,6 +97,8 @@ pub enum Problem {
     CheckDestroy(String),
     /// Sensitive values appeared in logs or captured output.
     SecretLeak(Vec<Leak>),
+    /// Terraform reported that the provider did not exit after Shutdown.
+    UncleanExit(String),
 }
 
 impl fmt::Display for Problem {
@@ -106,6 +108,12 @@ impl fmt::Display for Problem {
             Problem::Step { step, reason } => write!(f, "step {step} failed: {reason}"),
             Problem::Destroy(reason) => write!(f, "destroy failed: {reason}"),
             Problem::CheckDestroy(reason) => write!(f, "check_destroy failed: {reason}"),
+            Problem::UncleanExit(place) => {
+                write!(
+                    f,
+                    "Terraform reports the provider failed to exit gracefully ({place})"
+                )
+            }
             Problem::SecretLeak(leaks) => {
                 writeln!(f, "{} sensitive value occurrence(s) leaked:", leaks.len())?;
                 for leak in leaks {

@@ -37,7 +37,13 @@ pub struct SecretScan {
     pub bytes_scanned: u64,
     /// Occurrences found.
     pub leaks: Vec<Leak>,
+    /// Log lines (file, 1-based line) where Terraform reports a provider that did not exit
+    /// after Shutdown: a protocol fault every test should catch.
+    pub unclean_exits: Vec<(PathBuf, usize)>,
 }
+
+/// What Terraform logs when a provider did not exit within its grace period after Shutdown.
+const UNCLEAN_EXIT: &str = "plugin failed to exit gracefully";
 
 /// Searches every file under `dir` (recursively) for each non-empty value of `secrets`.
 pub fn scan_for_secrets(dir: &Path, secrets: &[String]) -> Result<SecretScan, HarnessError> {
@@ -63,6 +69,9 @@ pub fn scan_for_secrets(dir: &Path, secrets: &[String]) -> Result<SecretScan, Ha
             // Lossy decoding keeps ASCII secrets findable even next to invalid UTF-8.
             let text = String::from_utf8_lossy(&bytes);
             for (line_no, line) in text.lines().enumerate() {
+                if line.contains(UNCLEAN_EXIT) {
+                    scan.unclean_exits.push((path.clone(), line_no + 1));
+                }
                 for (index, secret) in secrets.iter().enumerate() {
                     if !secret.is_empty() && line.contains(secret.as_str()) {
                         scan.leaks.push(Leak {
@@ -110,6 +119,15 @@ mod tests {
         assert_eq!(scan.leaks[0].line, 2);
         assert_eq!(scan.leaks[0].value_index, 0);
         assert!(!scan.leaks[0].to_string().contains("hunter22"));
+    }
+
+    #[test]
+    fn finds_providers_that_did_not_exit_gracefully() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "2026-01-01T00:00:00.000Z [DEBUG] provider: plugin failed to exit gracefully";
+        std::fs::write(dir.path().join("plan.tflog"), format!("ok\n{line}\n")).unwrap();
+        let scan = scan_for_secrets(dir.path(), &[]).unwrap();
+        assert_eq!(scan.unclean_exits, vec![(dir.path().join("plan.tflog"), 2)]);
     }
 
     #[test]

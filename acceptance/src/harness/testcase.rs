@@ -502,6 +502,9 @@ impl TestCase {
                 if !scan.leaks.is_empty() {
                     problems.push(Problem::SecretLeak(scan.leaks));
                 }
+                if let Some((file, line)) = scan.unclean_exits.first() {
+                    problems.push(Problem::UncleanExit(format!("{}:{line}", file.display())));
+                }
             }
             Err(e) => problems.push(Problem::Setup(format!("secret scan: {e}"))),
         }
