@@ -51,14 +51,13 @@ pub enum LogLevel {
     Warn,
 }
 
-/// The single place the client writes log lines, so the provider can route them
-/// elsewhere later. Callers never pass secrets: no API key, no request bodies.
+/// The single place the client writes log lines: through the plugin's logger, which honours
+/// `TF_LOG` and masks registered secrets. Callers never pass secrets: no API key, no bodies.
 pub fn log(level: LogLevel, message: &str) {
-    let tag = match level {
-        LogLevel::Debug => "DEBUG",
-        LogLevel::Warn => "WARN",
-    };
-    eprintln!("[{tag}] heroku: {message}");
+    match level {
+        LogLevel::Debug => tfplugin::debug!("heroku: {message}"),
+        LogLevel::Warn => tfplugin::warn!("heroku: {message}"),
+    }
 }
 
 /// A Heroku API key. Its `Debug` output is `<redacted>` and it has no `Display`.
