@@ -275,6 +275,30 @@ impl HerokuClient {
         Ok(couplings)
     }
 
+    /// The pipeline coupling of an app, or `None` when the app is in no pipeline
+    /// (`GET /apps/{app}/pipeline-couplings`). Cached per app.
+    pub async fn app_pipeline_coupling(
+        &self,
+        app_id: Uuid,
+    ) -> Result<Option<PipelineCoupling>, HerokuError> {
+        let url = self.platform_url(&["apps", &app_id.to_string(), "pipeline-couplings"])?;
+        let context = RequestContext::on_app("reading pipeline coupling", self.app_label(app_id));
+        match self
+            .get_object::<PipelineCoupling>(
+                Api::Platform,
+                url,
+                Scope::App(app_id),
+                Reuse::Cache,
+                context,
+            )
+            .await
+        {
+            Ok(coupling) => Ok(Some(coupling)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The `max` newest releases of an app, newest first (one request with
     /// `Range: version ..; max=<max>,order=desc`). Cached per app until a write to it.
     pub async fn releases(&self, app_id: Uuid, max: u32) -> Result<Vec<Release>, HerokuError> {
