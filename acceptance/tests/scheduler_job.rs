@@ -1,0 +1,851 @@
+//! `treeherder_scheduler_job` through real Terraform 1.0.3 against an in-process sandbox
+//! (one per test, on a free loopback port): life cycle, import, drift, spelling, plan-time
+//! validation, faults during a 30-job apply, and the request cost of a 100-job refresh.
+//!
+//! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
+//! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
+
+use std::collections::BTreeMap;
+
+use acceptance::harness::{ProviderUnderTest, Step, Terraform, TestCase};
+use acceptance::sandbox::{self, RunningSandbox, SandboxConfig};
+use regex::Regex;
+use serde_json::{json, Value};
+
+/// Long enough for the harness to treat it as a secret and scan every log for it.
+const API_KEY: &str = "sched-acceptance-key-5d1f0c9a7e";
+const ADDR: &str = "treeherder_scheduler_job.job";
+
+/// A running sandbox and what tests need to reach it.
+struct World {
+    sandbox: RunningSandbox,
+    http: reqwest::Client,
+}
+
+impl World {
+    async fn start() -> World {
+        let sandbox = sandbox::start(SandboxConfig {
+            api_key: API_KEY.to_string(),
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox starts");
+        World {
+            sandbox,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Environment giving the provider this sandbox.
+    fn env(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (
+                "HEROKU_API_URL".to_string(),
+                self.sandbox.heroku_url.clone(),
+            ),
+            (
+                "HEROKU_SCHEDULER_URL".to_string(),
+                self.sandbox.scheduler_url.clone(),
+            ),
+            ("HEROKU_API_KEY".to_string(), API_KEY.to_string()),
+        ])
+    }
+
+    fn handle(&self) -> Control {
+        Control {
+            http: self.http.clone(),
+            control: self.sandbox.control_url.clone(),
+            scheduler: self.sandbox.scheduler_url.clone(),
+        }
+    }
+}
+
+/// A cloneable handle on the sandbox's control and Scheduler APIs, for hooks and checks.
+#[derive(Clone)]
+struct Control {
+    http: reqwest::Client,
+    control: String,
+    scheduler: String,
+}
+
+impl Control {
+    async fn state(&self) -> Value {
+        self.http
+            .get(format!("{}/state", self.control))
+            .send()
+            .await
+            .expect("control state")
+            .json()
+            .await
+            .expect("state json")
+    }
+
+    async fn app(&self, name: &str) -> Value {
+        let state = self.state().await;
+        state["apps"]
+            .as_array()
+            .and_then(|apps| apps.iter().find(|a| a["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no app {name} in the sandbox"))
+    }
+
+    /// The app's jobs as the sandbox stores them.
+    async fn jobs(&self, app: &str) -> Vec<Value> {
+        self.app(app).await["jobs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn jobs_with_command(&self, app: &str, command: &str) -> Vec<Value> {
+        self.jobs(app)
+            .await
+            .into_iter()
+            .filter(|j| j["command"] == command)
+            .collect()
+    }
+
+    async fn next_job_id(&self) -> u64 {
+        self.state().await["next_job_id"]
+            .as_u64()
+            .expect("next_job_id in the sandbox state")
+    }
+
+    async fn post(&self, path: &str, body: Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.control))
+            .json(&body)
+            .send()
+            .await
+            .expect("control request");
+        assert!(
+            response.status().is_success(),
+            "POST {path}: {}",
+            response.status()
+        );
+    }
+
+    async fn clear_requests(&self) {
+        self.http
+            .delete(format!("{}/requests", self.control))
+            .send()
+            .await
+            .expect("clear request log");
+    }
+
+    async fn requests(&self) -> Vec<Value> {
+        self.http
+            .get(format!("{}/requests", self.control))
+            .send()
+            .await
+            .expect("request log")
+            .json()
+            .await
+            .expect("request log json")
+    }
+
+    async fn faults(&self) -> Vec<Value> {
+        self.http
+            .get(format!("{}/faults", self.control))
+            .send()
+            .await
+            .expect("faults")
+            .json()
+            .await
+            .expect("faults json")
+    }
+
+    /// Calls the Scheduler API as the dashboard would, behind Terraform's back.
+    async fn scheduler(&self, method: reqwest::Method, path: &str, body: Option<Value>) {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.scheduler))
+            .bearer_auth(API_KEY)
+            .header("Accept", "application/vnd.api+json")
+            .header("Content-Type", "application/vnd.api+json");
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.expect("scheduler request");
+        assert!(
+            response.status().is_success(),
+            "{method} {path}: {}",
+            response.status()
+        );
+    }
+}
+
+fn provider_block() -> String {
+    provider_block_with(6, 5)
+}
+
+/// The provider block with retry settings (small delays keep fault tests fast).
+fn provider_block_with(max_retries: u32, delay_ms: u32) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+  }}
+}}
+
+provider "treeherder" {{
+  heroku {{
+    max_retries         = {max_retries}
+    retry_base_delay_ms = {delay_ms}
+  }}
+}}
+"#
+    )
+}
+
+fn job_config(app: &str, command: &str, frequency: &str, dyno_size: Option<&str>) -> String {
+    let size = dyno_size
+        .map(|s| format!("  dyno_size = \"{s}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"{}
+resource "treeherder_scheduler_job" "job" {{
+  app       = "{app}"
+  command   = "{command}"
+  frequency = "{frequency}"
+{size}}}
+"#,
+        provider_block()
+    )
+}
+
+fn many_jobs_config(app: &str, count: usize, prefix: &str) -> String {
+    many_jobs_config_with(&provider_block(), app, count, prefix)
+}
+
+fn many_jobs_config_with(provider: &str, app: &str, count: usize, prefix: &str) -> String {
+    format!(
+        r#"{provider}
+resource "treeherder_scheduler_job" "many" {{
+  count     = {count}
+  app       = "{app}"
+  command   = "./manage.py {prefix}_${{count.index}}"
+  frequency = "every_hour_at_${{(count.index % 6) * 10}}"
+}}
+"#
+    )
+}
+
+fn expect_actions(
+    plan: &acceptance::harness::Plan,
+    address: &str,
+    expected: &[&str],
+) -> Result<(), String> {
+    let change = plan
+        .change(address)
+        .ok_or_else(|| format!("{address} is not in the plan"))?;
+    let mut actions = change.actions.clone();
+    actions.sort();
+    let mut wanted: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    wanted.sort();
+    if actions == wanted {
+        Ok(())
+    } else {
+        Err(format!(
+            "{address}: expected actions {wanted:?}, got {actions:?}"
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn life_cycle_import_update_replace_and_destroy() {
+    let world = World::start().await;
+    let control = world.handle();
+    let first_id = control.next_job_id().await.to_string();
+    let command = "./manage.py cycle_data";
+    let changed = "./manage.py cycle_data --days 45";
+
+    let c1 = control.clone();
+    let id1 = first_id.clone();
+    let c3 = control.clone();
+    let id3 = first_id.clone();
+    let c4 = control.clone();
+    let c5 = control.clone();
+    let stage_uuid = control.app("treeherder-stage").await["id"]
+        .as_str()
+        .expect("app id")
+        .to_string();
+    let uuid_check = stage_uuid.clone();
+    let id_uuid = first_id.clone();
+    let cd = control.clone();
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        // Create, with the canonical spellings (the import below must reproduce them).
+        .step(
+            Step::config(job_config(
+                "treeherder-stage",
+                command,
+                "every_day_at_4:30",
+                None,
+            ))
+            .check_async(move |state| {
+                let control = c1.clone();
+                let id = id1.clone();
+                async move {
+                    state.expect_attr(ADDR, "id", id.as_str())?;
+                    state.expect_attr(ADDR, "dyno_size", "Standard-1X")?;
+                    state.expect_attr(ADDR, "frequency", "every_day_at_4:30")?;
+                    let app = control.app("treeherder-stage").await;
+                    state.expect_attr(ADDR, "app_id", app["id"].clone())?;
+                    let jobs = control
+                        .jobs_with_command("treeherder-stage", "./manage.py cycle_data")
+                        .await;
+                    let ours: Vec<&Value> = jobs.iter().filter(|j| j["id"] == id).collect();
+                    match ours.as_slice() {
+                        [job]
+                            if job["every"] == 1440
+                                && job["at"] == 270
+                                && job["dyno_size"] == "Standard-1X" =>
+                        {
+                            Ok(())
+                        }
+                        other => Err(format!("job {id} in the sandbox: {other:?}")),
+                    }
+                }
+            }),
+        )
+        // Import by `<app name>:<job id>` reproduces the state attribute for attribute.
+        .step(
+            Step::import(ADDR)
+                .import_id(format!("treeherder-stage:{first_id}"))
+                .verify_import(Vec::<String>::new()),
+        )
+        // Command, frequency (same time, other spelling) and size change in place.
+        .step(
+            Step::config(job_config(
+                "treeherder-stage",
+                changed,
+                "every_day_at_04:30",
+                Some("standard-2x"),
+            ))
+            .plan_check(|plan| expect_actions(plan, ADDR, &["update"]))
+            .check_async(move |state| {
+                let control = c3.clone();
+                let id = id3.clone();
+                async move {
+                    state.expect_attr(ADDR, "id", id.as_str())?;
+                    // The user's spelling survives: no perpetual diff.
+                    state.expect_attr(ADDR, "frequency", "every_day_at_04:30")?;
+                    state.expect_attr(ADDR, "dyno_size", "standard-2x")?;
+                    let jobs = control
+                        .jobs_with_command("treeherder-stage", "./manage.py cycle_data --days 45")
+                        .await;
+                    match jobs.as_slice() {
+                        [job]
+                            if job["id"] == id
+                                && job["at"] == 270
+                                && job["dyno_size"] == "Standard-2X" =>
+                        {
+                            Ok(())
+                        }
+                        other => Err(format!("updated job in the sandbox: {other:?}")),
+                    }
+                }
+            }),
+        )
+        .step(
+            Step::config(job_config(
+                "treeherder-stage",
+                changed,
+                "every_hour_at_10",
+                Some("standard-2x"),
+            ))
+            .plan_check(|plan| {
+                expect_actions(plan, ADDR, &["update"])?;
+                let changed = plan
+                    .change(ADDR)
+                    .map(|c| c.changed_attributes())
+                    .unwrap_or_default();
+                if changed.into_iter().collect::<Vec<_>>() == ["frequency"] {
+                    Ok(())
+                } else {
+                    Err("only frequency should change".to_string())
+                }
+            })
+            .check_async(move |state| {
+                let control = c4.clone();
+                async move {
+                    let id = state.attr_str(ADDR, "id").unwrap_or_default();
+                    let jobs = control.jobs("treeherder-stage").await;
+                    match jobs.iter().find(|j| j["id"] == id.as_str()) {
+                        Some(job) if job["every"] == 60 && job["at"] == 10 => Ok(()),
+                        other => Err(format!("hourly job in the sandbox: {other:?}")),
+                    }
+                }
+            }),
+        )
+        // The same app by UUID instead of name: an in-place change of `app` only.
+        .step(
+            Step::config(job_config(
+                &stage_uuid,
+                changed,
+                "every_hour_at_10",
+                Some("standard-2x"),
+            ))
+            .plan_check(|plan| {
+                expect_actions(plan, ADDR, &["update"])?;
+                let changed = plan
+                    .change(ADDR)
+                    .map(|c| c.changed_attributes())
+                    .unwrap_or_default();
+                if changed.into_iter().collect::<Vec<_>>() == ["app"] {
+                    Ok(())
+                } else {
+                    Err("only app should change".to_string())
+                }
+            })
+            .check(move |state| {
+                state.expect_attr(ADDR, "id", id_uuid.as_str())?;
+                state.expect_attr(ADDR, "app", uuid_check.as_str())
+            }),
+        )
+        // Another app: a new job there, the old one deleted.
+        .step(
+            Step::config(job_config(
+                "treeherder-prototype",
+                changed,
+                "every_hour_at_10",
+                Some("standard-2x"),
+            ))
+            .plan_check(|plan| expect_actions(plan, ADDR, &["delete", "create"]))
+            .check_async(move |state| {
+                let control = c5.clone();
+                let old = first_id.clone();
+                async move {
+                    let id = state.attr_str(ADDR, "id").unwrap_or_default();
+                    if id == old {
+                        return Err(format!("the job id did not change ({id})"));
+                    }
+                    let stage = control.jobs("treeherder-stage").await;
+                    if stage.iter().any(|j| j["id"] == old.as_str()) {
+                        return Err(format!("job {old} is still on treeherder-stage"));
+                    }
+                    let prototype = control.jobs("treeherder-prototype").await;
+                    if prototype.iter().any(|j| j["id"] == id.as_str()) {
+                        Ok(())
+                    } else {
+                        Err(format!("job {id} is not on treeherder-prototype"))
+                    }
+                }
+            }),
+        )
+        .check_destroy_async(move |last| {
+            let control = cd.clone();
+            async move {
+                let id = last.attr_str(ADDR, "id").unwrap_or_default();
+                for app in ["treeherder-prototype", "treeherder-stage"] {
+                    let jobs = control.jobs(app).await;
+                    if jobs.iter().any(|j| j["id"] == id.as_str()) {
+                        return Err(format!("job {id} survived destroy on {app}"));
+                    }
+                    // The seeded jobs were never touched.
+                    if jobs.len() != 3 {
+                        return Err(format!(
+                            "{app} has {} jobs, expected the 3 seeded",
+                            jobs.len()
+                        ));
+                    }
+                }
+                Ok::<(), String>(())
+            }
+        })
+        .run()
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_deleted_or_changed_behind_terraforms_back() {
+    let world = World::start().await;
+    let control = world.handle();
+    let command = "./manage.py drift_probe";
+    let config = job_config("treeherder-prod", command, "every_ten_minutes", None);
+    let prod_id = control.app("treeherder-prod").await["id"]
+        .as_str()
+        .expect("app id")
+        .to_string();
+
+    let c_delete = control.clone();
+    let p_delete = prod_id.clone();
+    let c_patch = control.clone();
+    let p_patch = prod_id.clone();
+    let c_check = control.clone();
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        .step(Step::config(config.clone()))
+        // Deleted in the dashboard: the refreshed plan creates it again.
+        .step(
+            Step::config(config.clone())
+                .pre_step_async(move || {
+                    let control = c_delete.clone();
+                    let app = p_delete.clone();
+                    async move {
+                        let jobs = control
+                            .jobs_with_command("treeherder-prod", "./manage.py drift_probe")
+                            .await;
+                        let id = jobs[0]["id"].as_str().expect("job id").to_string();
+                        control
+                            .scheduler(
+                                reqwest::Method::DELETE,
+                                &format!("/apps/{app}/jobs/{id}"),
+                                None,
+                            )
+                            .await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .plan_only()
+                .expect_non_empty_plan()
+                .plan_check(|plan| expect_actions(plan, ADDR, &["create"])),
+        )
+        .step(Step::config(config.clone()).check_async(move |state| {
+            let control = c_check.clone();
+            async move {
+                let id = state.attr_str(ADDR, "id").unwrap_or_default();
+                let jobs = control
+                    .jobs_with_command("treeherder-prod", "./manage.py drift_probe")
+                    .await;
+                match jobs.as_slice() {
+                    [job] if job["id"] == id.as_str() => Ok(()),
+                    other => Err(format!("after re-creation: {other:?}")),
+                }
+            }
+        }))
+        // Changed in the dashboard: the refreshed plan updates it back, in place.
+        .step(
+            Step::config(config.clone())
+                .pre_step_async(move || {
+                    let control = c_patch.clone();
+                    let app = p_patch.clone();
+                    async move {
+                        let jobs = control
+                            .jobs_with_command("treeherder-prod", "./manage.py drift_probe")
+                            .await;
+                        let id = jobs[0]["id"].as_str().expect("job id").to_string();
+                        let body = json!({"data": {"type": "jobs", "id": id, "attributes": {
+                            "command": "./manage.py edited_in_dashboard"
+                        }}});
+                        control
+                            .scheduler(
+                                reqwest::Method::PATCH,
+                                &format!("/apps/{app}/jobs/{id}"),
+                                Some(body),
+                            )
+                            .await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .plan_only()
+                .expect_non_empty_plan()
+                .plan_check(|plan| {
+                    expect_actions(plan, ADDR, &["update"])?;
+                    let change = plan.change(ADDR).ok_or("no change")?;
+                    if change.before["command"] != "./manage.py edited_in_dashboard"
+                        || change.after["command"] != "./manage.py drift_probe"
+                    {
+                        return Err(format!(
+                            "command change: {} -> {}",
+                            change.before["command"], change.after["command"]
+                        ));
+                    }
+                    match change
+                        .changed_attributes()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .as_slice()
+                    {
+                        [only] if only == "command" => Ok(()),
+                        other => Err(format!("unexpected changes: {other:?}")),
+                    }
+                }),
+        )
+        .step(Step::config(config))
+        .check_destroy_async(move |_| {
+            let control = control.clone();
+            async move {
+                let left = control.jobs("treeherder-prod").await;
+                if left.iter().any(|j| {
+                    j["command"] == "./manage.py drift_probe"
+                        || j["command"] == "./manage.py edited_in_dashboard"
+                }) {
+                    return Err(format!("jobs left after destroy: {left:?}"));
+                }
+                Ok::<(), String>(())
+            }
+        })
+        .run()
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
+    let world = World::start().await;
+    let control = world.handle();
+    let valid = job_config(
+        "treeherder-prod",
+        "./manage.py validate_probe",
+        "every_day_at_4:30",
+        None,
+    );
+    // Terraform points at the `frequency` line of the config: the diagnostic names the
+    // attribute; the detail lists every form (Terraform wraps long lines).
+    let line = valid
+        .lines()
+        .position(|l| l.trim_start().starts_with("frequency"))
+        .expect("frequency line")
+        + 1;
+    let listing = Regex::new(&format!(
+        r"(?s)Invalid value for frequency.*on main\.tf line {line}, in resource.*every_ten_minutes,\s+every_hour_at_<0\|10\|20\|30\|40\|50>,\s+or\s+every_day_at_<H>:<00\|30>"
+    ))
+    .unwrap();
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        .step(Step::config(valid.clone()))
+        .step(
+            Step::config(valid.replace("every_day_at_4:30", "every_day_at_4:15"))
+                .plan_only()
+                .expect_error(listing.clone()),
+        )
+        .step(
+            Step::config(valid.replace("every_day_at_4:30", "daily"))
+                .plan_only()
+                .expect_error(listing),
+        )
+        // The failed plans changed nothing: the original config is still in sync.
+        .step(Step::config(valid).check_async(move |state| {
+            let control = control.clone();
+            async move {
+                state.expect_attr(ADDR, "frequency", "every_day_at_4:30")?;
+                let jobs = control
+                    .jobs_with_command("treeherder-prod", "./manage.py validate_probe")
+                    .await;
+                if jobs.len() == 1 && jobs[0]["at"] == 270 {
+                    Ok(())
+                } else {
+                    Err(format!("jobs: {jobs:?}"))
+                }
+            }
+        }))
+        .run()
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
+    let world = World::start().await;
+    let control = world.handle();
+    // Writes to one app are serialised, so the first requests take the whole storm: enough
+    // retries for it, with tiny delays.
+    let config = many_jobs_config_with(
+        &provider_block_with(12, 2),
+        "treeherder-prod",
+        30,
+        "fault_job",
+    );
+    let c_pre = control.clone();
+    let c_check = control.clone();
+    let c_destroy = control.clone();
+    let report = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        .step(
+            Step::config(config)
+                .pre_step_async(move || {
+                    let control = c_pre.clone();
+                    async move {
+                        control.clear_requests().await;
+                        // Each request takes one use of the first fault matching it.
+                        for fault in [
+                            json!({"api": "scheduler", "status": 429, "count": 6, "retry_after": 0}),
+                            json!({"api": "scheduler", "status": 503, "count": 3, "method": "GET"}),
+                            // Refused creates: nothing was created, the client must retry.
+                            json!({"api": "scheduler", "status": 503, "count": 2, "method": "POST"}),
+                            // Lost responses: the job exists, the client must not duplicate it.
+                            json!({"api": "scheduler", "status": 500, "count": 4,
+                                   "method": "POST", "after_effect": true}),
+                            json!({"api": "heroku", "status": 503, "count": 2}),
+                        ] {
+                            control.post("/faults", fault).await;
+                        }
+                        Ok::<(), String>(())
+                    }
+                })
+                .check_async(move |state| {
+                    let control = c_check.clone();
+                    async move {
+                        let left = control.faults().await;
+                        if !left.is_empty() {
+                            return Err(format!("faults not all consumed: {left:?}"));
+                        }
+                        let log = control.requests().await;
+                        for status in [429, 503, 500] {
+                            if !log.iter().any(|r| r["status"] == status) {
+                                return Err(format!("no {status} answer in the request log"));
+                            }
+                        }
+                        let jobs = control.jobs("treeherder-prod").await;
+                        let mut commands: Vec<String> = jobs
+                            .iter()
+                            .filter_map(|j| j["command"].as_str())
+                            .filter(|c| c.starts_with("./manage.py fault_job_"))
+                            .map(str::to_string)
+                            .collect();
+                        commands.sort();
+                        let mut expected: Vec<String> =
+                            (0..30).map(|i| format!("./manage.py fault_job_{i}")).collect();
+                        expected.sort();
+                        if commands != expected {
+                            return Err(format!(
+                                "expected exactly one job per command, got {} jobs: {commands:?}",
+                                commands.len()
+                            ));
+                        }
+                        // Every resource points at a distinct existing job.
+                        let mut ids: Vec<String> = state
+                            .resources()
+                            .iter()
+                            .filter_map(|r| r.values["id"].as_str().map(str::to_string))
+                            .collect();
+                        ids.sort();
+                        ids.dedup();
+                        if ids.len() != 30
+                            || !ids.iter().all(|id| jobs.iter().any(|j| j["id"] == id.as_str()))
+                        {
+                            return Err(format!("state ids {ids:?} do not match the sandbox"));
+                        }
+                        Ok(())
+                    }
+                }),
+        )
+        .check_destroy_async(move |_| {
+            let control = c_destroy.clone();
+            async move {
+                let jobs = control.jobs("treeherder-prod").await;
+                if jobs.len() == 3 {
+                    Ok(())
+                } else {
+                    Err(format!("{} jobs on treeherder-prod after destroy", jobs.len()))
+                }
+            }
+        })
+        .try_run()
+        .await;
+    let report = report.unwrap_or_else(|failure| panic!("{failure}"));
+    assert!(report.files_scanned > 0 && report.secrets_checked > 0);
+}
+
+fn scheduler_requests(log: &[Value]) -> Vec<&Value> {
+    log.iter().filter(|r| r["api"] == "scheduler").collect()
+}
+
+/// A refresh over N jobs of one app costs the same few requests whatever N is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
+    let world = World::start().await;
+    let control = world.handle();
+    let env = world.env();
+    let tf = Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        env,
+        vec![API_KEY.to_string()],
+    )
+    .expect("terraform");
+    let work = tf.workspace("work").expect("workspace");
+    let mut per_size = Vec::new();
+    for n in [10, 100] {
+        work.write_config(&many_jobs_config("treeherder-prod", n, "count_job"))
+            .unwrap();
+        work.init().await.expect("init");
+        let applied = work.apply().await.expect("apply runs");
+        tf.require_success(applied).expect("apply succeeds");
+        control.clear_requests().await;
+        let plan = work.plan(true).await.expect("plan");
+        assert!(!plan.has_changes, "plan after apply:\n{}", plan.text);
+        let log = control.requests().await;
+        let scheduler = scheduler_requests(&log);
+        eprintln!(
+            "refresh of {n} jobs: {} requests ({} Scheduler)",
+            log.len(),
+            scheduler.len()
+        );
+        assert!(
+            scheduler.len() <= 5,
+            "refresh of {n} jobs made {} Scheduler requests: {scheduler:?}",
+            scheduler.len()
+        );
+        assert!(log.len() <= 5, "refresh of {n} jobs: {log:?}");
+        assert!(
+            scheduler.iter().all(|r| r["method"] == "GET"),
+            "a refresh wrote: {scheduler:?}"
+        );
+        per_size.push(log.len());
+    }
+    assert_eq!(
+        per_size[0], per_size[1],
+        "the request count depends on the number of jobs"
+    );
+    let destroyed = work.destroy().await;
+    assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
+    assert_eq!(control.jobs("treeherder-prod").await.len(), 3);
+    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
+    assert!(scan.files_scanned > 0);
+    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+}
+
+/// `examples/treeherder/scheduler_jobs.tf` describes the jobs the sandbox seeds on
+/// treeherder-prod: imported as its header says, the plan is empty and nothing is duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
+    let world = World::start().await;
+    let control = world.handle();
+    let example_path =
+        acceptance::harness::repo_root().join("examples/treeherder/scheduler_jobs.tf");
+    let example = std::fs::read_to_string(&example_path).expect("example file");
+    let tf = Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        world.env(),
+        vec![API_KEY.to_string()],
+    )
+    .expect("terraform");
+    let work = tf.workspace("work").expect("workspace");
+    work.write_config(&format!("{}\n{example}", provider_block()))
+        .unwrap();
+    work.init().await.expect("init");
+    // The import commands are taken from the example's own header.
+    let imports: Vec<(String, String)> = example
+        .lines()
+        .filter_map(|l| {
+            l.trim_start_matches('#')
+                .trim()
+                .strip_prefix("terraform import ")
+        })
+        .map(|rest| {
+            let mut parts = rest.split_whitespace();
+            let address = parts.next().expect("address").to_string();
+            let id = parts.next().expect("id").to_string();
+            (address, id)
+        })
+        .collect();
+    assert_eq!(imports.len(), 3, "the example documents three imports");
+    for (address, id) in &imports {
+        let out = work.import(address, id).await.expect("import runs");
+        tf.require_success(out).expect("import succeeds");
+    }
+    let plan = work.plan(true).await.expect("plan");
+    assert!(
+        !plan.has_changes,
+        "the example does not match the seeded jobs:\n{}",
+        plan.text
+    );
+    let applied = work.apply().await.expect("apply runs");
+    tf.require_success(applied).expect("apply succeeds");
+    let jobs = control.jobs("treeherder-prod").await;
+    assert_eq!(jobs.len(), 3, "jobs on treeherder-prod: {jobs:?}");
+    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
+    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+}
