@@ -56,6 +56,14 @@ unset TF_LOG TF_CLI_ARGS TF_DATA_DIR TF_REATTACH_PROVIDERS
 cd "$DIR/work"
 echo "==> terraform init ($("$TERRAFORM" version | head -n1), config $EXAMPLE_DIR)"
 "$TERRAFORM" init -input=false -no-color
+# Objects that already exist (Treeherder's Scheduler jobs) are adopted, not duplicated: each
+# example file lists its `# terraform import ADDRESS ID` lines, run once per state.
+while read -r address id; do
+    [[ -n "$("$TERRAFORM" state list "$address" 2>/dev/null)" ]] && continue
+    echo "==> terraform import $address $id"
+    "$TERRAFORM" import -input=false -no-color "$address" "$id"
+done < <(sed -nE 's/^#[[:space:]]+terraform import ([^[:space:]]+)[[:space:]]+([^[:space:]]+)$/\1 \2/p' ./*.tf)
+
 echo "==> terraform apply -auto-approve"
 "$TERRAFORM" apply -auto-approve -input=false -no-color
 echo "==> terraform plan -detailed-exitcode (must be empty)"
