@@ -374,10 +374,20 @@ impl MysqlClient {
     /// [`MysqlError::PrivilegeTablesUnreadable`] if the admin cannot read mysql.* (the
     /// information_schema views would silently show nothing instead).
     pub async fn read_user(&self, account: &Account) -> Result<Option<UserState>, MysqlError> {
+        self.read_user_in(account, &self.database).await
+    }
+
+    /// Like [`MysqlClient::read_user`], for the grants on `database` (a resource may name a
+    /// database other than the provider's).
+    pub async fn read_user_in(
+        &self,
+        account: &Account,
+        database: &Identifier,
+    ) -> Result<Option<UserState>, MysqlError> {
         let who = || vec![Value::from(account.user()), Value::from(account.host())];
         let with_db = || {
             let mut p = who();
-            p.push(Value::from(self.database.as_str()));
+            p.push(Value::from(database.as_str()));
             p
         };
         // On MariaDB ≥ 10.4 mysql.user is a view over mysql.global_priv that still exposes
@@ -483,7 +493,9 @@ impl MysqlClient {
 
     /// Reads the account and returns the statements that bring it to `desired`.
     pub async fn plan(&self, desired: &DesiredUser) -> Result<Vec<Statement>, MysqlError> {
-        let current = self.read_user(&desired.account).await?;
+        let current = self
+            .read_user_in(&desired.account, &desired.database)
+            .await?;
         Ok(plan_statements(current.as_ref(), desired))
     }
 
@@ -719,6 +731,8 @@ fn ssl_opts(config: &MysqlConfig) -> Result<Option<SslOpts>, ConfigError> {
             .with_disable_built_in_roots(true);
     }
     if config.tls_mode == TlsMode::VerifyCa {
+        // Known limitation: with mysql_async 0.37 and rustls this flag does not take effect,
+        // so verify_ca still checks the host name (documented in docs/resources/readonly_user.md).
         opts = opts.with_danger_skip_domain_validation(true);
     }
     Ok(Some(opts))
