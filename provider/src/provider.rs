@@ -36,7 +36,11 @@ impl Clients {
     pub async fn mysql(&self) -> Result<&MysqlClient, Diagnostics> {
         let config = self.mysql_config.as_ref().map_err(Clone::clone)?;
         self.mysql
-            .get_or_try_init(|| async { MysqlClient::connect(config.clone()).await.map_err(Diagnostics::from) })
+            .get_or_try_init(|| async {
+                MysqlClient::connect(config.clone())
+                    .await
+                    .map_err(Diagnostics::from)
+            })
             .await
     }
 
@@ -56,7 +60,8 @@ fn missing(block: &str, attribute: &str, env: &str) -> Diagnostics {
 }
 
 fn heroku_client(settings: &HerokuSettings) -> Result<HerokuClient, Diagnostics> {
-    let api_key = setting(settings.api_key.as_ref(), "HEROKU_API_KEY").ok_or_else(|| missing("heroku", "api_key", "HEROKU_API_KEY"))?;
+    let api_key = setting(settings.api_key.as_ref(), "HEROKU_API_KEY")
+        .ok_or_else(|| missing("heroku", "api_key", "HEROKU_API_KEY"))?;
     tfplugin::log::register_secret(&api_key);
     let mut config = HerokuConfig::new(ApiKey::new(api_key));
     if let Some(url) = setting(settings.api_url.as_ref(), "HEROKU_API_URL") {
@@ -71,7 +76,10 @@ fn heroku_client(settings: &HerokuSettings) -> Result<HerokuClient, Diagnostics>
     if let Some(ms) = settings.retry_base_delay_ms {
         config.base_backoff = Duration::from_millis(ms);
     }
-    config.user_agent = format!("terraform-provider-treeherder/{}", env!("CARGO_PKG_VERSION"));
+    config.user_agent = format!(
+        "terraform-provider-treeherder/{}",
+        env!("CARGO_PKG_VERSION")
+    );
     HerokuClient::new(config).map_err(Diagnostics::from)
 }
 
@@ -87,16 +95,26 @@ fn mysql_config(settings: &MysqlSettings) -> Result<MysqlConfig, Diagnostics> {
     if let Some(database) = setting(settings.database.as_ref(), "TREEHERDER_MYSQL_DATABASE") {
         config.database = database;
     }
-    config.tls_ca_file = setting(settings.tls_ca_file.as_ref(), "TREEHERDER_MYSQL_TLS_CA_FILE").map(Into::into);
+    config.tls_ca_file = setting(
+        settings.tls_ca_file.as_ref(),
+        "TREEHERDER_MYSQL_TLS_CA_FILE",
+    )
+    .map(Into::into);
     if let Some(mode) = setting(settings.tls_mode.as_ref(), "TREEHERDER_MYSQL_TLS_MODE") {
         config.tls_mode = mode.parse::<TlsMode>().map_err(|e| {
-            Diagnostics::from(Diagnostic::error("Invalid mysql.tls_mode", e.to_string()).at(AttributePath::root("mysql").attribute("tls_mode")))
+            Diagnostics::from(
+                Diagnostic::error("Invalid mysql.tls_mode", e.to_string())
+                    .at(AttributePath::root("mysql").attribute("tls_mode")),
+            )
         })?;
     }
     // Checked here, before any connection: a plaintext setting for a remote host must fail
     // before a byte of credentials leaves the process.
     config.validate().map_err(|e| {
-        Diagnostics::from(Diagnostic::error("Invalid mysql configuration", e.to_string()).at(AttributePath::root("mysql")))
+        Diagnostics::from(
+            Diagnostic::error("Invalid mysql configuration", e.to_string())
+                .at(AttributePath::root("mysql")),
+        )
     })?;
     Ok(config)
 }
@@ -110,7 +128,11 @@ impl Provider for TreeherderProvider {
         "treeherder"
     }
 
-    async fn configure(&self, config: ProviderConfig, _terraform_version: &str) -> Result<Clients, Diagnostics> {
+    async fn configure(
+        &self,
+        config: ProviderConfig,
+        _terraform_version: &str,
+    ) -> Result<Clients, Diagnostics> {
         let heroku = heroku_client(&config.heroku.unwrap_or_default());
         let mysql_settings = config.mysql.unwrap_or_default();
         let mysql_config = mysql_config(&mysql_settings);
@@ -121,14 +143,24 @@ impl Provider for TreeherderProvider {
                 return Err(diagnostics.clone());
             }
         }
-        Ok(Clients { heroku, mysql_config, mysql: OnceCell::new() })
+        Ok(Clients {
+            heroku,
+            mysql_config,
+            mysql: OnceCell::new(),
+        })
     }
 
     fn resources(&self) -> Result<Vec<Arc<dyn DynResource<Clients>>>, SchemaDeriveError> {
-        Ok(vec![])
+        Ok(vec![
+            tfplugin::framework::resource(crate::resources::scheduler_job::SchedulerJobResource)?,
+            tfplugin::framework::resource(crate::resources::pipeline_promotion::PipelinePromotion)?,
+            tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUser)?,
+        ])
     }
 
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<Clients>>>, SchemaDeriveError> {
-        Ok(vec![])
+        Ok(vec![tfplugin::framework::data_source(
+            crate::data_sources::mysql_tables::MysqlTables,
+        )?])
     }
 }

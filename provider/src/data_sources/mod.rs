@@ -1,1 +1,2 @@
 //! Data sources, one per file.
+pub mod mysql_tables;

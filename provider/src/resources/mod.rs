@@ -1,1 +1,4 @@
 //! Managed resources, one per file.
+pub mod pipeline_promotion;
+pub mod readonly_user;
+pub mod scheduler_job;
