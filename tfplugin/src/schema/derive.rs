@@ -487,12 +487,18 @@ mod tests {
 
         let password = attr("password");
         assert!(password.sensitive && password.required);
-        assert_eq!(password.validators[0].description(), "a string of at least 30 characters");
+        assert_eq!(
+            password.validators[0].description(),
+            "a string of at least 30 characters"
+        );
 
         assert_eq!(attr("tags").ty, Type::Map(Box::new(Type::String)));
         assert!(attr("tags").optional);
         assert_eq!(attr("names").ty, Type::Set(Box::new(Type::String)));
-        assert_eq!(attr("columns").ty, Type::Map(Box::new(Type::List(Box::new(Type::String)))));
+        assert_eq!(
+            attr("columns").ty,
+            Type::Map(Box::new(Type::List(Box::new(Type::String))))
+        );
         assert!(attr("legacy").deprecated);
 
         let id = attr("id");
@@ -513,7 +519,10 @@ mod tests {
 
         let timeouts = block.block_type("timeouts").expect("block");
         assert_eq!(timeouts.nesting, Nesting::Single);
-        assert!(timeouts.block.attribute("create").is_some_and(|a| a.optional));
+        assert!(timeouts
+            .block
+            .attribute("create")
+            .is_some_and(|a| a.optional));
         assert!(block.attribute("timeouts").is_none());
     }
 
