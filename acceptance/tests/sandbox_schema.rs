@@ -1,8 +1,8 @@
 //! Checks the sandbox's resource shapes against Heroku's JSON hyper-schema: same set of
 //! top-level keys as the definition's `properties`, and each value's JSON type allowed by
 //! the property's `type` (following `$ref`s). The schema is read at test time from
-//! /work/shared/heroku/platform-api-schema.json (or $HEROKU_PLATFORM_SCHEMA); it is never
-//! part of the project.
+//! `shared/heroku/platform-api-schema.json` beside the checkout (or $HEROKU_PLATFORM_SCHEMA);
+//! it is never part of the project.
 
 mod sandbox_common;
 
@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 fn schema() -> Value {
     let path = std::env::var_os("HEROKU_PLATFORM_SCHEMA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/heroku/platform-api-schema.json"));
+        .unwrap_or_else(|| {
+            acceptance::harness::repo_root().join("../shared/heroku/platform-api-schema.json")
+        });
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "Heroku platform schema not readable at {} ({e}); set HEROKU_PLATFORM_SCHEMA to its path",
