@@ -26,6 +26,8 @@ pub struct ProviderService<P: Provider> {
 struct Inner<P: Provider> {
     provider: P,
     provider_schema: Schema,
+    /// The provider block's object type, derived once.
+    provider_type: Type,
     resources: BTreeMap<&'static str, Arc<dyn DynResource<P::Client>>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DynDataSource<P::Client>>>,
     /// Problems found while deriving schemas: reported on every schema request.
@@ -70,6 +72,7 @@ impl<P: Provider> ProviderService<P> {
         ProviderService {
             inner: Arc::new(Inner {
                 provider,
+                provider_type: provider_schema.value_type(),
                 provider_schema,
                 resources,
                 data_sources,
@@ -381,7 +384,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ValidateProviderConfig", async {
-            let config = decode(request.config.as_ref(), &inner.provider_schema.value_type())?;
+            let config = decode(request.config.as_ref(), &inner.provider_type)?;
             model::register_sensitive(&inner.provider_schema.block, &config);
             let mut diagnostics = Diagnostics::new();
             crate::framework::validate_block(
@@ -407,7 +410,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let inner = &self.inner;
         let result = guarded("ValidateResourceConfig", async {
             let resource = inner.resource(&request.type_name)?;
-            let config = decode(request.config.as_ref(), &resource.schema().value_type())?;
+            let config = decode(request.config.as_ref(), resource.value_type())?;
             Ok(resource.validate(&config))
         })
         .await;
@@ -425,7 +428,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let inner = &self.inner;
         let result = guarded("ValidateDataResourceConfig", async {
             let data_source = inner.data_source(&request.type_name)?;
-            let config = decode(request.config.as_ref(), &data_source.schema().value_type())?;
+            let config = decode(request.config.as_ref(), data_source.value_type())?;
             Ok(data_source.validate(&config))
         })
         .await;
@@ -443,7 +446,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let inner = &self.inner;
         let result = guarded("UpgradeResourceState", async {
             let resource = inner.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
+            let ty = resource.value_type();
             let raw = request.raw_state.unwrap_or_default();
             if raw.json.is_empty() {
                 return Err(Diagnostic::error(
@@ -455,7 +458,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let json: serde_json::Value = serde_json::from_slice(&raw.json)
                 .map_err(|e| Diagnostic::error("Stored state is not valid JSON", e.to_string()))?;
             let value = resource.upgrade(request.version, json)?;
-            encode(&value, &ty)
+            encode(&value, ty)
         })
         .await;
         let (upgraded_state, diagnostics) = split(result);
@@ -472,10 +475,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         let inner = &self.inner;
         let result = guarded("ConfigureProvider", async {
-            let ty = inner.provider_schema.value_type();
-            let config = decode(request.config.as_ref(), &ty)?;
+            let ty = &inner.provider_type;
+            let config = decode(request.config.as_ref(), ty)?;
             model::register_sensitive(&inner.provider_schema.block, &config);
-            let typed = model::to_model::<P::Config>(&config, &ty)?;
+            let typed = model::to_model::<P::Config>(&config, ty)?;
             let client = inner
                 .provider
                 .configure(typed, &request.terraform_version)
@@ -503,8 +506,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let current = request.current_state.clone();
         let result = guarded("ReadResource", async {
             let resource = inner.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
-            let state = decode(request.current_state.as_ref(), &ty)?;
+            let ty = resource.value_type();
+            let state = decode(request.current_state.as_ref(), ty)?;
             let client = inner.client().await;
             let outcome = resource
                 .read(
@@ -515,7 +518,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 )
                 .await;
             Ok((
-                encode(&outcome.state, &ty)?,
+                encode(&outcome.state, ty)?,
                 outcome.private,
                 outcome.diagnostics,
             ))
@@ -547,10 +550,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let inner = &self.inner;
         let result = guarded("PlanResourceChange", async {
             let resource = inner.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
-            let prior = decode(request.prior_state.as_ref(), &ty)?;
-            let proposed = decode(request.proposed_new_state.as_ref(), &ty)?;
-            let config = decode(request.config.as_ref(), &ty)?;
+            let ty = resource.value_type();
+            let prior = decode(request.prior_state.as_ref(), ty)?;
+            let proposed = decode(request.proposed_new_state.as_ref(), ty)?;
+            let config = decode(request.config.as_ref(), ty)?;
             let client = inner.client().await;
             let outcome = resource
                 .plan(
@@ -562,7 +565,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     Private::from_bytes(&request.prior_private),
                 )
                 .await;
-            Ok((encode(&outcome.planned, &ty)?, outcome))
+            Ok((encode(&outcome.planned, ty)?, outcome))
         })
         .await;
         let response = match result {
@@ -591,9 +594,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let prior_state = request.prior_state.clone();
         let result = guarded("ApplyResourceChange", async {
             let resource = inner.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
-            let prior = decode(request.prior_state.as_ref(), &ty)?;
-            let planned = decode(request.planned_state.as_ref(), &ty)?;
+            let ty = resource.value_type();
+            let prior = decode(request.prior_state.as_ref(), ty)?;
+            let planned = decode(request.planned_state.as_ref(), ty)?;
             let client = inner.client().await;
             let outcome = resource
                 .apply(
@@ -604,7 +607,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     Private::from_bytes(&request.planned_private),
                 )
                 .await;
-            Ok((encode(&outcome.state, &ty)?, outcome))
+            Ok((encode(&outcome.state, ty)?, outcome))
         })
         .await;
         let response = match result {
@@ -631,7 +634,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let inner = &self.inner;
         let result = guarded("ImportResourceState", async {
             let resource = inner.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
+            let ty = resource.value_type();
             let client = inner.client().await;
             let outcome = resource
                 .import(client.as_deref(), inner.stop.subscribe(), &request.id)
@@ -639,7 +642,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             if outcome.diagnostics.has_errors() {
                 return Err(outcome.diagnostics);
             }
-            Ok((encode(&outcome.state, &ty)?, outcome))
+            Ok((encode(&outcome.state, ty)?, outcome))
         })
         .await;
         let response = match result {
@@ -670,8 +673,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let inner = &self.inner;
         let result = guarded("ReadDataSource", async {
             let data_source = inner.data_source(&request.type_name)?;
-            let ty = data_source.schema().value_type();
-            let config = decode(request.config.as_ref(), &ty)?;
+            let ty = data_source.value_type();
+            let config = decode(request.config.as_ref(), ty)?;
             let client = inner.client().await;
             let outcome = data_source
                 .read(client.as_deref(), inner.stop.subscribe(), &config)
@@ -679,7 +682,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             if outcome.diagnostics.has_errors() {
                 return Err(outcome.diagnostics);
             }
-            Ok((encode(&outcome.state, &ty)?, outcome.diagnostics))
+            Ok((encode(&outcome.state, ty)?, outcome.diagnostics))
         })
         .await;
         let (state, diagnostics) = match result {

@@ -43,6 +43,8 @@ pub trait DynResource<C>: Send + Sync {
     fn type_name(&self) -> &'static str;
     /// The schema (derived once).
     fn schema(&self) -> &Schema;
+    /// The object type the schema implies (derived once).
+    fn value_type(&self) -> &Type;
     /// The JSON Schema of the model, for `schemas/`.
     fn json_schema(&self) -> serde_json::Value;
     /// Validates a configuration.
@@ -92,6 +94,8 @@ pub trait DynDataSource<C>: Send + Sync {
     fn type_name(&self) -> &'static str;
     /// The schema (derived once).
     fn schema(&self) -> &Schema;
+    /// The object type the schema implies (derived once).
+    fn value_type(&self) -> &Type;
     /// The JSON Schema of the model, for `schemas/`.
     fn json_schema(&self) -> serde_json::Value;
     /// Validates a configuration.
@@ -142,6 +146,10 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn value_type(&self) -> &Type {
+        &self.ty
     }
 
     fn json_schema(&self) -> serde_json::Value {
@@ -400,6 +408,10 @@ impl<D: DataSource> DynDataSource<D::Client> for TypedDataSource<D> {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn value_type(&self) -> &Type {
+        &self.ty
     }
 
     fn json_schema(&self) -> serde_json::Value {
