@@ -62,4 +62,5 @@ schemas-check:
 ## bench: every benchmark, printing its figures (release builds; needs the world).
 bench: up
 	cargo build --release -p tfplugin --example file_provider
-	eval "$$(scripts/test-env.sh)" && cargo bench --workspace
+	cargo build --release -p terraform-provider-treeherder
+	eval "$$(scripts/test-env.sh)" && TREEHERDER_PROVIDER_BIN=$(ROOT)/target/release/terraform-provider-treeherder cargo bench --workspace
