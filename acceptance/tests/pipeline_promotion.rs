@@ -761,6 +761,9 @@ resource "treeherder_pipeline_promotion" "prod" {{
     }
     let plan = work.plan(true).await.expect("plan");
     assert!(!plan.has_changes, "plan after import:\n{}", plan.text);
+    // `terraform plan` does not save what it refreshed: record it before reading the state.
+    tf.require_success(work.apply_refresh_only().await.unwrap())
+        .expect("refresh");
     let state = work.state().await.expect("state");
     assert_eq!(attr(&state, "status").unwrap(), "completed");
     assert_eq!(
