@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tfplugin::Sensitive;
 
 /// Configuration of the Treeherder provider. Each setting may instead come from an
 /// environment variable, so CI can keep secrets out of configuration files.
@@ -19,8 +20,7 @@ pub struct ProviderConfig {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct HerokuSettings {
     /// Heroku API key (`heroku auth:token`). Environment: `HEROKU_API_KEY`.
-    #[schemars(extend("x-terraform" = { "sensitive": true }))]
-    pub api_key: Option<String>,
+    pub api_key: Option<Sensitive>,
     /// Platform API base URL. Default `https://api.heroku.com`. Environment: `HEROKU_API_URL`.
     pub api_url: Option<String>,
     /// Scheduler API base URL. Default `https://particleboard.heroku.com`. Environment: `HEROKU_SCHEDULER_URL`.
@@ -41,8 +41,7 @@ pub struct MysqlSettings {
     /// Admin user, e.g. `th_admin`. Environment: `TREEHERDER_MYSQL_USERNAME`.
     pub username: Option<String>,
     /// Admin password. Environment: `TREEHERDER_MYSQL_PASSWORD`.
-    #[schemars(extend("x-terraform" = { "sensitive": true }))]
-    pub password: Option<String>,
+    pub password: Option<Sensitive>,
     /// Database whose tables are granted. Default `treeherder`. Environment: `TREEHERDER_MYSQL_DATABASE`.
     pub database: Option<String>,
     /// PEM bundle of CAs to trust, e.g. AWS's `global-bundle.pem`. Environment: `TREEHERDER_MYSQL_TLS_CA_FILE`.
@@ -60,4 +59,9 @@ pub(crate) fn setting(configured: Option<&String>, name: &str) -> Option<String>
         .filter(|v| !v.is_empty())
         .cloned()
         .or_else(|| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
+/// [`setting`] for a secret.
+pub(crate) fn secret_setting(configured: Option<&Sensitive>, name: &str) -> Option<String> {
+    setting(configured.map(|s| s.expose().to_string()).as_ref(), name)
 }

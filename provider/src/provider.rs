@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 
 use crate::clients::heroku::{ApiKey, HerokuClient, HerokuConfig};
 use crate::clients::mysql::{MysqlClient, MysqlConfig, TlsMode};
-use crate::config::{setting, HerokuSettings, MysqlSettings, ProviderConfig};
+use crate::config::{secret_setting, setting, HerokuSettings, MysqlSettings, ProviderConfig};
 
 /// The provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/treeherder/treeherder";
@@ -60,7 +60,7 @@ fn missing(block: &str, attribute: &str, env: &str) -> Diagnostics {
 }
 
 fn heroku_client(settings: &HerokuSettings) -> Result<HerokuClient, Diagnostics> {
-    let api_key = setting(settings.api_key.as_ref(), "HEROKU_API_KEY")
+    let api_key = secret_setting(settings.api_key.as_ref(), "HEROKU_API_KEY")
         .ok_or_else(|| missing("heroku", "api_key", "HEROKU_API_KEY"))?;
     tfplugin::log::register_secret(&api_key);
     let mut config = HerokuConfig::new(ApiKey::new(api_key));
@@ -88,7 +88,7 @@ fn mysql_config(settings: &MysqlSettings) -> Result<MysqlConfig, Diagnostics> {
         .ok_or_else(|| missing("mysql", "endpoint", "TREEHERDER_MYSQL_ENDPOINT"))?;
     let username = setting(settings.username.as_ref(), "TREEHERDER_MYSQL_USERNAME")
         .ok_or_else(|| missing("mysql", "username", "TREEHERDER_MYSQL_USERNAME"))?;
-    let password = setting(settings.password.as_ref(), "TREEHERDER_MYSQL_PASSWORD")
+    let password = secret_setting(settings.password.as_ref(), "TREEHERDER_MYSQL_PASSWORD")
         .ok_or_else(|| missing("mysql", "password", "TREEHERDER_MYSQL_PASSWORD"))?;
     tfplugin::log::register_secret(&password);
     let mut config = MysqlConfig::new(endpoint, username, password);

@@ -15,6 +15,7 @@ pub mod log;
 pub mod modifiers;
 pub mod proto;
 pub mod schema;
+mod sensitive;
 pub mod server;
 pub mod service;
 pub mod validators;
@@ -22,3 +23,4 @@ pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use schema::model_json_schema;
+pub use sensitive::Sensitive;
