@@ -66,7 +66,8 @@ fn empty_as_null<S: Serializer>(value: &str, serializer: S) -> Result<S::Ok, S::
 /// does not match `exclude_tables`, and `SELECT` on only some columns of the tables in
 /// `column_grants`. Tables created later appear in the next plan as a change of
 /// `granted_tables`, and `grant_statements` shows the SQL the apply will run.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+// No Debug: the model holds the password, and nothing should be able to print it.
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReadonlyUserModel {
     /// MySQL user name (at most 32 characters on MySQL, 80 on MariaDB). Changing it replaces
     /// the account.

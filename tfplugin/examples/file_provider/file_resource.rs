@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource};
-use tfplugin::{Diagnostic, Diagnostics};
+use tfplugin::{Diagnostic, Diagnostics, Sensitive};
 
 use crate::FileRoot;
 
@@ -24,8 +24,7 @@ pub struct FileModel {
     /// The file's content.
     content: String,
     /// A secret kept in `<path>.secret` beside the file; never shown in plans or logs.
-    #[schemars(extend("x-terraform" = { "sensitive": true }))]
-    secret: Option<String>,
+    secret: Option<Sensitive>,
     /// Octal permissions.
     #[serde(default = "default_permissions")]
     #[schemars(pattern(r"^0[0-7]{3}$"))]
@@ -78,7 +77,7 @@ impl File {
             .map_err(|e| io_error("write", &model.path, e))?;
         let secret_file = secret_path(&full);
         let written = match &model.secret {
-            Some(secret) => tokio::fs::write(&secret_file, secret).await,
+            Some(secret) => tokio::fs::write(&secret_file, secret.expose()).await,
             None => remove_if_present(&secret_file).await,
         };
         written.map_err(|e| io_error("write the secret of", &model.path, e))?;
@@ -126,7 +125,7 @@ impl Resource for File {
             .await
             .map_err(|e| io_error("inspect", &state.path, e))?;
         state.secret = match tokio::fs::read_to_string(secret_path(&full)).await {
-            Ok(secret) => Some(secret),
+            Ok(secret) => Some(Sensitive::new(secret)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_error("read the secret of", &state.path, e)),
         };
