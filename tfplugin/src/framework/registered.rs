@@ -124,17 +124,15 @@ pub fn resource<R: Resource>(
     Ok(Arc::new(TypedResource { inner, schema, ty }))
 }
 
-impl<R: Resource> TypedResource<R> {
-    fn finish<T>(
-        &self,
-        ctx: Context<'_, R::Client>,
-        state: Value,
-        extra: Diagnostics,
-        wrap: impl FnOnce(Value, Private, Diagnostics) -> T,
-    ) -> T {
-        let (mut diagnostics, private) = ctx.finish();
-        diagnostics.extend(extra);
-        wrap(state, private, diagnostics)
+/// The outcome of an operation: `state`, with the context's private state and diagnostics
+/// followed by `extra`.
+fn finish<C>(ctx: Context<'_, C>, state: Value, extra: Diagnostics) -> ApplyOutcome {
+    let (mut diagnostics, private) = ctx.finish();
+    diagnostics.extend(extra);
+    ApplyOutcome {
+        state,
+        private,
+        diagnostics,
     }
 }
 
@@ -230,11 +228,6 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
         register_sensitive(&self.schema.block, prior);
         register_sensitive(&self.schema.block, planned);
         let ctx = Context::new(client, private, stop);
-        let wrap = |state, private, diagnostics| ApplyOutcome {
-            state,
-            private,
-            diagnostics,
-        };
         if planned.is_null() {
             crate::debug!("deleting {}", self.type_name());
             let result = match to_model(prior, &self.ty) {
@@ -242,9 +235,9 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
                 Err(e) => Err(e),
             };
             return match result {
-                Ok(()) => self.finish(ctx, Value::Null, Diagnostics::new(), wrap),
+                Ok(()) => finish(ctx, Value::Null, Diagnostics::new()),
                 // The object may still exist: keep its state so nothing is lost.
-                Err(errors) => self.finish(ctx, prior.clone(), errors, wrap),
+                Err(errors) => finish(ctx, prior.clone(), errors),
             };
         }
         let creating = prior.is_null();
@@ -264,11 +257,11 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
         let model = match result {
             Ok(model) => model,
             // Nothing was created, or the update failed: Terraform keeps the prior state.
-            Err(errors) => return self.finish(ctx, prior.clone(), errors, wrap),
+            Err(errors) => return finish(ctx, prior.clone(), errors),
         };
         let state = match from_model(&model, &self.ty) {
             Ok(state) => keep_planned(planned, state),
-            Err(errors) => return self.finish(ctx, prior.clone(), errors, wrap),
+            Err(errors) => return finish(ctx, prior.clone(), errors),
         };
         register_sensitive(&self.schema.block, &state);
         let mut extra = Diagnostics::new();
@@ -291,7 +284,7 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
             self.type_name(),
             render(&self.schema.block, &state)
         );
-        self.finish(ctx, state, extra, wrap)
+        finish(ctx, state, extra)
     }
 
     async fn read(
@@ -303,13 +296,8 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
     ) -> ApplyOutcome {
         register_sensitive(&self.schema.block, state);
         let ctx = Context::new(client, private, stop);
-        let wrap = |state, private, diagnostics| ApplyOutcome {
-            state,
-            private,
-            diagnostics,
-        };
         if state.is_null() {
-            return self.finish(ctx, Value::Null, Diagnostics::new(), wrap);
+            return finish(ctx, Value::Null, Diagnostics::new());
         }
         let result = match to_model(state, &self.ty) {
             Ok(model) => self.inner.read(&ctx, model).await,
@@ -323,18 +311,18 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
                         self.type_name(),
                         render(&self.schema.block, &new_state)
                     );
-                    self.finish(ctx, new_state, Diagnostics::new(), wrap)
+                    finish(ctx, new_state, Diagnostics::new())
                 }
-                Err(errors) => self.finish(ctx, state.clone(), errors, wrap),
+                Err(errors) => finish(ctx, state.clone(), errors),
             },
             Ok(None) => {
                 crate::info!(
                     "{} no longer exists remotely; Terraform will plan to create it",
                     self.type_name()
                 );
-                self.finish(ctx, Value::Null, Diagnostics::new(), wrap)
+                finish(ctx, Value::Null, Diagnostics::new())
             }
-            Err(errors) => self.finish(ctx, state.clone(), errors, wrap),
+            Err(errors) => finish(ctx, state.clone(), errors),
         }
     }
 
@@ -345,15 +333,10 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
         id: &str,
     ) -> ApplyOutcome {
         let ctx = Context::new(client, Private::default(), stop);
-        let wrap = |state, private, diagnostics| ApplyOutcome {
-            state,
-            private,
-            diagnostics,
-        };
         let result = self.inner.import(&ctx, id).await;
         match result.and_then(|model| from_model(&model, &self.ty)) {
-            Ok(state) => self.finish(ctx, state, Diagnostics::new(), wrap),
-            Err(errors) => self.finish(ctx, Value::Null, errors, wrap),
+            Ok(state) => finish(ctx, state, Diagnostics::new()),
+            Err(errors) => finish(ctx, Value::Null, errors),
         }
     }
 
@@ -442,18 +425,12 @@ impl<D: DataSource> DynDataSource<D::Client> for TypedDataSource<D> {
             Ok(model) => self.inner.read(&ctx, model).await,
             Err(e) => Err(e),
         };
-        let (mut diagnostics, private) = ctx.finish();
-        let state = match result.and_then(|model| from_model(&model, &self.ty)) {
-            Ok(state) => keep_planned(&computed_as_unknown(&self.schema.block, config), state),
-            Err(errors) => {
-                diagnostics.extend(errors);
-                Value::Null
+        match result.and_then(|model| from_model(&model, &self.ty)) {
+            Ok(state) => {
+                let planned = computed_as_unknown(&self.schema.block, config);
+                finish(ctx, keep_planned(&planned, state), Diagnostics::new())
             }
-        };
-        ApplyOutcome {
-            state,
-            private,
-            diagnostics,
+            Err(errors) => finish(ctx, Value::Null, errors),
         }
     }
 }
