@@ -16,6 +16,7 @@ pub mod modifiers;
 pub mod proto;
 pub mod schema;
 mod sensitive;
+pub mod types;
 pub mod server;
 pub mod service;
 pub mod validators;
@@ -23,4 +24,5 @@ pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use schema::model_json_schema;
-pub use sensitive::Sensitive;
+pub use framework::Field;
+pub use sensitive::{Sensitive, WriteOnly};

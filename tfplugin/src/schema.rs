@@ -8,6 +8,7 @@ mod derive;
 mod json;
 
 pub use derive::{model_json_schema, SchemaDeriveError};
+pub(crate) use derive::FIELD_MARKER;
 
 use std::sync::Arc;
 
@@ -86,6 +87,8 @@ pub struct Attribute {
     pub computed: bool,
     /// Hidden in plans and masked in logs.
     pub sensitive: bool,
+    /// Sent by Terraform ≥ 1.11 to the provider and never stored: always null in plan and state.
+    pub write_only: bool,
     /// Still accepted, but due to go.
     pub deprecated: bool,
     /// Value planned when the configuration leaves the attribute null.
@@ -105,6 +108,7 @@ impl std::fmt::Debug for Attribute {
             .field("optional", &self.optional)
             .field("computed", &self.computed)
             .field("sensitive", &self.sensitive)
+            .field("write_only", &self.write_only)
             .field(
                 "validators",
                 &self
@@ -137,6 +141,7 @@ impl Attribute {
             optional: true,
             computed: false,
             sensitive: false,
+            write_only: false,
             deprecated: false,
             default: None,
             validators: Vec::new(),
@@ -167,6 +172,13 @@ impl Attribute {
 
     /// Marks the attribute sensitive.
     pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// Marks the attribute write-only (and sensitive).
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
         self.sensitive = true;
         self
     }

@@ -1,4 +1,5 @@
-//! [`Sensitive`]: a model field type for secrets.
+//! [`Sensitive`] and [`WriteOnly`]: the model field types for secrets, the only way a
+//! schema declares one.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -59,7 +60,66 @@ impl JsonSchema for Sensitive {
     fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "x-terraform": { "sensitive": true }
+            "x-tfplugin-sensitive": true
+        })
+    }
+}
+
+/// A secret that Terraform ≥ 1.11 passes to `create` and `update` from the configuration
+/// and never stores: the attribute is write-only (and sensitive), null in every plan and
+/// state. Pair it with a plain `*_version` attribute whose change triggers a rotation.
+/// Older Terraform cannot send it: setting it there is a validation error naming it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct WriteOnly(Sensitive);
+
+impl WriteOnly {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        WriteOnly(Sensitive::new(secret))
+    }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// The secret as a [`Sensitive`].
+    pub fn into_sensitive(self) -> Sensitive {
+        self.0
+    }
+}
+
+impl fmt::Debug for WriteOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WriteOnly(<redacted>)")
+    }
+}
+
+impl Serialize for WriteOnly {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for WriteOnly {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Sensitive::deserialize(deserializer).map(WriteOnly)
+    }
+}
+
+impl JsonSchema for WriteOnly {
+    fn schema_name() -> Cow<'static, str> {
+        "WriteOnly".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "x-tfplugin-write-only": true
         })
     }
 }
@@ -78,6 +138,8 @@ mod tests {
         password: Sensitive,
         /// Token, if any.
         token: Option<Sensitive>,
+        /// A write-only secret.
+        rotate_wo: Option<WriteOnly>,
     }
 
     #[test]
@@ -88,12 +150,15 @@ mod tests {
         let token = schema.block.attribute("token").expect("token");
         assert!(token.sensitive && token.optional);
         assert!(!schema.block.attribute("user").expect("user").sensitive);
+        let rotate = schema.block.attribute("rotate_wo").expect("rotate_wo");
+        assert!(rotate.write_only && rotate.sensitive && rotate.optional && !rotate.computed);
+        assert!(!format!("{:?}", WriteOnly::new("hunter2-hunter2")).contains("hunter2"));
 
         let secret = Sensitive::new("hunter2-hunter2");
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert_eq!(secret.expose(), "hunter2-hunter2");
         let login: Login =
-            serde_json::from_str(r#"{"user":"u","password":"p4ss-word","token":null}"#)
+            serde_json::from_str(r#"{"user":"u","password":"p4ss-word","token":null,"rotate_wo":null}"#)
                 .expect("json");
         assert_eq!(login.password.expose(), "p4ss-word");
     }

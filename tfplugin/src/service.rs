@@ -11,7 +11,7 @@ use tokio::sync::{watch, RwLock};
 use tonic::{Request, Response, Status};
 
 use crate::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-use crate::framework::{model, DynDataSource, DynResource, Private, Provider};
+use crate::framework::{model, DynDataSource, DynEphemeralResource, DynResource, Private, Provider};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::{Attribute, Block, Nesting, Schema};
 use crate::value::{msgpack, Type, Value};
@@ -30,6 +30,7 @@ struct Inner<P: Provider> {
     provider_type: Type,
     resources: BTreeMap<&'static str, Arc<dyn DynResource<P::Client>>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DynDataSource<P::Client>>>,
+    ephemeral_resources: BTreeMap<&'static str, Arc<dyn DynEphemeralResource<P::Client>>>,
     /// Problems found while deriving schemas: reported on every schema request.
     setup_errors: Diagnostics,
     client: RwLock<Option<Arc<P::Client>>>,
@@ -68,6 +69,15 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|d| (d.type_name(), d))
             .collect();
+        let ephemeral_resources = provider
+            .ephemeral_resources()
+            .unwrap_or_else(|e| {
+                setup("ephemeral resource", e);
+                Vec::new()
+            })
+            .into_iter()
+            .map(|e| (e.type_name(), e))
+            .collect();
         let (stop, _) = watch::channel(false);
         ProviderService {
             inner: Arc::new(Inner {
@@ -76,6 +86,7 @@ impl<P: Provider> ProviderService<P> {
                 provider_schema,
                 resources,
                 data_sources,
+                ephemeral_resources,
                 setup_errors,
                 client: RwLock::new(None),
                 stop,
@@ -97,15 +108,23 @@ impl<P: Provider> ProviderService<P> {
             .iter()
             .map(|(name, d)| (name.to_string(), d.schema().to_json()))
             .collect();
+        let ephemeral: serde_json::Map<String, serde_json::Value> = inner
+            .ephemeral_resources
+            .iter()
+            .map(|(name, e)| (name.to_string(), e.schema().to_json()))
+            .collect();
+        let mut schemas = serde_json::json!({
+            "provider": inner.provider_schema.to_json(),
+            "resource_schemas": resources,
+            "data_source_schemas": data_sources,
+        });
+        // Terraform prints this key only when the provider has ephemeral resources.
+        if !ephemeral.is_empty() {
+            schemas["ephemeral_resource_schemas"] = serde_json::Value::Object(ephemeral);
+        }
         serde_json::json!({
             "format_version": "1.0",
-            "provider_schemas": {
-                provider_address: {
-                    "provider": inner.provider_schema.to_json(),
-                    "resource_schemas": resources,
-                    "data_source_schemas": data_sources,
-                }
-            }
+            "provider_schemas": { provider_address: schemas }
         })
     }
 
@@ -117,6 +136,9 @@ impl<P: Provider> ProviderService<P> {
         }
         for (name, d) in &self.inner.data_sources {
             out.insert(format!("data.{name}"), d.json_schema());
+        }
+        for (name, e) in &self.inner.ephemeral_resources {
+            out.insert(format!("ephemeral.{name}"), e.json_schema());
         }
         out
     }
@@ -143,6 +165,19 @@ impl<P: Provider> Inner<P> {
             Diagnostic::error(
                 "Unknown data source",
                 format!("This provider has no data source {name:?}."),
+            )
+            .into()
+        })
+    }
+
+    fn ephemeral_resource(
+        &self,
+        name: &str,
+    ) -> Result<&Arc<dyn DynEphemeralResource<P::Client>>, Diagnostics> {
+        self.ephemeral_resources.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown ephemeral resource type",
+                format!("This provider has no ephemeral resource type {name:?}."),
             )
             .into()
         })
@@ -307,7 +342,7 @@ fn attribute_pb(attribute: &Attribute) -> pb::schema::Attribute {
         sensitive: attribute.sensitive,
         description_kind: kind(&attribute.description),
         deprecated: attribute.deprecated,
-        write_only: false,
+        write_only: attribute.write_only,
     }
 }
 
@@ -350,6 +385,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     type_name: name.to_string(),
                 })
                 .collect(),
+            ephemeral_resources: inner
+                .ephemeral_resources
+                .keys()
+                .map(|name| pb::get_metadata::EphemeralMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -370,6 +412,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .data_sources
                 .iter()
                 .map(|(name, d)| (name.to_string(), schema_pb(d.schema())))
+                .collect(),
+            ephemeral_resource_schemas: inner
+                .ephemeral_resources
+                .iter()
+                .map(|(name, e)| (name.to_string(), schema_pb(e.schema())))
                 .collect(),
             diagnostics: diagnostics_pb(&inner.setup_errors),
             server_capabilities: Some(capabilities()),
@@ -411,7 +458,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let result = guarded("ValidateResourceConfig", async {
             let resource = inner.resource(&request.type_name)?;
             let config = decode(request.config.as_ref(), resource.value_type())?;
-            Ok(resource.validate(&config))
+            let write_only_allowed = request
+                .client_capabilities
+                .is_some_and(|c| c.write_only_attributes_allowed);
+            Ok(resource.validate(&config, write_only_allowed))
         })
         .await;
         let diagnostics = result.unwrap_or_else(|d| d);
@@ -429,7 +479,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let result = guarded("ValidateDataResourceConfig", async {
             let data_source = inner.data_source(&request.type_name)?;
             let config = decode(request.config.as_ref(), data_source.value_type())?;
-            Ok(data_source.validate(&config))
+            Ok(data_source.validate(&config, false))
         })
         .await;
         let diagnostics = result.unwrap_or_else(|d| d);
@@ -597,6 +647,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let ty = resource.value_type();
             let prior = decode(request.prior_state.as_ref(), ty)?;
             let planned = decode(request.planned_state.as_ref(), ty)?;
+            let config = decode(request.config.as_ref(), ty)?;
             let client = inner.client().await;
             let outcome = resource
                 .apply(
@@ -604,6 +655,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     inner.stop.subscribe(),
                     &prior,
                     &planned,
+                    &config,
                     Private::from_bytes(&request.planned_private),
                 )
                 .await;
@@ -693,6 +745,112 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             state,
             diagnostics: diagnostics_pb(&diagnostics),
             ..Default::default()
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Rpc<pb::validate_ephemeral_resource_config::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("ValidateEphemeralResourceConfig", async {
+            let ephemeral = inner.ephemeral_resource(&request.type_name)?;
+            let config = decode(request.config.as_ref(), ephemeral.value_type())?;
+            Ok(ephemeral.validate(&config, false))
+        })
+        .await;
+        let diagnostics = result.unwrap_or_else(|d| d);
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: diagnostics_pb(&diagnostics),
+            },
+        ))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        request: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Rpc<pb::open_ephemeral_resource::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("OpenEphemeralResource", async {
+            let ephemeral = inner.ephemeral_resource(&request.type_name)?;
+            let ty = ephemeral.value_type();
+            let config = decode(request.config.as_ref(), ty)?;
+            let client = inner.client().await;
+            let outcome = ephemeral
+                .open(client.as_deref(), inner.stop.subscribe(), &config)
+                .await;
+            if outcome.diagnostics.has_errors() {
+                return Err(outcome.diagnostics);
+            }
+            Ok((encode(&outcome.result, ty)?, outcome))
+        })
+        .await;
+        let response = match result {
+            Ok((value, outcome)) => pb::open_ephemeral_resource::Response {
+                result: Some(value),
+                renew_at: outcome.renew_at.map(prost_types::Timestamp::from),
+                private: Some(outcome.private.to_bytes()),
+                diagnostics: diagnostics_pb(&outcome.diagnostics),
+                ..Default::default()
+            },
+            Err(diagnostics) => pb::open_ephemeral_resource::Response {
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        request: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Rpc<pb::renew_ephemeral_resource::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("RenewEphemeralResource", async {
+            let ephemeral = inner.ephemeral_resource(&request.type_name)?;
+            let client = inner.client().await;
+            let private = Private::from_bytes(request.private.as_deref().unwrap_or_default());
+            Ok(ephemeral
+                .renew(client.as_deref(), inner.stop.subscribe(), private)
+                .await)
+        })
+        .await;
+        let response = match result {
+            Ok(outcome) => pb::renew_ephemeral_resource::Response {
+                renew_at: outcome.renew_at.map(prost_types::Timestamp::from),
+                private: Some(outcome.private.to_bytes()),
+                diagnostics: diagnostics_pb(&outcome.diagnostics),
+            },
+            Err(diagnostics) => pb::renew_ephemeral_resource::Response {
+                diagnostics: diagnostics_pb(&diagnostics),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        request: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Rpc<pb::close_ephemeral_resource::Response> {
+        let request = request.into_inner();
+        let inner = &self.inner;
+        let result = guarded("CloseEphemeralResource", async {
+            let ephemeral = inner.ephemeral_resource(&request.type_name)?;
+            let client = inner.client().await;
+            let private = Private::from_bytes(request.private.as_deref().unwrap_or_default());
+            Ok(ephemeral
+                .close(client.as_deref(), inner.stop.subscribe(), private)
+                .await)
+        })
+        .await;
+        let diagnostics = result.unwrap_or_else(|d| d);
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: diagnostics_pb(&diagnostics),
         }))
     }
 

@@ -10,7 +10,7 @@ use tfplugin::validators::CheckFn;
 use tfplugin::value::Value;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
-use crate::provider::Clients;
+use crate::clients::Clients;
 
 /// The base tables (not views) of a MySQL database, sorted, e.g. to review what a
 /// `treeherder_readonly_user` would be granted.

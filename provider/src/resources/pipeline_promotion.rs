@@ -21,7 +21,7 @@ use crate::clients::heroku::{
     HerokuClient, HerokuError, PipelineCoupling, Promotion, PromotionStatus, PromotionTarget,
     PromotionTargetStatus,
 };
-use crate::provider::Clients;
+use crate::clients::Clients;
 
 /// Create timeout when the `timeouts` block does not set one.
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);

@@ -22,7 +22,7 @@ use crate::clients::mysql::{
     plan_statements, validate_password, Account, DesiredUser, Identifier, MysqlClient, Password,
     UserState,
 };
-use crate::provider::Clients;
+use crate::clients::Clients;
 
 /// The runbook's exclusion, anchored (its unanchored `django_|auth_` would also skip tables
 /// such as `oauth_token`).

@@ -15,7 +15,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 use uuid::Uuid;
 
 use crate::clients::heroku::{NewSchedulerJob, SchedulerJob};
-use crate::provider::Clients;
+use crate::clients::Clients;
 
 /// The accepted frequency forms, as shown in diagnostics and docs.
 pub const FREQUENCY_FORMS: &str = "every_ten_minutes, every_hour_at_<0|10|20|30|40|50>, or every_day_at_<H>:<00|30> with H from 0 to 23 (UTC), e.g. every_day_at_4:30";

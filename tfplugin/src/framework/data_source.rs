@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::Context;
 use crate::diag::Diagnostics;
 use crate::schema::{Schema, SchemaDeriveError};
-use crate::value::Value;
 
 /// A data source over a typed model: configuration in, wholly known state out.
 #[async_trait]
@@ -26,8 +25,9 @@ pub trait DataSource: Send + Sync + 'static {
         Schema::from_model::<Self::Model>()
     }
 
-    /// Data-source-level checks of a configuration (values may be unknown).
-    fn validate(&self, _config: &Value, _diagnostics: &mut Diagnostics) {}
+    /// Data-source-level checks of a configuration (values may be unknown). Runs after the
+    /// schema's validators and only when the configuration fits the model.
+    fn validate(&self, _config: &Self::Model, _diagnostics: &mut Diagnostics) {}
 
     /// Reads the data; every computed attribute must be set.
     async fn read(

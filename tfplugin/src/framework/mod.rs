@@ -1,24 +1,32 @@
-//! The resource framework: typed resources, data sources and providers, in the spirit
-//! of HashiCorp's terraform-plugin-framework.
+//! The resource framework: typed resources, data sources, ephemeral resources and
+//! providers, in the spirit of HashiCorp's terraform-plugin-framework.
 //!
 //! A provider implements [`Provider`]; each resource implements [`Resource`] over a serde
-//! model from which its schema is derived; the framework runs Terraform's plan rules,
-//! validators and plan modifiers, and converts values at one boundary.
+//! model from which its schema is derived. The same model, with [`Field`]s for values that
+//! may be unknown, is what `validate`, `modify_plan` and every operation see. The framework
+//! runs Terraform's plan rules, validators and plan modifiers at every depth, and converts
+//! values at one boundary.
 
 mod context;
 mod data_source;
+mod ephemeral;
+mod field;
 pub(crate) mod model;
 mod plan;
 mod provider;
 mod registered;
 mod resource;
+pub(crate) mod view;
 
 pub use context::{Context, Private};
 pub use data_source::DataSource;
+pub use ephemeral::{EphemeralResource, Opened};
+pub use field::{Field, NotKnown};
 pub use plan::ResourcePlan;
 pub use provider::Provider;
 pub use registered::{
-    data_source, resource, ApplyOutcome, DynDataSource, DynResource, PlanOutcome,
+    data_source, ephemeral_resource, resource, ApplyOutcome, DynDataSource,
+    DynEphemeralResource, DynResource, EphemeralOutcome, PlanOutcome, Registered,
 };
 pub use resource::Resource;
 
@@ -36,4 +44,17 @@ pub fn validate_block(
         crate::diag::AttributePath::default(),
         diagnostics,
     );
+}
+
+/// The path of a model's top-level attribute, checked by the compiler: a renamed or
+/// misspelt field is a build error. `attr!(SchedulerJobModel, frequency)` is the path
+/// `frequency`; models name attributes by their field names (no serde renames).
+#[macro_export]
+macro_rules! attr {
+    ($model:ty, $field:ident) => {{
+        let _checked = |model: &$model| {
+            let _ = &model.$field;
+        };
+        $crate::AttributePath::root(stringify!($field))
+    }};
 }

@@ -1,7 +1,6 @@
 //! Conversions between cty values and typed serde models, and value walks the framework needs.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::schema::{Block, Nesting};
@@ -42,23 +41,6 @@ pub(crate) fn to_model<M: DeserializeOwned>(value: &Value, ty: &Type) -> Result<
     serde_json::from_value(json).map_err(|e| {
         Diagnostic::error(
             "Internal error: value does not fit the resource model",
-            e.to_string(),
-        )
-        .into()
-    })
-}
-
-/// Encodes the model `M` as a value of type `ty` (absent attributes become null).
-pub(crate) fn from_model<M: Serialize>(model: &M, ty: &Type) -> Result<Value, Diagnostics> {
-    let json = serde_json::to_value(model).map_err(|e| {
-        Diagnostic::error(
-            "Internal error: the resource model cannot be encoded",
-            e.to_string(),
-        )
-    })?;
-    json::from_serde(&json, ty).map_err(|e| {
-        Diagnostic::error(
-            "Internal error: the resource model does not fit its schema",
             e.to_string(),
         )
         .into()

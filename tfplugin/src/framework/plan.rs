@@ -5,235 +5,247 @@
 //! computed attributes that configuration leaves null as unknown; run attribute plan
 //! modifiers; then the resource's own `modify_plan`.
 
-use std::collections::BTreeMap;
-
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::modifiers::AttributePlan;
-use crate::schema::Block;
+use crate::schema::{Attribute, Block, Nesting};
 use crate::value::Value;
 
-/// A resource plan under construction, as the resource's `modify_plan` sees it.
+use super::view::Level;
+
+/// A resource plan under construction, as the resource's `modify_plan` sees it: the
+/// resource's own model for configuration, prior state and plan.
+///
+/// Only computed attributes may be given planned values different from configuration
+/// (Terraform rejects anything else); `Field::set_unknown` marks one "known after apply".
 #[derive(Debug, Clone)]
-pub struct ResourcePlan {
-    config: BTreeMap<String, Value>,
-    prior: Option<BTreeMap<String, Value>>,
-    planned: BTreeMap<String, Value>,
+pub struct ResourcePlan<M> {
+    /// The configuration (unknown values as `Field::Unknown`).
+    pub config: M,
+    /// The prior state; `None` when the resource is being created.
+    pub prior: Option<M>,
+    /// The plan after defaults, unknown-marking and attribute plan modifiers.
+    pub planned: M,
     requires_replace: Vec<AttributePath>,
 }
 
-impl ResourcePlan {
+impl<M> ResourcePlan<M> {
+    pub(crate) fn new(config: M, prior: Option<M>, planned: M) -> Self {
+        ResourcePlan {
+            config,
+            prior,
+            planned,
+            requires_replace: Vec::new(),
+        }
+    }
+
     /// True when the resource does not exist yet.
     pub fn is_create(&self) -> bool {
         self.prior.is_none()
     }
 
-    /// The configuration value of a top-level attribute (null when absent).
-    pub fn config(&self, name: &str) -> &Value {
-        self.config.get(name).unwrap_or(&Value::Null)
-    }
-
-    /// The prior state value of a top-level attribute; `None` on create.
-    pub fn prior(&self, name: &str) -> Option<&Value> {
-        self.prior
-            .as_ref()
-            .map(|p| p.get(name).unwrap_or(&Value::Null))
-    }
-
-    /// The planned value of a top-level attribute.
-    pub fn planned(&self, name: &str) -> &Value {
-        self.planned.get(name).unwrap_or(&Value::Null)
-    }
-
-    /// The planned string of a top-level attribute, when known.
-    pub fn planned_str(&self, name: &str) -> Option<&str> {
-        self.planned(name).as_str()
-    }
-
-    /// Sets the planned value of a top-level attribute. Only computed attributes (or values
-    /// equal to configuration) may be planned: Terraform rejects anything else.
-    pub fn set_planned(&mut self, name: &str, value: Value) {
-        self.planned.insert(name.to_string(), value);
-    }
-
-    /// Marks a top-level attribute unknown ("known after apply").
-    pub fn set_unknown(&mut self, name: &str) {
-        self.set_planned(name, Value::Unknown);
-    }
-
-    /// Says a change of `name` replaces the resource.
-    pub fn require_replace(&mut self, name: &str) {
-        let path = AttributePath::root(name);
+    /// Says a change at `path` replaces the resource (build it with [`crate::attr!`]).
+    pub fn require_replace(&mut self, path: AttributePath) {
         if !self.requires_replace.contains(&path) {
             self.requires_replace.push(path);
         }
     }
 
-    /// True when the planned object differs from prior state (always true on create).
-    pub fn has_changes(&self) -> bool {
-        match &self.prior {
-            None => true,
-            Some(prior) => prior != &self.planned,
-        }
+    pub(crate) fn take_requires_replace(&mut self) -> Vec<AttributePath> {
+        std::mem::take(&mut self.requires_replace)
     }
 }
 
-/// The outcome of the framework's part of planning, before `modify_plan`.
+/// What the framework planned before the resource's `modify_plan`.
+pub(crate) struct AttributesPlanned {
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub diagnostics: Diagnostics,
+}
+
+/// The framework's part of planning, at every depth of nested attributes and blocks:
+/// defaults where configuration is null; if the plan differs from prior state, computed
+/// attributes that configuration leaves null marked unknown; then attribute plan modifiers.
 pub(crate) fn plan_attributes(
     block: &Block,
     prior: &Value,
     proposed: &Value,
     config: &Value,
-) -> Result<(ResourcePlan, Diagnostics), Diagnostics> {
-    let as_object = |value: &Value, what: &str| -> Result<BTreeMap<String, Value>, Diagnostics> {
-        match value {
-            Value::Object(entries) => Ok(entries.clone()),
-            _ => Err(
-                Diagnostic::error("Internal error", format!("the {what} is not an object")).into(),
-            ),
-        }
-    };
-    let config_object = as_object(config, "configuration")?;
-    let prior_object = if prior.is_null() {
-        None
-    } else {
-        Some(as_object(prior, "prior state")?)
-    };
-    let mut planned = as_object(proposed, "proposed new state")?;
+) -> AttributesPlanned {
+    let level = Level::of(block);
+    let prior = (!prior.is_null()).then_some(prior);
+    let mut planned = proposed.clone();
 
-    for attribute in &block.attributes {
-        let configured = config_object.get(&attribute.name).unwrap_or(&Value::Null);
-        if let (Some(default), true) = (&attribute.default, configured.is_null()) {
-            planned.insert(attribute.name.clone(), default.clone());
+    walk(level, config, None, &mut planned, &AttributePath::default(), &mut |a, c, _, p, _| {
+        if let (Some(default), true) = (&a.default, c.is_null()) {
+            *p = default.clone();
         }
-    }
+    });
 
-    let changed = match &prior_object {
-        None => true,
-        Some(prior) => prior != &planned,
-    };
-    if changed {
-        for attribute in &block.attributes {
-            let configured = config_object.get(&attribute.name).unwrap_or(&Value::Null);
-            if attribute.computed && attribute.default.is_none() && configured.is_null() {
-                planned.insert(attribute.name.clone(), Value::Unknown);
+    if prior != Some(&planned) {
+        walk(level, config, None, &mut planned, &AttributePath::default(), &mut |a, c, _, p, _| {
+            if a.computed && a.default.is_none() && c.is_null() {
+                *p = Value::Unknown;
             }
-        }
+        });
     }
 
     let mut requires_replace = Vec::new();
     let mut diagnostics = Diagnostics::new();
-    for attribute in block
-        .attributes
-        .iter()
-        .filter(|a| !a.plan_modifiers.is_empty())
-    {
-        let path = AttributePath::root(&attribute.name);
-        let configured = config_object.get(&attribute.name).unwrap_or(&Value::Null);
-        let prior_value = prior_object
-            .as_ref()
-            .map(|p| p.get(&attribute.name).unwrap_or(&Value::Null));
+    walk(level, config, prior, &mut planned, &AttributePath::default(), &mut |a, c, pr, p, path| {
+        if a.plan_modifiers.is_empty() {
+            return;
+        }
         let mut plan = AttributePlan {
-            path: &path,
-            config: configured,
-            prior: prior_value,
-            planned: planned.get(&attribute.name).cloned().unwrap_or(Value::Null),
+            path,
+            config: c,
+            prior: pr,
+            planned: std::mem::take(p),
             requires_replace: false,
             diagnostics: Diagnostics::new(),
         };
-        for modifier in &attribute.plan_modifiers {
+        for modifier in &a.plan_modifiers {
             modifier.modify(&mut plan);
         }
         if plan.requires_replace {
             requires_replace.push(path.clone());
         }
         diagnostics.extend(plan.diagnostics);
-        planned.insert(attribute.name.clone(), plan.planned);
-    }
+        *p = plan.planned;
+    });
 
-    Ok((
-        ResourcePlan {
-            config: config_object,
-            prior: prior_object,
-            planned,
-            requires_replace,
-        },
+    AttributesPlanned {
+        planned,
+        requires_replace,
         diagnostics,
-    ))
-}
-
-impl ResourcePlan {
-    pub(crate) fn into_parts(self) -> (Value, Vec<AttributePath>) {
-        (Value::Object(self.planned), self.requires_replace)
     }
 }
 
-/// `config` with every computed attribute it leaves null marked unknown: what a data
-/// source's read must fill in.
-pub(crate) fn computed_as_unknown(block: &Block, config: &Value) -> Value {
-    let Value::Object(entries) = config else {
-        return config.clone();
+type Visit<'v> = dyn FnMut(&Attribute, &Value, Option<&Value>, &mut Value, &AttributePath) + 'v;
+
+/// Visits every attribute of `planned` (an object of `level`) with its configuration and prior
+/// values, then descends into nested attributes and blocks. Elements are matched by position
+/// in lists and sets and by key in maps; a set element has no prior counterpart.
+fn walk(
+    level: Level<'_>,
+    config: &Value,
+    prior: Option<&Value>,
+    planned: &mut Value,
+    path: &AttributePath,
+    visit: &mut Visit<'_>,
+) {
+    let Value::Object(entries) = planned else {
+        return;
     };
-    let mut out = entries.clone();
-    for attribute in block.attributes.iter().filter(|a| a.computed) {
-        if out.get(&attribute.name).is_none_or(Value::is_null) {
-            out.insert(attribute.name.clone(), Value::Unknown);
+    for attribute in level.attributes {
+        let attribute_path = path.clone().attribute(&attribute.name);
+        let c = config.get_attr(&attribute.name).unwrap_or(&Value::Null);
+        let pr = prior.map(|p| p.get_attr(&attribute.name).unwrap_or(&Value::Null));
+        let p = entries.entry(attribute.name.clone()).or_insert(Value::Null);
+        visit(attribute, c, pr, p, &attribute_path);
+        if let Some((nesting, inner)) = Level::nested(attribute) {
+            walk_nested(nesting, inner, c, pr, p, &attribute_path, visit);
         }
     }
-    Value::Object(out)
+    for nested in level.blocks {
+        let block_path = path.clone().attribute(&nested.type_name);
+        let c = config.get_attr(&nested.type_name).unwrap_or(&Value::Null);
+        let pr = prior.map(|p| p.get_attr(&nested.type_name).unwrap_or(&Value::Null));
+        if let Some(p) = entries.get_mut(&nested.type_name) {
+            walk_nested(nested.nesting, Level::of(&nested.block), c, pr, p, &block_path, visit);
+        }
+    }
 }
 
-/// Runs every attribute's validators over a configuration; unknown and null values are skipped.
+fn walk_nested(
+    nesting: Nesting,
+    level: Level<'_>,
+    config: &Value,
+    prior: Option<&Value>,
+    planned: &mut Value,
+    path: &AttributePath,
+    visit: &mut Visit<'_>,
+) {
+    let null = Value::Null;
+    match (nesting, planned) {
+        (Nesting::Single, planned @ Value::Object(_)) => {
+            walk(level, config, prior, planned, path, visit)
+        }
+        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let c = element_at(config, i).unwrap_or(&null);
+                let pr = match nesting {
+                    Nesting::List => prior.map(|p| element_at(p, i).unwrap_or(&null)),
+                    _ => None,
+                };
+                walk(level, c, pr, item, &path.clone().index(i as i64), visit);
+            }
+        }
+        (Nesting::Map, Value::Map(items)) => {
+            for (key, item) in items.iter_mut() {
+                let c = entry_at(config, key).unwrap_or(&null);
+                let pr = prior.map(|p| entry_at(p, key).unwrap_or(&null));
+                walk(level, c, pr, item, &path.clone().key(key), visit);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn element_at(value: &Value, index: usize) -> Option<&Value> {
+    match value {
+        Value::List(items) | Value::Set(items) => items.get(index),
+        _ => None,
+    }
+}
+
+fn entry_at<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    match value {
+        Value::Map(entries) => entries.get(key),
+        _ => None,
+    }
+}
+
+/// `config` with every computed attribute it leaves null marked unknown, at any depth: what
+/// a data source's read must fill in.
+pub(crate) fn computed_as_unknown(block: &Block, config: &Value) -> Value {
+    let mut out = config.clone();
+    walk(Level::of(block), config, None, &mut out, &AttributePath::default(), &mut |a, c, _, p, _| {
+        if a.computed && c.is_null() {
+            *p = Value::Unknown;
+        }
+    });
+    out
+}
+
+/// Runs every attribute's validators over a configuration, at every depth (unknown and null
+/// values skipped), and reports required attributes set to an explicit null.
 pub(crate) fn validate_attributes(
     block: &Block,
     config: &Value,
     path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
-    let Value::Object(entries) = config else {
-        return;
-    };
-    for attribute in &block.attributes {
-        let Some(value) = entries.get(&attribute.name) else {
-            continue;
-        };
-        if value.is_null() || value.is_unknown() {
-            continue;
-        }
-        let attribute_path = path.clone().attribute(&attribute.name);
-        for validator in &attribute.validators {
-            validator.validate(&attribute_path, value, diagnostics);
-        }
-    }
-    for nested in &block.block_types {
-        let Some(value) = entries.get(&nested.type_name) else {
-            continue;
-        };
-        let nested_path = path.clone().attribute(&nested.type_name);
-        match value {
-            Value::Object(_) => validate_attributes(&nested.block, value, nested_path, diagnostics),
-            Value::List(items) | Value::Set(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    validate_attributes(
-                        &nested.block,
-                        item,
-                        nested_path.clone().index(i as i64),
-                        diagnostics,
-                    );
-                }
+    let mut scratch = config.clone();
+    walk(Level::of(block), config, None, &mut scratch, &path, &mut |a, c, _, _, at| {
+        if c.is_null() {
+            if a.required {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Missing required argument",
+                        format!("{at} is required: set it to a value (null is not accepted)."),
+                    )
+                    .at(at.clone()),
+                );
             }
-            Value::Map(items) => {
-                for (key, item) in items {
-                    validate_attributes(
-                        &nested.block,
-                        item,
-                        nested_path.clone().key(key),
-                        diagnostics,
-                    );
-                }
-            }
-            _ => {}
+            return;
         }
-    }
+        if c.is_unknown() {
+            return;
+        }
+        for validator in &a.validators {
+            validator.validate(at, c, diagnostics);
+        }
+    });
 }
 
 #[cfg(test)]

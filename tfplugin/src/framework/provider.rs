@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use super::{DynDataSource, DynResource};
+use super::{DynDataSource, DynEphemeralResource, DynResource};
 use crate::diag::Diagnostics;
 use crate::schema::{Schema, SchemaDeriveError};
 use crate::value::Value;
@@ -24,7 +24,7 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The provider block's schema; by default derived from the config model.
     fn schema(&self) -> Result<Schema, SchemaDeriveError> {
-        Schema::from_model::<Self::Config>()
+        Schema::from_provider_model::<Self::Config>()
     }
 
     /// Checks of the provider block (values may be unknown).
@@ -42,4 +42,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The data sources, each wrapped with [`super::data_source`].
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<Self::Client>>>, SchemaDeriveError>;
+
+    /// The ephemeral resources, each wrapped with [`super::ephemeral_resource`].
+    fn ephemeral_resources(
+        &self,
+    ) -> Result<Vec<Arc<dyn DynEphemeralResource<Self::Client>>>, SchemaDeriveError> {
+        Ok(Vec::new())
+    }
 }

@@ -1,15 +1,20 @@
 //! Type-erased resources and data sources: the value-level operations the gRPC layer calls.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::model::{from_model, keep_planned, register_sensitive, render, to_model, unknown_paths};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::model::{keep_planned, register_sensitive, render, unknown_paths};
 use super::plan::{computed_as_unknown, plan_attributes, validate_attributes};
-use super::{Context, DataSource, Private, Resource};
+use super::view::{self, Level};
+use super::{Context, DataSource, EphemeralResource, Private, Resource, ResourcePlan};
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::schema::{Schema, SchemaDeriveError};
+use crate::schema::{Attribute, Nesting, Schema, SchemaDeriveError};
 use crate::value::{Type, Value};
 
 /// The result of planning a resource change.
@@ -36,9 +41,21 @@ pub struct ApplyOutcome {
     pub diagnostics: Diagnostics,
 }
 
-/// A resource as the protocol layer sees it: values in, values out.
-#[async_trait]
-pub trait DynResource<C>: Send + Sync {
+/// The result of opening or renewing an ephemeral resource.
+#[derive(Debug, Default)]
+pub struct EphemeralOutcome {
+    /// The result (null on renew and on failure).
+    pub result: Value,
+    /// When Terraform should renew.
+    pub renew_at: Option<std::time::SystemTime>,
+    /// Private data for renew and close.
+    pub private: Private,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// What every registered resource, data source and ephemeral resource describes of itself.
+pub trait Registered: Send + Sync {
     /// The full type name.
     fn type_name(&self) -> &'static str;
     /// The schema (derived once).
@@ -47,8 +64,13 @@ pub trait DynResource<C>: Send + Sync {
     fn value_type(&self) -> &Type;
     /// The JSON Schema of the model, for `schemas/`.
     fn json_schema(&self) -> serde_json::Value;
-    /// Validates a configuration.
-    fn validate(&self, config: &Value) -> Diagnostics;
+    /// Validates a configuration; `write_only_allowed` is what Terraform announced.
+    fn validate(&self, config: &Value, write_only_allowed: bool) -> Diagnostics;
+}
+
+/// A resource as the protocol layer sees it: values in, values out.
+#[async_trait]
+pub trait DynResource<C>: Registered {
     /// Plans a change.
     async fn plan(
         &self,
@@ -59,13 +81,14 @@ pub trait DynResource<C>: Send + Sync {
         config: &Value,
         private: Private,
     ) -> PlanOutcome;
-    /// Applies a planned change.
+    /// Applies a planned change; `config` carries the write-only values.
     async fn apply(
         &self,
         client: Option<&C>,
         stop: watch::Receiver<bool>,
         prior: &Value,
         planned: &Value,
+        config: &Value,
         private: Private,
     ) -> ApplyOutcome;
     /// Refreshes state.
@@ -89,17 +112,7 @@ pub trait DynResource<C>: Send + Sync {
 
 /// A data source as the protocol layer sees it.
 #[async_trait]
-pub trait DynDataSource<C>: Send + Sync {
-    /// The full type name.
-    fn type_name(&self) -> &'static str;
-    /// The schema (derived once).
-    fn schema(&self) -> &Schema;
-    /// The object type the schema implies (derived once).
-    fn value_type(&self) -> &Type;
-    /// The JSON Schema of the model, for `schemas/`.
-    fn json_schema(&self) -> serde_json::Value;
-    /// Validates a configuration.
-    fn validate(&self, config: &Value) -> Diagnostics;
+pub trait DynDataSource<C>: Registered {
     /// Reads the data.
     async fn read(
         &self,
@@ -109,10 +122,158 @@ pub trait DynDataSource<C>: Send + Sync {
     ) -> ApplyOutcome;
 }
 
-struct TypedResource<R> {
-    inner: R,
+/// An ephemeral resource as the protocol layer sees it.
+#[async_trait]
+pub trait DynEphemeralResource<C>: Registered {
+    /// Opens it.
+    async fn open(
+        &self,
+        client: Option<&C>,
+        stop: watch::Receiver<bool>,
+        config: &Value,
+    ) -> EphemeralOutcome;
+    /// Renews it.
+    async fn renew(
+        &self,
+        client: Option<&C>,
+        stop: watch::Receiver<bool>,
+        private: Private,
+    ) -> EphemeralOutcome;
+    /// Closes it.
+    async fn close(
+        &self,
+        client: Option<&C>,
+        stop: watch::Receiver<bool>,
+        private: Private,
+    ) -> Diagnostics;
+}
+
+/// A typed resource, data source or ephemeral resource (`K` says which) with its schema
+/// derived once.
+struct Typed<T, K> {
+    inner: T,
     schema: Schema,
     ty: Type,
+    kind: PhantomData<fn() -> K>,
+}
+
+/// The kinds of [`Typed`], so each gets its own trait implementations.
+struct ResourceKind;
+struct DataSourceKind;
+struct EphemeralKind;
+
+impl<T, K> Typed<T, K> {
+    fn new(inner: T, schema: Schema) -> Self {
+        let ty = schema.value_type();
+        Typed {
+            inner,
+            schema,
+            ty,
+            kind: PhantomData,
+        }
+    }
+
+    fn to_model<M: DeserializeOwned>(&self, value: &Value) -> Result<M, Diagnostics> {
+        view::to_model(&self.schema.block, &self.ty, value)
+    }
+
+    fn from_model<M: Serialize>(&self, model: &M) -> Result<Value, Diagnostics> {
+        view::from_model(&self.schema.block, model)
+    }
+
+    fn render(&self, value: &Value) -> String {
+        render(&self.schema.block, value)
+    }
+
+    /// The schema's checks, then the model's own parsing of the configuration; `Some` model
+    /// when it fits, for the type's own `validate`.
+    fn check_config<M: DeserializeOwned>(
+        &self,
+        config: &Value,
+        write_only_allowed: bool,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<M> {
+        register_sensitive(&self.schema.block, config);
+        validate_attributes(
+            &self.schema.block,
+            config,
+            AttributePath::default(),
+            diagnostics,
+        );
+        if !write_only_allowed {
+            reject_write_only(Level::of(&self.schema.block), config, AttributePath::default(), diagnostics);
+        }
+        match self.to_model::<M>(config) {
+            Ok(model) => Some(model),
+            Err(errors) => {
+                // One problem, one message: the model's parsing speaks for its attribute, in
+                // the words it also uses at plan and apply.
+                for error in errors.iter() {
+                    if error.attribute.is_some() {
+                        diagnostics.0.retain(|d| d.attribute != error.attribute);
+                    }
+                    diagnostics.push(error.clone());
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Write-only values set while Terraform did not announce write-only support: such a
+/// Terraform would store them in the plan and state.
+fn reject_write_only(level: Level<'_>, config: &Value, path: AttributePath, diagnostics: &mut Diagnostics) {
+    let Value::Object(entries) = config else {
+        return;
+    };
+    for attribute in level.attributes {
+        let Some(value) = entries.get(&attribute.name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let at = path.clone().attribute(&attribute.name);
+        if attribute.write_only {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Write-only attribute needs Terraform 1.11 or later",
+                    format!("{at} is write-only: Terraform 1.11 and later pass it to the provider without storing it, and this Terraform does not support write-only attributes. Upgrade Terraform, or use the plain (stored, sensitive) alternative to {at} where the resource has one."),
+                )
+                .at(at),
+            );
+        } else if let Some((nesting, inner)) = Level::nested(attribute) {
+            each_nested(nesting, value, at, |v, p| reject_write_only(inner, v, p, diagnostics));
+        }
+    }
+    for nested in level.blocks {
+        if let Some(value) = entries.get(&nested.type_name) {
+            let at = path.clone().attribute(&nested.type_name);
+            each_nested(nested.nesting, value, at, |v, p| {
+                reject_write_only(Level::of(&nested.block), v, p, diagnostics)
+            });
+        }
+    }
+}
+
+/// Calls `f` on each object of a nested value with its path.
+fn each_nested(nesting: Nesting, value: &Value, path: AttributePath, mut f: impl FnMut(&Value, AttributePath)) {
+    match (nesting, value) {
+        (Nesting::Single, v) => f(v, path),
+        (_, Value::List(items) | Value::Set(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                f(item, path.clone().index(i as i64));
+            }
+        }
+        (_, Value::Map(items)) => {
+            for (key, item) in items {
+                f(item, path.clone().key(key));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Write-only attributes are null in every planned and new state.
+fn is_write_only(attribute: &Attribute) -> bool {
+    attribute.write_only
 }
 
 /// Wraps a typed resource for registration; fails only on a model the schema cannot express.
@@ -120,8 +281,23 @@ pub fn resource<R: Resource>(
     inner: R,
 ) -> Result<Arc<dyn DynResource<R::Client>>, SchemaDeriveError> {
     let schema = inner.schema()?;
-    let ty = schema.value_type();
-    Ok(Arc::new(TypedResource { inner, schema, ty }))
+    Ok(Arc::new(Typed::<R, ResourceKind>::new(inner, schema)))
+}
+
+/// Wraps a typed data source for registration.
+pub fn data_source<D: DataSource>(
+    inner: D,
+) -> Result<Arc<dyn DynDataSource<D::Client>>, SchemaDeriveError> {
+    let schema = inner.schema()?;
+    Ok(Arc::new(Typed::<D, DataSourceKind>::new(inner, schema)))
+}
+
+/// Wraps a typed ephemeral resource for registration.
+pub fn ephemeral_resource<E: EphemeralResource>(
+    inner: E,
+) -> Result<Arc<dyn DynEphemeralResource<E::Client>>, SchemaDeriveError> {
+    let schema = inner.schema()?;
+    Ok(Arc::new(Typed::<E, EphemeralKind>::new(inner, schema)))
 }
 
 /// The outcome of an operation: `state`, with the context's private state and diagnostics
@@ -136,37 +312,45 @@ fn finish<C>(ctx: Context<'_, C>, state: Value, extra: Diagnostics) -> ApplyOutc
     }
 }
 
+/// `Registered` for each kind, over its model type.
+macro_rules! registered {
+    ($bound:ident, $kind:ident) => {
+        impl<T: $bound> Registered for Typed<T, $kind> {
+            fn type_name(&self) -> &'static str {
+                self.inner.type_name()
+            }
+
+            fn schema(&self) -> &Schema {
+                &self.schema
+            }
+
+            fn value_type(&self) -> &Type {
+                &self.ty
+            }
+
+            fn json_schema(&self) -> serde_json::Value {
+                crate::schema::model_json_schema::<T::Model>()
+            }
+
+            fn validate(&self, config: &Value, write_only_allowed: bool) -> Diagnostics {
+                let mut diagnostics = Diagnostics::new();
+                if let Some(model) =
+                    self.check_config::<T::Model>(config, write_only_allowed, &mut diagnostics)
+                {
+                    self.inner.validate(&model, &mut diagnostics);
+                }
+                diagnostics
+            }
+        }
+    };
+}
+
+registered!(Resource, ResourceKind);
+registered!(DataSource, DataSourceKind);
+registered!(EphemeralResource, EphemeralKind);
+
 #[async_trait]
-impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
-    fn type_name(&self) -> &'static str {
-        self.inner.type_name()
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    fn value_type(&self) -> &Type {
-        &self.ty
-    }
-
-    fn json_schema(&self) -> serde_json::Value {
-        crate::schema::model_json_schema::<R::Model>()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        register_sensitive(&self.schema.block, config);
-        let mut diagnostics = Diagnostics::new();
-        validate_attributes(
-            &self.schema.block,
-            config,
-            AttributePath::default(),
-            &mut diagnostics,
-        );
-        self.inner.validate(config, &mut diagnostics);
-        diagnostics
-    }
-
+impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
     async fn plan(
         &self,
         client: Option<&R::Client>,
@@ -178,35 +362,59 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
     ) -> PlanOutcome {
         register_sensitive(&self.schema.block, config);
         register_sensitive(&self.schema.block, prior);
+        let ctx = Context::new(client, private, stop);
         if proposed.is_null() {
+            let result = match self.to_model::<R::Model>(prior) {
+                Ok(model) => self.inner.plan_destroy(&ctx, &model).await,
+                Err(e) => Err(e),
+            };
+            let (mut diagnostics, private) = ctx.finish();
+            diagnostics.extend(result.err().unwrap_or_default());
             return PlanOutcome {
                 planned: Value::Null,
                 private,
+                diagnostics,
                 ..PlanOutcome::default()
             };
         }
-        let (mut plan, mut diagnostics) =
-            match plan_attributes(&self.schema.block, prior, proposed, config) {
-                Ok(result) => result,
-                Err(diagnostics) => {
-                    return PlanOutcome {
-                        planned: proposed.clone(),
-                        private,
-                        diagnostics,
-                        ..PlanOutcome::default()
+        let framework = plan_attributes(&self.schema.block, prior, proposed, config);
+        let mut diagnostics = framework.diagnostics;
+        let mut requires_replace = framework.requires_replace;
+        let mut planned = framework.planned;
+        let typed = (|| {
+            Ok::<_, Diagnostics>((
+                self.to_model::<R::Model>(config)?,
+                if prior.is_null() {
+                    None
+                } else {
+                    Some(self.to_model::<R::Model>(prior)?)
+                },
+                self.to_model::<R::Model>(&planned)?,
+            ))
+        })();
+        match typed {
+            Ok((config_model, prior_model, planned_model)) => {
+                let before = self.from_model(&planned_model);
+                let mut plan = ResourcePlan::new(config_model, prior_model, planned_model);
+                if let Err(errors) = self.inner.modify_plan(&ctx, &mut plan).await {
+                    diagnostics.extend(errors);
+                }
+                for path in plan.take_requires_replace() {
+                    if !requires_replace.contains(&path) {
+                        requires_replace.push(path);
                     }
                 }
-            };
-        let ctx = Context::new(client, private, stop);
-        if let Err(errors) = self.inner.modify_plan(&ctx, &mut plan).await {
-            diagnostics.extend(errors);
+                match (before, self.from_model(&plan.planned)) {
+                    (Ok(before), Ok(after)) => {
+                        planned = view::keep_unchanged(&planned, &before, after)
+                    }
+                    (Err(e), _) | (_, Err(e)) => diagnostics.extend(e),
+                }
+            }
+            Err(errors) => diagnostics.extend(errors),
         }
-        let (planned, requires_replace) = plan.into_parts();
-        crate::trace!(
-            "planned {}: {}",
-            self.type_name(),
-            render(&self.schema.block, &planned)
-        );
+        view::null_attributes(Level::of(&self.schema.block), &mut planned, &is_write_only);
+        crate::trace!("planned {}: {}", self.type_name(), self.render(&planned));
         let (ctx_diagnostics, private) = ctx.finish();
         diagnostics.extend(ctx_diagnostics);
         PlanOutcome {
@@ -223,14 +431,16 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
         stop: watch::Receiver<bool>,
         prior: &Value,
         planned: &Value,
+        config: &Value,
         private: Private,
     ) -> ApplyOutcome {
         register_sensitive(&self.schema.block, prior);
         register_sensitive(&self.schema.block, planned);
+        register_sensitive(&self.schema.block, config);
         let ctx = Context::new(client, private, stop);
         if planned.is_null() {
             crate::debug!("deleting {}", self.type_name());
-            let result = match to_model(prior, &self.ty) {
+            let result = match self.to_model(prior) {
                 Ok(model) => self.inner.delete(&ctx, model).await,
                 Err(e) => Err(e),
             };
@@ -246,9 +456,13 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
             if creating { "creating" } else { "updating" },
             self.type_name()
         );
-        let result = match to_model::<R::Model>(planned, &self.ty) {
+        let level = Level::of(&self.schema.block);
+        // Write-only values are only in the configuration.
+        let mut with_secrets = planned.clone();
+        view::copy_attributes(level, config, &mut with_secrets, &is_write_only);
+        let result = match self.to_model::<R::Model>(&with_secrets) {
             Ok(plan_model) if creating => self.inner.create(&ctx, plan_model).await,
-            Ok(plan_model) => match to_model(prior, &self.ty) {
+            Ok(plan_model) => match self.to_model(prior) {
                 Ok(prior_model) => self.inner.update(&ctx, prior_model, plan_model).await,
                 Err(e) => Err(e),
             },
@@ -259,10 +473,11 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
             // Nothing was created, or the update failed: Terraform keeps the prior state.
             Err(errors) => return finish(ctx, prior.clone(), errors),
         };
-        let state = match from_model(&model, &self.ty) {
+        let mut state = match self.from_model(&model) {
             Ok(state) => keep_planned(planned, state),
             Err(errors) => return finish(ctx, prior.clone(), errors),
         };
+        view::null_attributes(level, &mut state, &is_write_only);
         register_sensitive(&self.schema.block, &state);
         let mut extra = Diagnostics::new();
         let mut unknown = Vec::new();
@@ -279,11 +494,7 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
                 .at(path),
             );
         }
-        crate::trace!(
-            "applied {}: {}",
-            self.type_name(),
-            render(&self.schema.block, &state)
-        );
+        crate::trace!("applied {}: {}", self.type_name(), self.render(&state));
         finish(ctx, state, extra)
     }
 
@@ -299,18 +510,15 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
         if state.is_null() {
             return finish(ctx, Value::Null, Diagnostics::new());
         }
-        let result = match to_model(state, &self.ty) {
+        let result = match self.to_model(state) {
             Ok(model) => self.inner.read(&ctx, model).await,
             Err(e) => Err(e),
         };
         match result {
-            Ok(Some(model)) => match from_model(&model, &self.ty) {
-                Ok(new_state) => {
-                    crate::trace!(
-                        "read {}: {}",
-                        self.type_name(),
-                        render(&self.schema.block, &new_state)
-                    );
+            Ok(Some(model)) => match self.from_model(&model) {
+                Ok(mut new_state) => {
+                    view::null_attributes(Level::of(&self.schema.block), &mut new_state, &is_write_only);
+                    crate::trace!("read {}: {}", self.type_name(), self.render(&new_state));
                     finish(ctx, new_state, Diagnostics::new())
                 }
                 Err(errors) => finish(ctx, state.clone(), errors),
@@ -334,8 +542,11 @@ impl<R: Resource> DynResource<R::Client> for TypedResource<R> {
     ) -> ApplyOutcome {
         let ctx = Context::new(client, Private::default(), stop);
         let result = self.inner.import(&ctx, id).await;
-        match result.and_then(|model| from_model(&model, &self.ty)) {
-            Ok(state) => finish(ctx, state, Diagnostics::new()),
+        match result.and_then(|model| self.from_model(&model)) {
+            Ok(mut state) => {
+                view::null_attributes(Level::of(&self.schema.block), &mut state, &is_write_only);
+                finish(ctx, state, Diagnostics::new())
+            }
             Err(errors) => finish(ctx, Value::Null, errors),
         }
     }
@@ -368,51 +579,8 @@ fn upgrade_json(state: &serde_json::Value, ty: &Type) -> Result<Value, Diagnosti
     })
 }
 
-struct TypedDataSource<D> {
-    inner: D,
-    schema: Schema,
-    ty: Type,
-}
-
-/// Wraps a typed data source for registration.
-pub fn data_source<D: DataSource>(
-    inner: D,
-) -> Result<Arc<dyn DynDataSource<D::Client>>, SchemaDeriveError> {
-    let schema = inner.schema()?;
-    let ty = schema.value_type();
-    Ok(Arc::new(TypedDataSource { inner, schema, ty }))
-}
-
 #[async_trait]
-impl<D: DataSource> DynDataSource<D::Client> for TypedDataSource<D> {
-    fn type_name(&self) -> &'static str {
-        self.inner.type_name()
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    fn value_type(&self) -> &Type {
-        &self.ty
-    }
-
-    fn json_schema(&self) -> serde_json::Value {
-        crate::schema::model_json_schema::<D::Model>()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diagnostics = Diagnostics::new();
-        validate_attributes(
-            &self.schema.block,
-            config,
-            AttributePath::default(),
-            &mut diagnostics,
-        );
-        self.inner.validate(config, &mut diagnostics);
-        diagnostics
-    }
-
+impl<D: DataSource> DynDataSource<D::Client> for Typed<D, DataSourceKind> {
     async fn read(
         &self,
         client: Option<&D::Client>,
@@ -421,16 +589,90 @@ impl<D: DataSource> DynDataSource<D::Client> for TypedDataSource<D> {
     ) -> ApplyOutcome {
         register_sensitive(&self.schema.block, config);
         let ctx = Context::new(client, Private::default(), stop);
-        let result = match to_model(config, &self.ty) {
+        let result = match self.to_model(config) {
             Ok(model) => self.inner.read(&ctx, model).await,
             Err(e) => Err(e),
         };
-        match result.and_then(|model| from_model(&model, &self.ty)) {
+        match result.and_then(|model| self.from_model(&model)) {
             Ok(state) => {
                 let planned = computed_as_unknown(&self.schema.block, config);
                 finish(ctx, keep_planned(&planned, state), Diagnostics::new())
             }
             Err(errors) => finish(ctx, Value::Null, errors),
         }
+    }
+}
+
+#[async_trait]
+impl<E: EphemeralResource> DynEphemeralResource<E::Client> for Typed<E, EphemeralKind> {
+    async fn open(
+        &self,
+        client: Option<&E::Client>,
+        stop: watch::Receiver<bool>,
+        config: &Value,
+    ) -> EphemeralOutcome {
+        register_sensitive(&self.schema.block, config);
+        let ctx = Context::new(client, Private::default(), stop);
+        let result = match self.to_model(config) {
+            Ok(model) => self.inner.open(&ctx, model).await,
+            Err(e) => Err(e),
+        };
+        let (result, renew_at, extra) = match result {
+            Ok(opened) => match self.from_model(&opened.result) {
+                Ok(value) => {
+                    let planned = computed_as_unknown(&self.schema.block, config);
+                    let value = keep_planned(&planned, value);
+                    register_sensitive(&self.schema.block, &value);
+                    (value, opened.renew_at, Diagnostics::new())
+                }
+                Err(errors) => (Value::Null, None, errors),
+            },
+            Err(errors) => (Value::Null, None, errors),
+        };
+        let (mut diagnostics, private) = ctx.finish();
+        diagnostics.extend(extra);
+        EphemeralOutcome {
+            result,
+            renew_at,
+            private,
+            diagnostics,
+        }
+    }
+
+    async fn renew(
+        &self,
+        client: Option<&E::Client>,
+        stop: watch::Receiver<bool>,
+        private: Private,
+    ) -> EphemeralOutcome {
+        let ctx = Context::new(client, private, stop);
+        let result = self.inner.renew(&ctx).await;
+        let (mut diagnostics, private) = ctx.finish();
+        let renew_at = match result {
+            Ok(at) => at,
+            Err(errors) => {
+                diagnostics.extend(errors);
+                None
+            }
+        };
+        EphemeralOutcome {
+            renew_at,
+            private,
+            diagnostics,
+            ..EphemeralOutcome::default()
+        }
+    }
+
+    async fn close(
+        &self,
+        client: Option<&E::Client>,
+        stop: watch::Receiver<bool>,
+        private: Private,
+    ) -> Diagnostics {
+        let ctx = Context::new(client, private, stop);
+        let result = self.inner.close(&ctx).await;
+        let (mut diagnostics, _) = ctx.finish();
+        diagnostics.extend(result.err().unwrap_or_default());
+        diagnostics
     }
 }

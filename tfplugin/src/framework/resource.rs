@@ -8,13 +8,16 @@ use serde::Serialize;
 use super::{Context, ResourcePlan};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::schema::{Schema, SchemaDeriveError};
-use crate::value::Value;
 
 /// A managed resource over a typed model.
 ///
-/// In `create` and `update` the model's computed attributes that are unknown in the plan
-/// arrive as `None`; every value that was known in the plan is kept as planned, so the
-/// user's spelling survives. Errors are returned as diagnostics.
+/// One model serves every phase: `validate` sees the configuration, `modify_plan` the
+/// configuration, prior state and plan, and the operations the plan and state. Attributes
+/// that may be unknown at plan time are [`Field`](super::Field)s; in `create` and `update`
+/// computed attributes still unknown in the plan arrive as `Field::Unknown` and must be set.
+/// Every value that was known in the plan is kept as planned, so the user's spelling
+/// survives. Write-only attributes reach `create` and `update` from the configuration and
+/// are never stored. Errors are returned as diagnostics.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     /// The resource's attributes; its schema is derived from it.
@@ -30,14 +33,26 @@ pub trait Resource: Send + Sync + 'static {
         Schema::from_model::<Self::Model>()
     }
 
-    /// Resource-level checks of a configuration (values may be unknown).
-    fn validate(&self, _config: &Value, _diagnostics: &mut Diagnostics) {}
+    /// Resource-level checks of a configuration (values may be unknown). Runs after the
+    /// schema's validators and only when the configuration fits the model.
+    fn validate(&self, _config: &Self::Model, _diagnostics: &mut Diagnostics) {}
 
-    /// Adjusts the plan after defaults, unknown-marking and attribute plan modifiers.
+    /// Adjusts a create or update plan after defaults, unknown-marking and attribute plan
+    /// modifiers.
     async fn modify_plan(
         &self,
         _ctx: &Context<'_, Self::Client>,
-        _plan: &mut ResourcePlan,
+        _plan: &mut ResourcePlan<Self::Model>,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Runs when a destroy is planned; warnings added to `ctx` show in the plan (e.g. that
+    /// destroying only forgets the object).
+    async fn plan_destroy(
+        &self,
+        _ctx: &Context<'_, Self::Client>,
+        _prior: &Self::Model,
     ) -> Result<(), Diagnostics> {
         Ok(())
     }

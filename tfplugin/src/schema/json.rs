@@ -79,6 +79,7 @@ fn attributes_json(attributes: &[Attribute]) -> Json {
             ("computed", attribute.computed),
             ("sensitive", attribute.sensitive),
             ("deprecated", attribute.deprecated),
+            ("write_only", attribute.write_only),
         ] {
             if set {
                 entry.insert(key.into(), json!(true));
