@@ -133,13 +133,15 @@ mod tests {
     #[derive(Deserialize, JsonSchema)]
     struct Login {
         /// User.
-        user: String,
+        user: crate::Field<String>,
         /// Password.
-        password: Sensitive,
+        password: crate::Field<Sensitive>,
         /// Token, if any.
-        token: Option<Sensitive>,
+        #[serde(default)]
+        token: crate::Field<Sensitive>,
         /// A write-only secret.
-        rotate_wo: Option<WriteOnly>,
+        #[serde(default)]
+        rotate_wo: crate::Field<WriteOnly>,
     }
 
     #[test]
@@ -160,6 +162,6 @@ mod tests {
         let login: Login =
             serde_json::from_str(r#"{"user":"u","password":"p4ss-word","token":null,"rotate_wo":null}"#)
                 .expect("json");
-        assert_eq!(login.password.expose(), "p4ss-word");
+        assert_eq!(login.password.get().map(Sensitive::expose), Some("p4ss-word"));
     }
 }

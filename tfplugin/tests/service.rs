@@ -8,15 +8,15 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{
-    data_source, resource, Context, DataSource, DynDataSource, DynResource, Provider, Resource,
+    data_source, ephemeral_resource, resource, Context, DataSource, DynDataSource,
+    DynEphemeralResource, DynResource, EphemeralResource, Opened, Provider, Resource,
 };
 use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::proto::tfplugin6::provider_server::Provider as _;
 use tfplugin::schema::{Schema, SchemaDeriveError};
 use tfplugin::service::ProviderService;
-use tfplugin::validators::CheckFn;
 use tfplugin::value::{msgpack, Type, Value};
-use tfplugin::Diagnostics;
+use tfplugin::{Diagnostics, Field, Sensitive, WriteOnly};
 use tonic::Request;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -25,8 +25,22 @@ struct Config {
     label: Option<String>,
 }
 
-fn default_size() -> String {
-    "small".into()
+fn default_size() -> Field<String> {
+    Field::known("small")
+}
+
+/// A name without spaces: parsing it is its validation.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+struct Name(String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.contains(' ') {
+            return Err(serde::de::Error::custom("names have no spaces"));
+        }
+        Ok(Name(text))
+    }
 }
 
 /// A thing.
@@ -34,17 +48,24 @@ fn default_size() -> String {
 struct ThingModel {
     /// Its name; changing it replaces the thing.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    name: String,
+    name: Field<Name>,
     /// A secret.
-    #[schemars(extend("x-terraform" = { "sensitive": true }))]
-    secret: Option<String>,
+    #[serde(default)]
+    secret: Field<Sensitive>,
     /// Size, defaulted.
     #[serde(default = "default_size")]
-    size: String,
+    size: Field<String>,
     /// Set by the server.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    id: Option<String>,
+    #[serde(default)]
+    id: Field<String>,
+    /// A write-only token, written to `TOKENS` (the test's view of what create received).
+    #[serde(default)]
+    token_wo: Field<WriteOnly>,
 }
+
+/// What create and update received as `token_wo`, per thing name.
+static TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
 struct Thing;
 
@@ -57,14 +78,17 @@ impl Resource for Thing {
         "test_thing"
     }
 
-    fn schema(&self) -> Result<Schema, SchemaDeriveError> {
-        Schema::from_model::<ThingModel>()?.with_validator(
-            "name",
-            CheckFn::new("a name without spaces", |v| match v.as_str() {
-                Some(s) if s.contains(' ') => Err("names have no spaces".into()),
-                _ => Ok(()),
-            }),
-        )
+    async fn plan_destroy(
+        &self,
+        ctx: &Context<'_, String>,
+        prior: &ThingModel,
+    ) -> Result<(), Diagnostics> {
+        let name = prior.name.value()?;
+        ctx.add(tfplugin::Diagnostic::warning(
+            "Destroy only forgets",
+            format!("{} stays where it is.", name.0),
+        ));
+        Ok(())
     }
 
     async fn create(
@@ -72,10 +96,14 @@ impl Resource for Thing {
         ctx: &Context<'_, String>,
         mut plan: ThingModel,
     ) -> Result<ThingModel, Diagnostics> {
-        if plan.name == "panic" {
+        let name = plan.name.value()?.0.clone();
+        if name == "panic" {
             panic!("boom");
         }
-        plan.id = Some(format!("{}-{}", ctx.client()?, plan.name));
+        if let Some(token) = plan.token_wo.get() {
+            TOKENS.lock().unwrap().push((name.clone(), token.expose().to_string()));
+        }
+        plan.id.set(format!("{}-{name}", ctx.client()?));
         Ok(plan)
     }
 
@@ -110,10 +138,11 @@ impl Resource for Thing {
         id: &str,
     ) -> Result<ThingModel, Diagnostics> {
         Ok(ThingModel {
-            name: id.into(),
-            secret: None,
+            name: Field::known(Name(id.into())),
+            secret: Field::Null,
             size: default_size(),
-            id: Some(id.into()),
+            id: Field::known(id),
+            token_wo: Field::Null,
         })
     }
 }
@@ -122,10 +151,11 @@ impl Resource for Thing {
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 struct EchoModel {
     /// Input.
-    input: String,
+    input: Field<String>,
     /// Output.
     #[schemars(extend("x-terraform" = { "computed": true }))]
-    output: Option<String>,
+    #[serde(default)]
+    output: Field<String>,
 }
 
 struct Echo;
@@ -144,8 +174,59 @@ impl DataSource for Echo {
         _ctx: &Context<'_, String>,
         mut config: EchoModel,
     ) -> Result<EchoModel, Diagnostics> {
-        config.output = Some(config.input.to_uppercase());
+        config.output.set(config.input.value()?.to_uppercase());
         Ok(config)
+    }
+}
+
+/// A short-lived token.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct TokenModel {
+    /// Who the token is for.
+    subject: Field<String>,
+    /// The token.
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[serde(default)]
+    value: Field<Sensitive>,
+}
+
+struct Token;
+
+/// Subjects whose token was closed.
+static CLOSED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+#[async_trait]
+impl EphemeralResource for Token {
+    type Model = TokenModel;
+    type Client = String;
+
+    fn type_name(&self) -> &'static str {
+        "test_token"
+    }
+
+    async fn open(
+        &self,
+        ctx: &Context<'_, String>,
+        mut config: TokenModel,
+    ) -> Result<Opened<TokenModel>, Diagnostics> {
+        let subject = config.subject.value()?.clone();
+        ctx.set_private("subject", &subject);
+        config.value.set(Sensitive::new(format!("tok-{subject}")));
+        Ok(Opened {
+            result: config,
+            renew_at: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(4_000_000_000)),
+        })
+    }
+
+    async fn renew(&self, ctx: &Context<'_, String>) -> Result<Option<std::time::SystemTime>, Diagnostics> {
+        Ok(ctx.private::<String>("subject").map(|_| std::time::UNIX_EPOCH))
+    }
+
+    async fn close(&self, ctx: &Context<'_, String>) -> Result<(), Diagnostics> {
+        if let Some(subject) = ctx.private::<String>("subject") {
+            CLOSED.lock().unwrap().push(subject);
+        }
+        Ok(())
     }
 }
 
@@ -171,6 +252,12 @@ impl Provider for TestProvider {
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<String>>>, SchemaDeriveError> {
         Ok(vec![data_source(Echo)?])
     }
+
+    fn ephemeral_resources(
+        &self,
+    ) -> Result<Vec<Arc<dyn DynEphemeralResource<String>>>, SchemaDeriveError> {
+        Ok(vec![ephemeral_resource(Token)?])
+    }
 }
 
 fn thing_type() -> Type {
@@ -179,6 +266,7 @@ fn thing_type() -> Type {
         ("secret".to_string(), Type::String),
         ("size".to_string(), Type::String),
         ("id".to_string(), Type::String),
+        ("token_wo".to_string(), Type::String),
     ])
 }
 
@@ -188,7 +276,15 @@ fn thing(name: Value, secret: Value, size: Value, id: Value) -> Value {
         ("secret".to_string(), secret),
         ("size".to_string(), size),
         ("id".to_string(), id),
+        ("token_wo".to_string(), Value::Null),
     ]))
+}
+
+fn with_token(mut thing: Value, token: &str) -> Value {
+    if let Value::Object(entries) = &mut thing {
+        entries.insert("token_wo".into(), s(token));
+    }
+    thing
 }
 
 fn s(text: &str) -> Value {
@@ -296,7 +392,11 @@ async fn validators_name_the_attribute_and_skip_unknowns() {
             "name".into()
         ))
     );
-    assert!(bad[0].detail.contains("names have no spaces"));
+    assert_eq!(bad[0].detail, "Names have no spaces.");
+    assert_eq!(bad[0].summary, "Invalid value for name");
+    let null_name = validate(thing(Value::Null, Value::Null, Value::Null, Value::Null)).await;
+    assert_eq!(null_name.len(), 1, "{null_name:?}");
+    assert_eq!(null_name[0].summary, "Missing required argument");
     assert!(
         validate(thing(Value::Unknown, Value::Null, Value::Null, Value::Null))
             .await
@@ -508,4 +608,169 @@ async fn data_source_fills_computed_attributes() {
         decode(&response.state, &ty).get_attr("output"),
         Some(&s("HI"))
     );
+}
+
+#[tokio::test]
+async fn write_only_values_reach_create_but_never_plan_or_state() {
+    let service = configured().await;
+    let ty = thing_type();
+    let validate = |config: Value, allowed: bool| {
+        let service = &service;
+        let ty = ty.clone();
+        async move {
+            service
+                .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                    type_name: "test_thing".into(),
+                    config: dv(&config, &ty),
+                    client_capabilities: Some(pb::ClientCapabilities {
+                        write_only_attributes_allowed: allowed,
+                        ..Default::default()
+                    }),
+                }))
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
+    };
+    let config = with_token(thing(s("wo"), Value::Null, Value::Null, Value::Null), "t0ken-wo-secret");
+    let refused = validate(config.clone(), false).await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].summary.contains("Terraform 1.11"), "{refused:?}");
+    assert!(refused[0].detail.contains("token_wo"), "{refused:?}");
+    assert!(validate(config.clone(), true).await.is_empty());
+
+    let schema = service
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let block = schema.resource_schemas["test_thing"].block.clone().unwrap();
+    let token = block.attributes.iter().find(|a| a.name == "token_wo").unwrap();
+    assert!(token.write_only && token.sensitive && token.optional && !token.computed);
+
+    let plan = service
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&Value::Null, &ty),
+            proposed_new_state: dv(&config, &ty),
+            config: dv(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let planned = decode(&plan.planned_state, &ty);
+    assert_eq!(planned.get_attr("token_wo"), Some(&Value::Null));
+    let applied = service
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&Value::Null, &ty),
+            planned_state: dv(&planned, &ty),
+            config: dv(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+    let state = decode(&applied.new_state, &ty);
+    assert_eq!(state.get_attr("token_wo"), Some(&Value::Null));
+    assert!(TOKENS
+        .lock()
+        .unwrap()
+        .contains(&("wo".to_string(), "t0ken-wo-secret".to_string())));
+}
+
+#[tokio::test]
+async fn destroy_plans_run_the_resource_and_carry_its_warning() {
+    let service = configured().await;
+    let ty = thing_type();
+    let prior = thing(s("kept"), Value::Null, s("small"), s("srv-kept"));
+    let plan = service
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&prior, &ty),
+            proposed_new_state: dv(&Value::Null, &ty),
+            config: dv(&Value::Null, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(decode(&plan.planned_state, &ty), Value::Null);
+    assert_eq!(plan.diagnostics.len(), 1, "{:?}", plan.diagnostics);
+    assert_eq!(plan.diagnostics[0].severity, pb::diagnostic::Severity::Warning as i32);
+    assert!(plan.diagnostics[0].detail.contains("kept stays"));
+}
+
+#[tokio::test]
+async fn ephemeral_resources_open_renew_and_close_with_private_data() {
+    let service = configured().await;
+    let metadata = service
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(metadata.ephemeral_resources[0].type_name, "test_token");
+    let schema = service
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let block = schema.ephemeral_resource_schemas["test_token"].block.clone().unwrap();
+    assert!(block.attributes.iter().any(|a| a.name == "value" && a.sensitive && a.computed));
+
+    let ty = Type::object([
+        ("subject".to_string(), Type::String),
+        ("value".to_string(), Type::String),
+    ]);
+    let config = Value::Object(BTreeMap::from([
+        ("subject".to_string(), s("ci")),
+        ("value".to_string(), Value::Null),
+    ]));
+    let validated = service
+        .validate_ephemeral_resource_config(Request::new(
+            pb::validate_ephemeral_resource_config::Request {
+                type_name: "test_token".into(),
+                config: dv(&config, &ty),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(validated.diagnostics.is_empty());
+    let opened = service
+        .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request {
+            type_name: "test_token".into(),
+            config: dv(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(opened.diagnostics.is_empty(), "{:?}", opened.diagnostics);
+    let result = decode(&opened.result, &ty);
+    assert_eq!(result.get_attr("value"), Some(&s("tok-ci")));
+    assert_eq!(opened.renew_at.map(|t| t.seconds), Some(4_000_000_000));
+    let private = opened.private.expect("private data");
+    let renewed = service
+        .renew_ephemeral_resource(Request::new(pb::renew_ephemeral_resource::Request {
+            type_name: "test_token".into(),
+            private: Some(private.clone()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renewed.renew_at.map(|t| t.seconds), Some(0));
+    let closed = service
+        .close_ephemeral_resource(Request::new(pb::close_ephemeral_resource::Request {
+            type_name: "test_token".into(),
+            private: Some(private),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(closed.diagnostics.is_empty());
+    assert!(CLOSED.lock().unwrap().contains(&"ci".to_string()));
 }

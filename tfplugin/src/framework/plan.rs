@@ -285,6 +285,10 @@ mod tests {
         Value::String(text.into())
     }
 
+    fn planned(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> AttributesPlanned {
+        plan_attributes(block, prior, proposed, config)
+    }
+
     #[test]
     fn create_marks_computed_unknown_and_plans_defaults() {
         let config = obj(&[
@@ -293,10 +297,10 @@ mod tests {
             ("id", Value::Null),
             ("status", Value::Null),
         ]);
-        let (plan, _) = plan_attributes(&block(), &Value::Null, &config, &config).unwrap();
-        assert_eq!(plan.planned("size"), &s("Standard-1X"));
-        assert_eq!(plan.planned("id"), &Value::Unknown);
-        assert_eq!(plan.planned("status"), &Value::Unknown);
+        let plan = planned(&block(), &Value::Null, &config, &config).planned;
+        assert_eq!(plan.get_attr("size"), Some(&s("Standard-1X")));
+        assert_eq!(plan.get_attr("id"), Some(&Value::Unknown));
+        assert_eq!(plan.get_attr("status"), Some(&Value::Unknown));
     }
 
     #[test]
@@ -313,10 +317,9 @@ mod tests {
             ("id", Value::Null),
             ("status", Value::Null),
         ]);
-        let (plan, _) = plan_attributes(&block(), &prior, &prior, &config).unwrap();
-        let (planned, replace) = plan.into_parts();
-        assert_eq!(planned, prior);
-        assert!(replace.is_empty());
+        let plan = planned(&block(), &prior, &prior, &config);
+        assert_eq!(plan.planned, prior);
+        assert!(plan.requires_replace.is_empty());
     }
 
     #[test]
@@ -339,10 +342,153 @@ mod tests {
             ("id", s("1")),
             ("status", s("ok")),
         ]);
-        let (plan, _) = plan_attributes(&block(), &prior, &proposed, &config).unwrap();
-        assert_eq!(plan.planned("id"), &s("1"));
-        assert_eq!(plan.planned("status"), &Value::Unknown);
-        let (_, replace) = plan.into_parts();
-        assert_eq!(replace, vec![AttributePath::root("name")]);
+        let plan = planned(&block(), &prior, &proposed, &config);
+        assert_eq!(plan.planned.get_attr("id"), Some(&s("1")));
+        assert_eq!(plan.planned.get_attr("status"), Some(&Value::Unknown));
+        assert_eq!(plan.requires_replace, vec![AttributePath::root("name")]);
+    }
+
+    /// A block `rules` (list) and a nested-attribute map `slots`, each with a default, a
+    /// computed attribute and a replacing one.
+    fn nested() -> Block {
+        let inner = || {
+            vec![
+                Attribute::new("name", Type::String)
+                    .required()
+                    .plan_modifier(RequiresReplace),
+                Attribute::new("size", Type::String).default_value(s("small")),
+                Attribute::new("id", Type::String).computed_only(),
+                Attribute::new("serial", Type::String)
+                    .computed_only()
+                    .plan_modifier(UseStateForUnknown),
+            ]
+        };
+        let slot_type = Type::object(
+            inner()
+                .into_iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect::<Vec<_>>(),
+        );
+        let mut slots = Attribute::new("slots", Type::map(slot_type));
+        slots.nested = Some(crate::schema::NestedAttributes {
+            nesting: Nesting::Map,
+            attributes: inner(),
+        });
+        Block {
+            attributes: vec![Attribute::new("label", Type::String), slots],
+            block_types: vec![crate::schema::NestedBlock {
+                type_name: "rules".into(),
+                block: Block {
+                    attributes: inner(),
+                    ..Block::default()
+                },
+                nesting: Nesting::List,
+                min_items: 0,
+                max_items: 0,
+            }],
+            ..Block::default()
+        }
+    }
+
+    fn element(name: &str, size: Value, id: Value, serial: Value) -> Value {
+        obj(&[("name", s(name)), ("size", size), ("id", id), ("serial", serial)])
+    }
+
+    #[test]
+    fn defaults_unknowns_and_modifiers_apply_at_every_depth() {
+        let null = || Value::Null;
+        let config = obj(&[
+            ("label", s("x")),
+            (
+                "slots",
+                Value::Map([("a".to_string(), element("a", null(), null(), null()))].into()),
+            ),
+            ("rules", Value::List(vec![element("r", null(), null(), null())])),
+        ]);
+        let plan = planned(&nested(), &Value::Null, &config, &config).planned;
+        let slot = &plan.get_attr("slots").and_then(|m| match m {
+            Value::Map(m) => m.get("a").cloned(),
+            _ => None,
+        });
+        let rule = match plan.get_attr("rules") {
+            Some(Value::List(items)) => items[0].clone(),
+            other => panic!("rules: {other:?}"),
+        };
+        for (what, v) in [("slot", slot.clone().expect("slot a")), ("rule", rule)] {
+            assert_eq!(v.get_attr("size"), Some(&s("small")), "{what}");
+            assert_eq!(v.get_attr("id"), Some(&Value::Unknown), "{what}");
+            assert_eq!(v.get_attr("serial"), Some(&Value::Unknown), "{what}");
+        }
+
+        // An update: a nested name change replaces; the serial keeps its prior value.
+        let prior = obj(&[
+            ("label", s("x")),
+            (
+                "slots",
+                Value::Map(
+                    [("a".to_string(), element("a", s("small"), s("1"), s("S1")))].into(),
+                ),
+            ),
+            (
+                "rules",
+                Value::List(vec![element("r", s("small"), s("2"), s("S2"))]),
+            ),
+        ]);
+        let config = obj(&[
+            ("label", s("x")),
+            (
+                "slots",
+                Value::Map([("a".to_string(), element("a", null(), null(), null()))].into()),
+            ),
+            ("rules", Value::List(vec![element("q", null(), null(), null())])),
+        ]);
+        let proposed = obj(&[
+            ("label", s("x")),
+            (
+                "slots",
+                Value::Map(
+                    [("a".to_string(), element("a", null(), s("1"), s("S1")))].into(),
+                ),
+            ),
+            (
+                "rules",
+                Value::List(vec![element("q", null(), s("2"), s("S2"))]),
+            ),
+        ]);
+        let plan = planned(&nested(), &prior, &proposed, &config);
+        let rules_name = AttributePath::root("rules").index(0).attribute("name");
+        assert_eq!(plan.requires_replace, vec![rules_name]);
+        let rule = match plan.planned.get_attr("rules") {
+            Some(Value::List(items)) => items[0].clone(),
+            other => panic!("rules: {other:?}"),
+        };
+        assert_eq!(rule.get_attr("serial"), Some(&s("S2")));
+        assert_eq!(rule.get_attr("id"), Some(&Value::Unknown));
+        assert_eq!(rule.get_attr("size"), Some(&s("small")));
+    }
+
+    #[test]
+    fn explicit_null_for_a_required_attribute_is_an_error_at_any_depth() {
+        let config = obj(&[
+            ("label", Value::Null),
+            ("slots", Value::Null),
+            (
+                "rules",
+                Value::List(vec![obj(&[
+                    ("name", Value::Null),
+                    ("size", Value::Null),
+                    ("id", Value::Null),
+                    ("serial", Value::Null),
+                ])]),
+            ),
+        ]);
+        let mut diagnostics = Diagnostics::new();
+        validate_attributes(&nested(), &config, AttributePath::default(), &mut diagnostics);
+        let paths: Vec<String> = diagnostics
+            .iter()
+            .map(|d| d.attribute.as_ref().map(ToString::to_string).unwrap_or_default())
+            .collect();
+        assert_eq!(paths, vec!["rules[0].name".to_string()]);
+        assert!(diagnostics.iter().next().unwrap().detail.contains("null is not accepted"));
     }
 }

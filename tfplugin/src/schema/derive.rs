@@ -522,9 +522,10 @@ mod tests {
 
     use super::*;
     use crate::value::Value;
+    use crate::Field;
 
-    fn default_host() -> String {
-        "%".into()
+    fn default_host() -> Field<String> {
+        Field::known("%")
     }
 
     /// A model using every derivation rule.
@@ -533,31 +534,38 @@ mod tests {
     struct Everything {
         /// The account name.
         #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-        name: String,
+        name: Field<String>,
         /// Where from.
         #[serde(default = "default_host")]
-        host: String,
+        host: Field<String>,
         /// Secret.
         #[schemars(length(min = 30))]
-        password: crate::Sensitive,
+        password: Field<crate::Sensitive>,
         /// Optional tags.
-        tags: Option<BTreeMap<String, String>>,
+        #[serde(default)]
+        tags: Field<BTreeMap<String, String>>,
         /// Unique names.
-        names: Option<BTreeSet<String>>,
+        #[serde(default)]
+        names: Field<BTreeSet<String>>,
         /// Grants per table.
-        columns: Option<BTreeMap<String, Vec<String>>>,
+        #[serde(default)]
+        columns: Field<BTreeMap<String, Vec<String>>>,
         /// Old knob.
         #[deprecated]
-        legacy: Option<bool>,
+        #[serde(default)]
+        legacy: Field<bool>,
         /// Set by the server.
         #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-        id: Option<String>,
+        #[serde(default)]
+        id: Field<String>,
         /// Optional and computed.
         #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
-        database: Option<String>,
+        #[serde(default)]
+        database: Field<String>,
         /// Nested attributes, one per target.
         #[schemars(extend("x-terraform" = { "nested": "map", "computed": true }))]
-        targets: Option<BTreeMap<String, Target>>,
+        #[serde(default)]
+        targets: Field<BTreeMap<String, Target>>,
         /// A nested block.
         #[schemars(extend("x-terraform" = { "block": "single" }))]
         timeouts: Option<Timeouts>,
@@ -576,7 +584,8 @@ mod tests {
     #[derive(Serialize, Deserialize, JsonSchema)]
     struct Timeouts {
         /// Create limit.
-        create: Option<String>,
+        #[serde(default)]
+        create: Field<String>,
     }
 
     #[test]
@@ -677,7 +686,7 @@ mod tests {
         #[allow(dead_code)]
         #[derive(JsonSchema)]
         struct Bad {
-            either: Either,
+            either: Field<Either>,
         }
         #[allow(dead_code)]
         #[derive(JsonSchema)]
@@ -687,5 +696,14 @@ mod tests {
         }
         let error = Schema::from_model::<Bad>().expect_err("an untyped union has no cty type");
         assert!(error.to_string().contains("either"), "{error}");
+
+        #[allow(dead_code)]
+        #[derive(JsonSchema)]
+        struct Plain {
+            app: String,
+        }
+        let error = Schema::from_model::<Plain>().expect_err("a plain field");
+        assert!(matches!(error, SchemaDeriveError::NotAField(ref f) if f == "app"), "{error}");
+        assert!(Schema::from_provider_model::<Plain>().is_ok());
     }
 }
