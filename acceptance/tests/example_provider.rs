@@ -162,3 +162,125 @@ async fn example_provider_full_life_cycle() {
         "the TRACE logs must have been scanned"
     );
 }
+
+const WRITE_ONLY_SECRET: &str = "write-only-secret-value-41d2e8";
+
+/// Nested attributes with defaults and computed values, a write-only attribute fed by an
+/// ephemeral variable and one fed by an ephemeral resource: Terraform ≥ 1.11 only.
+fn write_only_config(root: &Path, version: u64) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    example = {{ source = "tfplugin/example" }}
+  }}
+}}
+
+provider "example" {{
+  root = "{root}"
+}}
+
+variable "token" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+  default   = "{WRITE_ONLY_SECRET}"
+}}
+
+ephemeral "example_token" "t" {{
+  length = 24
+}}
+
+resource "example_file" "wo" {{
+  path             = "wo.txt"
+  content          = "head\n"
+  token_wo         = var.token
+  token_wo_version = {version}
+  lines = [
+    {{ text = "one" }},
+    {{ text = "two", mode = "shout" }},
+  ]
+}}
+
+resource "example_file" "eph" {{
+  path             = "eph.txt"
+  content          = "x"
+  token_wo         = ephemeral.example_token.t.result
+  token_wo_version = 1
+}}
+"#,
+        root = root.display()
+    )
+}
+
+/// Fails when `needle` occurs anywhere in `haystack`'s JSON text.
+fn absent(what: &str, haystack: &serde_json::Value, needle: &str) -> Result<(), String> {
+    if haystack.to_string().contains(needle) {
+        return Err(format!("the secret appears in the {what}"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn write_only_attributes_and_ephemeral_resources_with_terraform_1_11() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root: PathBuf = dir.path().to_path_buf();
+    let (r1, r2) = (root.clone(), root.clone());
+    let report = TestCase::new(example_provider())
+        .terraform_latest()
+        .sensitive(WRITE_ONLY_SECRET)
+        .step(
+            Step::config(write_only_config(&root, 1))
+                .plan_check(|plan| {
+                    absent("saved plan", plan.raw(), WRITE_ONLY_SECRET)?;
+                    let change = plan.change("example_file.wo").ok_or("no change")?;
+                    let after = change.after.get("token_wo");
+                    if after.is_some_and(|v| !v.is_null()) {
+                        return Err(format!("token_wo planned as {after:?}"));
+                    }
+                    Ok(())
+                })
+                .check(move |state| {
+                    absent("state", state.raw(), WRITE_ONLY_SECRET)?;
+                    state.expect_attr("example_file.wo", "lines.0.mode", "append")?;
+                    state.expect_attr("example_file.wo", "lines.0.length", 4)?;
+                    state.expect_attr("example_file.wo", "lines.1.length", 4)?;
+                    if state.attr("example_file.wo", "token_wo").is_some_and(|v| !v.is_null()) {
+                        return Err("token_wo is stored in state".into());
+                    }
+                    match read(&r1, "wo.txt.token").as_deref() {
+                        Some(WRITE_ONLY_SECRET) => {}
+                        other => return Err(format!("the write-only value reached the file as {other:?}")),
+                    }
+                    if read(&r1, "wo.txt").as_deref() != Some("head\none\nTWO\n") {
+                        return Err(format!("wo.txt is {:?}", read(&r1, "wo.txt")));
+                    }
+                    let token = read(&r1, "eph.txt.token").ok_or("no ephemeral token written")?;
+                    if token.len() != 24 {
+                        return Err(format!("ephemeral token of {} characters", token.len()));
+                    }
+                    absent("state", state.raw(), &token)
+                }),
+        )
+        .step(
+            // Bumping the version companion is the way to send the write-only value again.
+            Step::config(write_only_config(&root, 2)).plan_check(|plan| {
+                let change = plan.change("example_file.wo").ok_or("no change")?;
+                if change.actions != ["update"] {
+                    return Err(format!("expected an update, got {:?}", change.actions));
+                }
+                let changed = change.changed_attributes();
+                if !changed.contains("token_wo_version") || changed.contains("token_wo") {
+                    return Err(format!("changed attributes {changed:?}"));
+                }
+                Ok(())
+            }),
+        )
+        .check_destroy(move |_| match read(&r2, "wo.txt.token") {
+            None => Ok(()),
+            Some(_) => Err("the token file outlived destroy".to_string()),
+        })
+        .run()
+        .await;
+    assert!(report.files_scanned > 0);
+}

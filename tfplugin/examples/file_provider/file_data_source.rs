@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, DataSource};
-use tfplugin::{Diagnostic, Diagnostics};
+use tfplugin::{Diagnostic, Diagnostics, Field};
 
 use crate::FileRoot;
 
@@ -12,10 +12,11 @@ use crate::FileRoot;
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct FileContentModel {
     /// Path relative to the provider's root.
-    path: String,
+    path: Field<String>,
     /// The content.
     #[schemars(extend("x-terraform" = { "computed": true }))]
-    content: Option<String>,
+    #[serde(default)]
+    content: Field<String>,
 }
 
 pub struct FileContent;
@@ -34,11 +35,12 @@ impl DataSource for FileContent {
         ctx: &Context<'_, FileRoot>,
         mut config: FileContentModel,
     ) -> Result<FileContentModel, Diagnostics> {
-        let full = ctx.client()?.join(&config.path)?;
-        let body = tokio::fs::read_to_string(&full).await.map_err(|e| {
-            Diagnostic::error(format!("Cannot read {}", config.path), e.to_string())
-        })?;
-        config.content = Some(body);
+        let path = config.path.value()?;
+        let full = ctx.client()?.join(path)?;
+        let body = tokio::fs::read_to_string(&full)
+            .await
+            .map_err(|e| Diagnostic::error(format!("Cannot read {path}"), e.to_string()))?;
+        config.content.set(body);
         Ok(config)
     }
 }

@@ -7,12 +7,17 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource};
-use tfplugin::{Diagnostic, Diagnostics, Sensitive};
+use tfplugin::types::CreateTimeout;
+use tfplugin::{Diagnostic, Diagnostics, Field, Sensitive, WriteOnly};
 
 use crate::FileRoot;
 
-fn default_permissions() -> String {
-    "0644".into()
+fn default_permissions() -> Field<String> {
+    Field::known("0644")
+}
+
+fn default_mode() -> String {
+    "append".into()
 }
 
 /// A file under the provider's root directory.
@@ -20,33 +25,54 @@ fn default_permissions() -> String {
 pub struct FileModel {
     /// Path relative to the provider's root. Changing it replaces the file.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    path: String,
+    path: Field<String>,
     /// The file's content.
-    content: String,
+    content: Field<String>,
     /// A secret kept in `<path>.secret` beside the file; never shown in plans or logs.
-    secret: Option<Sensitive>,
+    #[serde(default)]
+    secret: Field<Sensitive>,
+    /// A secret written to `<path>.token` and never stored in state (Terraform ≥ 1.11).
+    #[serde(default)]
+    token_wo: Field<WriteOnly>,
+    /// Bump to write `token_wo` again.
+    #[serde(default)]
+    token_wo_version: Field<u64>,
     /// Octal permissions.
     #[serde(default = "default_permissions")]
     #[schemars(pattern(r"^0[0-7]{3}$"))]
-    permissions: String,
+    permissions: Field<String>,
     /// Labels kept in state only.
-    tags: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    tags: Field<BTreeMap<String, String>>,
+    /// Lines appended after the content, each with a mode and a computed length.
+    #[schemars(extend("x-terraform" = { "nested": "list" }))]
+    #[serde(default)]
+    lines: Field<Vec<Line>>,
     /// The file's path, as its id.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    id: Option<String>,
+    #[serde(default)]
+    id: Field<String>,
     /// Size in bytes.
     #[schemars(extend("x-terraform" = { "computed": true }))]
-    size: Option<u64>,
+    #[serde(default)]
+    size: Field<u64>,
     /// How long operations may take.
     #[schemars(extend("x-terraform" = { "block": "single" }))]
-    timeouts: Option<Timeouts>,
+    timeouts: Option<CreateTimeout>,
 }
 
-/// Operation time limits.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Timeouts {
-    /// Limit for create, e.g. "30s".
-    create: Option<String>,
+/// One line after the content.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Line {
+    /// The text.
+    text: String,
+    /// `append` (default) or `shout` (upper-cased).
+    #[serde(default = "default_mode")]
+    #[schemars(extend("enum" = ["append", "shout"]))]
+    mode: String,
+    /// Bytes the line takes, newline included.
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    length: Option<u64>,
 }
 
 pub struct File;
@@ -68,26 +94,53 @@ fn io_error(action: &str, path: &str, e: std::io::Error) -> Diagnostics {
     Diagnostic::error(format!("Cannot {action} {path}"), e.to_string()).into()
 }
 
+fn token_path(full: &std::path::Path) -> std::path::PathBuf {
+    let mut name = full.as_os_str().to_owned();
+    name.push(".token");
+    name.into()
+}
+
+fn line_text(line: &Line) -> String {
+    match line.mode.as_str() {
+        "shout" => line.text.to_uppercase(),
+        _ => line.text.clone(),
+    }
+}
+
 impl File {
     async fn write(&self, root: &FileRoot, model: &mut FileModel) -> Result<(), Diagnostics> {
-        let full = root.join(&model.path)?;
-        let body = model.content.clone();
+        let path = model.path.value()?.clone();
+        let full = root.join(&path)?;
+        let mut body = model.content.value()?.clone();
+        if let Some(lines) = model.lines.get_mut() {
+            for line in lines {
+                let text = line_text(line);
+                body.push_str(&text);
+                body.push('\n');
+                line.length = Some(text.len() as u64 + 1);
+            }
+        }
         tokio::fs::write(&full, &body)
             .await
-            .map_err(|e| io_error("write", &model.path, e))?;
+            .map_err(|e| io_error("write", &path, e))?;
         let secret_file = secret_path(&full);
-        let written = match &model.secret {
+        let written = match model.secret.get() {
             Some(secret) => tokio::fs::write(&secret_file, secret.expose()).await,
             None => remove_if_present(&secret_file).await,
         };
-        written.map_err(|e| io_error("write the secret of", &model.path, e))?;
-        let mode = u32::from_str_radix(&model.permissions, 8)
+        written.map_err(|e| io_error("write the secret of", &path, e))?;
+        if let Some(token) = model.token_wo.get() {
+            tokio::fs::write(token_path(&full), token.expose())
+                .await
+                .map_err(|e| io_error("write the token of", &path, e))?;
+        }
+        let mode = u32::from_str_radix(model.permissions.value()?, 8)
             .map_err(|_| Diagnostic::error("Invalid permissions", "expected octal such as 0644"))?;
         tokio::fs::set_permissions(&full, std::fs::Permissions::from_mode(mode))
             .await
-            .map_err(|e| io_error("set permissions of", &model.path, e))?;
-        model.id = Some(model.path.clone());
-        model.size = Some(body.len() as u64);
+            .map_err(|e| io_error("set permissions of", &path, e))?;
+        model.id.set(path);
+        model.size.set(body.len() as u64);
         Ok(())
     }
 }
@@ -115,24 +168,37 @@ impl Resource for File {
         ctx: &Context<'_, FileRoot>,
         mut state: FileModel,
     ) -> Result<Option<FileModel>, Diagnostics> {
-        let full = ctx.client()?.join(&state.path)?;
+        let path = state.path.value()?.clone();
+        let full = ctx.client()?.join(&path)?;
         let body = match tokio::fs::read_to_string(&full).await {
             Ok(body) => body,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("read", &state.path, e)),
+            Err(e) => return Err(io_error("read", &path, e)),
         };
         let metadata = tokio::fs::metadata(&full)
             .await
-            .map_err(|e| io_error("inspect", &state.path, e))?;
+            .map_err(|e| io_error("inspect", &path, e))?;
         state.secret = match tokio::fs::read_to_string(secret_path(&full)).await {
-            Ok(secret) => Some(Sensitive::new(secret)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error("read the secret of", &state.path, e)),
+            Ok(secret) => Field::known(Sensitive::new(secret)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Field::Null,
+            Err(e) => return Err(io_error("read the secret of", &path, e)),
         };
-        state.content = body.clone();
-        state.permissions = format!("{:04o}", metadata.permissions().mode() & 0o777);
-        state.size = Some(body.len() as u64);
-        state.id = Some(state.path.clone());
+        // The lines are part of the file: what precedes them is the content.
+        let tail: String = state
+            .lines
+            .get()
+            .map(|lines| lines.iter().map(|l| line_text(l) + "\n").collect())
+            .unwrap_or_default();
+        match body.strip_suffix(tail.as_str()) {
+            Some(content) => state.content.set(content),
+            None => {
+                state.content.set(body.clone());
+                state.lines = Field::Null;
+            }
+        }
+        state.permissions.set(format!("{:04o}", metadata.permissions().mode() & 0o777));
+        state.size.set(body.len() as u64);
+        state.id.set(path);
         Ok(Some(state))
     }
 
@@ -151,13 +217,16 @@ impl Resource for File {
         ctx: &Context<'_, FileRoot>,
         state: FileModel,
     ) -> Result<(), Diagnostics> {
-        let full = ctx.client()?.join(&state.path)?;
-        remove_if_present(&secret_path(&full))
-            .await
-            .map_err(|e| io_error("delete the secret of", &state.path, e))?;
+        let path = state.path.value()?;
+        let full = ctx.client()?.join(path)?;
+        for extra in [secret_path(&full), token_path(&full)] {
+            remove_if_present(&extra)
+                .await
+                .map_err(|e| io_error("delete the extras of", path, e))?;
+        }
         remove_if_present(&full)
             .await
-            .map_err(|e| io_error("delete", &state.path, e))
+            .map_err(|e| io_error("delete", path, e))
     }
 
     async fn import(
@@ -166,13 +235,16 @@ impl Resource for File {
         id: &str,
     ) -> Result<FileModel, Diagnostics> {
         Ok(FileModel {
-            path: id.to_string(),
-            content: String::new(),
-            secret: None,
+            path: Field::known(id),
+            content: Field::known(""),
+            secret: Field::Null,
+            token_wo: Field::Null,
+            token_wo_version: Field::Null,
             permissions: default_permissions(),
-            tags: None,
-            id: Some(id.to_string()),
-            size: None,
+            tags: Field::Null,
+            lines: Field::Null,
+            id: Field::known(id),
+            size: Field::Null,
             timeouts: None,
         })
     }

@@ -3,6 +3,7 @@
 
 mod file_data_source;
 mod file_resource;
+mod token_ephemeral;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tfplugin::framework::{data_source, resource, DynDataSource, DynResource, Provider};
+use tfplugin::framework::{
+    data_source, ephemeral_resource, resource, DynDataSource, DynEphemeralResource, DynResource,
+    Provider,
+};
 use tfplugin::schema::SchemaDeriveError;
 use tfplugin::{Diagnostic, Diagnostics};
 
@@ -63,6 +67,12 @@ impl Provider for ExampleProvider {
 
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<FileRoot>>>, SchemaDeriveError> {
         Ok(vec![data_source(file_data_source::FileContent)?])
+    }
+
+    fn ephemeral_resources(
+        &self,
+    ) -> Result<Vec<Arc<dyn DynEphemeralResource<FileRoot>>>, SchemaDeriveError> {
+        Ok(vec![ephemeral_resource(token_ephemeral::Token)?])
     }
 }
 

@@ -165,22 +165,56 @@ fn internal(detail: &str) -> Diagnostics {
 }
 
 /// The model `M` of `value`, an object of `block` of type `ty`. A value the model rejects is
-/// an error at the attribute that holds it, with the model's message.
+/// an error at the attribute that holds it, with the model's message; every rejected
+/// attribute is reported, not only the first.
 pub(crate) fn to_model<M: DeserializeOwned>(
     block: &Block,
     ty: &Type,
     value: &Value,
 ) -> Result<M, Diagnostics> {
-    let json = encode(Level::of(block), value)?;
-    serde_path_to_error::deserialize::<_, M>(json).map_err(|e| {
-        let path = attribute_path(ty, e.path());
-        let message = clean_message(&e.inner().to_string());
-        let diagnostic = match path.0.is_empty() {
-            true => Diagnostic::error("Invalid configuration", message),
-            false => Diagnostic::error(format!("Invalid value for {path}"), message).at(path),
-        };
-        diagnostic.into()
-    })
+    let mut json = encode(Level::of(block), value)?;
+    let mut errors = Diagnostics::new();
+    // Each round stands an unknown in for the rejected value (every attribute is a `Field`)
+    // to find the next one; bounded by the number of values that can be rejected.
+    for _ in 0..=MAX_REPORTED {
+        match serde_path_to_error::deserialize::<_, M>(&json) {
+            Ok(model) if errors.is_empty() => return Ok(model),
+            Ok(_) => return Err(errors),
+            Err(e) => {
+                let path = attribute_path(ty, e.path());
+                let message = clean_message(&e.inner().to_string());
+                if path.0.is_empty() {
+                    errors.push(Diagnostic::error("Invalid configuration", message));
+                    return Err(errors);
+                }
+                errors.push(Diagnostic::error(format!("Invalid value for {path}"), message).at(path));
+                match json.pointer_mut(&json_pointer(e.path())) {
+                    Some(slot) if !is_unknown_json(slot) => *slot = unknown_json(),
+                    _ => return Err(errors),
+                }
+            }
+        }
+    }
+    Err(errors)
+}
+
+/// How many rejected values one decoding reports at most.
+const MAX_REPORTED: usize = 32;
+
+/// The JSON pointer of a serde path.
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
 }
 
 /// The value of the model `M`, an object of `block`.
@@ -340,5 +374,61 @@ pub(crate) fn zip_elements(from: &Value, into: &mut Value, mut f: impl FnMut(&Va
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+    use crate::types::{CreateTimeout, Duration, Uuid};
+    use crate::Field;
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Model {
+        release: Field<Uuid>,
+        wait: Field<Duration>,
+        #[schemars(extend("x-terraform" = { "block": "single" }))]
+        timeouts: Option<CreateTimeout>,
+    }
+
+    #[test]
+    fn every_rejected_value_is_reported_at_its_attribute() {
+        let schema = Schema::from_model::<Model>().unwrap();
+        let ty = schema.value_type();
+        let value = Value::Object(BTreeMap::from([
+            ("release".to_string(), Value::String("v12".into())),
+            ("wait".to_string(), Value::String("soon".into())),
+            (
+                "timeouts".to_string(),
+                Value::Object(BTreeMap::from([(
+                    "create".to_string(),
+                    Value::String("1d".into()),
+                )])),
+            ),
+        ]));
+        let errors = to_model::<Model>(&schema.block, &ty, &value).unwrap_err();
+        let mut found: Vec<(String, String)> = errors
+            .iter()
+            .map(|d| (d.attribute.as_ref().unwrap().to_string(), d.detail.clone()))
+            .collect();
+        found.sort();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].0, "release");
+        assert!(found[0].1.starts_with("Expected a UUID"), "{found:?}");
+        assert_eq!(found[1].0, "timeouts.create");
+        assert!(found[1].1.contains("\"1d\""), "{found:?}");
+        assert_eq!(found[2].0, "wait");
+
+        let unknown = Value::Object(BTreeMap::from([
+            ("release".to_string(), Value::Unknown),
+            ("wait".to_string(), Value::Null),
+            ("timeouts".to_string(), Value::Null),
+        ]));
+        let model = to_model::<Model>(&schema.block, &ty, &unknown).unwrap();
+        assert!(model.release.is_unknown() && model.wait.is_null() && model.timeouts.is_none());
     }
 }
