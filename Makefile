@@ -15,11 +15,13 @@ export TREEHERDER_TERRAFORM ?= $(ROOT)/.tools/bin/terraform
 
 .PHONY: tools build up down demo test fmt-check clippy schemas schemas-check bench
 
-## tools: Debian packages (MariaDB, openssl, venv) if missing, Terraform 1.0.3, moto.
+## tools: Debian packages (MariaDB, openssl, venv, npm) if missing, Terraform 1.0.3, moto, the
+## Heroku Platform API declarations (npm @heroku-cli/schema).
 tools:
 	scripts/install-system-packages.sh
 	scripts/install-terraform.sh
 	scripts/install-moto.sh
+	scripts/install-heroku-schema.sh
 
 ## build: every binary of the workspace (provider, sandbox, examples' bins).
 build:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the acceptance world needs, only those missing:
-# MariaDB (server and client), openssl (test CA), python3-venv (tool virtualenvs), curl.
+# MariaDB (server and client), openssl (test CA), python3-venv (tool virtualenvs), curl, npm
+# (installs the Heroku Platform API declarations the sandbox's schema test reads).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 missing=()
@@ -9,6 +10,7 @@ command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi
