@@ -47,11 +47,13 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-## test: formatting, lints, the world, then every test of the workspace.
+## test: formatting, lints, the world, then every test of the workspace (every test binary
+## runs even when one fails).
 # The provider's MySQL client tests run against the world's MariaDB (scripts/test-env.sh).
 test: fmt-check clippy schemas-check up
 	rm -rf .run/tests
-	eval "$$(scripts/test-env.sh)" && cargo test --workspace -- --test-threads=$(TEST_THREADS)
+	test_env="$$(scripts/test-env.sh)"; eval "$$test_env"; \
+	cargo test --workspace --no-fail-fast -- --test-threads=$(TEST_THREADS)
 
 ## schemas: regenerate schemas/ (the provider schema and each model's JSON Schema).
 schemas:
