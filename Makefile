@@ -11,15 +11,24 @@ ROOT := $(CURDIR)
 TEST_THREADS ?= 2
 
 export TREEHERDER_REPO_ROOT := $(ROOT)
+# Terraform 1.0.3 (`make tools` installs it): what the tests run by default.
 export TREEHERDER_TERRAFORM ?= $(ROOT)/.tools/bin/terraform
+# A recent Terraform (>= 1.11, tested 1.11.4), preinstalled on the PATH: the acceptance tests
+# run a second time with it, and tests of write-only attributes or ephemeral resources always
+# use it. `make tools` checks it (scripts/check-terraform-latest.sh).
+ifndef TREEHERDER_TERRAFORM_LATEST
+TREEHERDER_TERRAFORM_LATEST := $(shell command -v terraform 2>/dev/null)
+endif
+export TREEHERDER_TERRAFORM_LATEST
 
 .PHONY: tools build up down demo test fmt-check clippy schemas schemas-check bench
 
 ## tools: Debian packages (MariaDB, openssl, venv, npm) if missing, Terraform 1.0.3, moto, the
-## Heroku Platform API declarations (npm @heroku-cli/schema).
+## Heroku Platform API declarations (npm @heroku-cli/schema); checks the recent Terraform.
 tools:
 	scripts/install-system-packages.sh
 	scripts/install-terraform.sh
+	scripts/check-terraform-latest.sh
 	scripts/install-moto.sh
 	scripts/install-heroku-schema.sh
 
@@ -47,13 +56,18 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-## test: formatting, lints, the world, then every test of the workspace (every test binary
-## runs even when one fails).
+## test: formatting, lints, the world, every test of the workspace (Terraform 1.0.3), then the
+## acceptance tests again with the recent Terraform. Both runs go to the end even when tests fail.
 # The provider's MySQL client tests run against the world's MariaDB (scripts/test-env.sh).
 test: fmt-check clippy schemas-check up
 	rm -rf .run/tests
-	test_env="$$(scripts/test-env.sh)"; eval "$$test_env"; \
-	cargo test --workspace --no-fail-fast -- --test-threads=$(TEST_THREADS)
+	test_env="$$(scripts/test-env.sh)"; eval "$$test_env"; status=0; \
+	echo "==> cargo test --workspace with TREEHERDER_TERRAFORM=$$TREEHERDER_TERRAFORM"; \
+	cargo test --workspace --no-fail-fast -- --test-threads=$(TEST_THREADS) || status=$$?; \
+	echo "==> cargo test -p acceptance with TREEHERDER_TERRAFORM=$$TREEHERDER_TERRAFORM_LATEST"; \
+	TREEHERDER_TERRAFORM="$$TREEHERDER_TERRAFORM_LATEST" \
+		cargo test -p acceptance --no-fail-fast -- --test-threads=$(TEST_THREADS) || status=$$?; \
+	exit $$status
 
 ## schemas: regenerate schemas/ (the provider schema and each model's JSON Schema).
 schemas:

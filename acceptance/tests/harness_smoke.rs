@@ -1,8 +1,10 @@
-//! Proves the acceptance harness against the real Terraform 1.0.3 without any provider:
-//! init, apply, state checks, the empty-plan rules, expected errors, plan checks, destroy and
-//! the secret scan (including that it catches a leak).
+//! Proves the acceptance harness against the real Terraform without any provider (1.0.3, and
+//! 1.11.4 in `make test`'s second run): init, apply, state checks, the empty-plan rules,
+//! expected errors, plan checks, destroy and the secret scan (including that it catches a
+//! leak), and that [`TestCase::terraform_latest`] runs Terraform >= 1.11.
 //!
-//! Needs `.tools/bin/terraform` (`make tools`); without it every test fails with that hint.
+//! Needs `.tools/bin/terraform` and, for the latter, `$TREEHERDER_TERRAFORM_LATEST` (both from
+//! `make tools`); without them the tests fail with that hint.
 
 use acceptance::harness::{Problem, Step, TestCase};
 use regex::Regex;
@@ -197,4 +199,32 @@ async fn a_panicking_check_fails_the_step_and_still_destroys() {
     if let Some(dir) = failure.kept_dir {
         std::fs::remove_dir_all(dir).unwrap();
     }
+}
+
+/// An ephemeral input variable is Terraform >= 1.10 syntax (1.0.3 rejects the argument), so
+/// this passes only when `terraform_latest` really runs the recent Terraform, whatever
+/// TREEHERDER_TERRAFORM says.
+#[tokio::test]
+async fn terraform_latest_runs_a_terraform_that_knows_ephemeral_variables() {
+    let config = r#"
+variable "session_token" {
+  type      = string
+  default   = "not-a-secret"
+  ephemeral = true
+}
+
+output "ready" {
+  value = "yes"
+}
+"#;
+    TestCase::without_providers()
+        .terraform_latest()
+        .step(
+            Step::config(config).check(|state| match state.output("ready") {
+                Some(value) if value == json!("yes") => Ok(()),
+                other => Err(format!("ready output is {other:?}")),
+            }),
+        )
+        .run()
+        .await;
 }

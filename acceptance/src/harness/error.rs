@@ -21,6 +21,9 @@ pub enum HarnessError {
     /// The Terraform binary is not installed where the harness looks for it.
     #[error("terraform not found at {0} (run `make tools`, or set TREEHERDER_TERRAFORM)")]
     TerraformMissing(PathBuf),
+    /// The recent Terraform (>= 1.11) a test asked for is not available.
+    #[error("{0}: tests needing Terraform >= 1.11 do not skip; put Terraform >= 1.11 on the PATH as `terraform` and run `make tools` / `make test`, or set TREEHERDER_TERRAFORM_LATEST to its path")]
+    TerraformLatestUnavailable(String),
     /// The provider binary does not exist.
     #[error("provider binary {0} not found (run `make build`, or set TREEHERDER_PROVIDER_BIN)")]
     ProviderMissing(PathBuf),

@@ -1,5 +1,11 @@
-//! End-to-end acceptance harness driving the real Terraform 1.0.3 CLI against a locally built
+//! End-to-end acceptance harness driving the real Terraform CLI against a locally built
 //! provider, modelled on terraform-plugin-testing's `TestCase`/`TestStep`.
+//!
+//! Terraform is [`terraform_binary`] (`$TREEHERDER_TERRAFORM`, by default the 1.0.3 of
+//! `make tools`); `make test` runs the acceptance tests with 1.0.3 and again with 1.11.4.
+//! A case that needs Terraform >= 1.11 (write-only attributes, ephemeral resources) calls
+//! [`TestCase::terraform_latest`] (or [`Terraform::latest`]): it then runs with
+//! `$TREEHERDER_TERRAFORM_LATEST` in both runs, and fails when that is unset or too old.
 //!
 //! A [`TestCase`] installs each [`ProviderUnderTest`] into a private filesystem mirror, runs every
 //! [`Step`] in a fresh working directory (init, apply, state checks, then an empty
@@ -59,13 +65,16 @@ mod testcase;
 mod world;
 
 pub use error::{HarnessError, Problem, TestFailure};
-pub use paths::{repo_root, target_dir, terraform_binary};
+pub use paths::{
+    repo_root, target_dir, terraform_binary, terraform_latest_binary, TERRAFORM_LATEST_MINIMUM,
+};
 pub use plan::{plan_json, Plan, ResourceChange};
 pub use provider::ProviderUnderTest;
 pub use secrets::{scan_for_secrets, Leak, SecretScan};
 pub use state::{flatten_attributes, ResourceState, State};
 pub use terraform::{CommandOutput, PlanOutcome, Terraform, Workspace};
 pub use testcase::{
-    CheckError, CheckResult, Hook, ImportStep, PlanCheck, RunReport, StateCheck, Step, TestCase,
+    CheckError, CheckResult, Hook, ImportStep, PlanCheck, RunReport, StateCheck, Step,
+    TerraformVersion, TestCase,
 };
 pub use world::{Service, World, WorldError};

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::error::HarnessError;
-use super::paths::{terraform_binary, test_tmp_root};
+use super::paths::{terraform_binary, terraform_latest_binary, test_tmp_root};
 use super::plan::Plan;
 use super::provider::ProviderUnderTest;
 use super::secrets::{redact, scan_for_secrets, SecretScan};
@@ -86,12 +86,33 @@ impl Terraform {
     /// Prepares a root under `.run/tests/` with a mirror holding `providers`, a CLI config
     /// pointing at it, and the environment every command gets (`env` on top of this process's
     /// environment without its `TF_*` variables). `redactions` are removed from error texts.
+    /// Terraform is [`terraform_binary`] (`$TREEHERDER_TERRAFORM`).
     pub fn new(
         providers: &[ProviderUnderTest],
         env: BTreeMap<String, String>,
         redactions: Vec<String>,
     ) -> Result<Terraform, HarnessError> {
-        let binary = terraform_binary()?;
+        Terraform::with_binary(terraform_binary()?, providers, env, redactions)
+    }
+
+    /// Like [`Terraform::new`] with the recent Terraform of [`terraform_latest_binary`]
+    /// (`$TREEHERDER_TERRAFORM_LATEST`, >= 1.11), for write-only attributes or ephemeral
+    /// resources. Fails when it is unavailable.
+    pub fn latest(
+        providers: &[ProviderUnderTest],
+        env: BTreeMap<String, String>,
+        redactions: Vec<String>,
+    ) -> Result<Terraform, HarnessError> {
+        Terraform::with_binary(terraform_latest_binary()?, providers, env, redactions)
+    }
+
+    /// Like [`Terraform::new`] with the Terraform `binary`.
+    pub fn with_binary(
+        binary: PathBuf,
+        providers: &[ProviderUnderTest],
+        env: BTreeMap<String, String>,
+        redactions: Vec<String>,
+    ) -> Result<Terraform, HarnessError> {
         let base = test_tmp_root();
         std::fs::create_dir_all(&base).map_err(|e| HarnessError::io("creating", &base, e))?;
         let root = tempfile::Builder::new()
@@ -131,6 +152,11 @@ impl Terraform {
     /// Sets the time limit of each command (default 300 s).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
+    }
+
+    /// The Terraform binary every command runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
     }
 
     /// The test root directory.

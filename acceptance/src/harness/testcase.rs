@@ -13,6 +13,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::error::{HarnessError, Problem, TestFailure};
+use super::paths::{terraform_binary, terraform_latest_binary};
 use super::plan::Plan;
 use super::provider::ProviderUnderTest;
 use super::state::{flatten_attributes, State};
@@ -295,6 +296,31 @@ pub struct RunReport {
     pub secrets_checked: usize,
 }
 
+/// Which Terraform a [`TestCase`] runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TerraformVersion {
+    /// [`super::terraform_binary`]: `$TREEHERDER_TERRAFORM`, else `.tools/bin/terraform`
+    /// (1.0.3; `make test` runs the acceptance tests a second time with it set to >= 1.11).
+    #[default]
+    Default,
+    /// [`super::terraform_latest_binary`]: `$TREEHERDER_TERRAFORM_LATEST`, >= 1.11, for
+    /// write-only attributes and ephemeral resources. The case fails when it is unavailable.
+    Latest,
+    /// This binary.
+    Binary(PathBuf),
+}
+
+impl TerraformVersion {
+    /// The binary this choice names on this machine.
+    pub fn resolve(&self) -> Result<PathBuf, HarnessError> {
+        match self {
+            TerraformVersion::Default => terraform_binary(),
+            TerraformVersion::Latest => terraform_latest_binary(),
+            TerraformVersion::Binary(path) => Ok(path.clone()),
+        }
+    }
+}
+
 /// An acceptance test: steps against the providers under test, then destroy, the destroy
 /// check and the secret scan.
 pub struct TestCase {
@@ -311,6 +337,8 @@ pub struct TestCase {
     pub check_destroy: Option<StateCheck>,
     /// Time limit of each Terraform command.
     pub command_timeout: Duration,
+    /// The Terraform that runs the case.
+    pub terraform: TerraformVersion,
 }
 
 impl TestCase {
@@ -331,7 +359,21 @@ impl TestCase {
             sensitive_values: Vec::new(),
             check_destroy: None,
             command_timeout: Duration::from_secs(300),
+            terraform: TerraformVersion::Default,
         }
+    }
+
+    /// Runs the case with the recent Terraform (`$TREEHERDER_TERRAFORM_LATEST`, >= 1.11), for
+    /// configurations that use write-only attributes or ephemeral resources. When it is
+    /// unavailable the case fails (it never skips).
+    pub fn terraform_latest(self) -> Self {
+        self.terraform(TerraformVersion::Latest)
+    }
+
+    /// Chooses the Terraform that runs the case.
+    pub fn terraform(mut self, terraform: TerraformVersion) -> Self {
+        self.terraform = terraform;
+        self
     }
 
     /// Adds a provider.
@@ -433,7 +475,10 @@ impl TestCase {
     /// Runs the case and returns every problem instead of panicking.
     pub async fn try_run(self) -> Result<RunReport, TestFailure> {
         let secrets = self.secrets();
-        let mut tf = match Terraform::new(&self.providers, self.env.clone(), secrets.clone()) {
+        let created = self.terraform.resolve().and_then(|binary| {
+            Terraform::with_binary(binary, &self.providers, self.env.clone(), secrets.clone())
+        });
+        let mut tf = match created {
             Ok(tf) => tf,
             Err(e) => {
                 return Err(TestFailure {
