@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 generated="$(mktemp -d)"
 trap 'rm -rf "$generated"' EXIT
+echo "[check-schemas.sh] building the provider and comparing its generated schemas with schemas/" >&2
 cargo run -q -p terraform-provider-treeherder -- schema-files "$generated"
 if ! diff -ru schemas "$generated"; then
     echo "error: schemas/ is out of date; run \`make schemas\` and commit the result" >&2
