@@ -47,3 +47,23 @@ impl Provider for TreeherderProvider {
         )?])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every resource, data source and ephemeral resource derives its schema: a misspelt or
+    /// mistyped `x-terraform` key, or a plain field where a `Field` belongs, fails here.
+    #[test]
+    fn every_registered_schema_derives() {
+        let service = tfplugin::service::ProviderService::new(TreeherderProvider);
+        let errors: Vec<String> = service
+            .setup_errors()
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let schemas = service.model_json_schemas();
+        assert!(schemas.len() >= 4, "{:?}", schemas.keys());
+    }
+}

@@ -1,15 +1,12 @@
 //! `treeherder_mysql_tables`: the base tables of a database, filtered by regular expressions.
 
 use async_trait::async_trait;
-use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, DataSource};
-use tfplugin::schema::{Schema, SchemaDeriveError};
-use tfplugin::validators::CheckFn;
-use tfplugin::value::Value;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
+use crate::clients::mysql::identifiers::{DatabaseName, TablePattern};
 use crate::clients::Clients;
 
 /// The base tables (not views) of a MySQL database, sorted, e.g. to review what a
@@ -17,56 +14,35 @@ use crate::clients::Clients;
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct MysqlTablesModel {
     /// Database to list; defaults to the provider's `mysql.database`.
+    #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
-    pub database: Option<String>,
+    pub database: Field<DatabaseName>,
     /// Regular expression (Rust `regex` syntax); only matching tables are listed.
-    pub include: Option<String>,
+    #[serde(default)]
+    pub include: Field<TablePattern>,
     /// Regular expression (Rust `regex` syntax); matching tables are left out.
-    pub exclude: Option<String>,
+    #[serde(default)]
+    pub exclude: Field<TablePattern>,
     /// Sorted table names.
+    #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]
-    pub names: Option<Vec<String>>,
+    pub names: Field<Vec<String>>,
 }
 
 /// The `treeherder_mysql_tables` data source.
 pub struct MysqlTables;
 
-fn compile(attribute: &str, pattern: Option<&str>) -> Result<Option<Regex>, Diagnostics> {
-    pattern
-        .map(|p| {
-            Regex::new(p).map_err(|e| {
-                Diagnostics::from(
-                    Diagnostic::error(
-                        format!("Invalid {attribute}"),
-                        format!("not a valid regular expression: {e}"),
-                    )
-                    .at(AttributePath::root(attribute)),
-                )
-            })
-        })
-        .transpose()
-}
-
 /// `tables` kept by the filters, in order.
 pub fn filter_tables(
     tables: Vec<String>,
-    include: Option<&Regex>,
-    exclude: Option<&Regex>,
+    include: Option<&TablePattern>,
+    exclude: Option<&TablePattern>,
 ) -> Vec<String> {
     tables
         .into_iter()
         .filter(|t| include.is_none_or(|r| r.is_match(t)))
         .filter(|t| !exclude.is_some_and(|r| r.is_match(t)))
         .collect()
-}
-
-fn check_regex(value: &Value) -> Result<(), String> {
-    match value.as_str() {
-        Some(p) => Regex::new(p)
-            .map(|_| ())
-            .map_err(|e| format!("not a valid regular expression: {e}")),
-        None => Ok(()),
-    }
 }
 
 #[async_trait]
@@ -78,36 +54,39 @@ impl DataSource for MysqlTables {
         "treeherder_mysql_tables"
     }
 
-    fn schema(&self) -> Result<Schema, SchemaDeriveError> {
-        Schema::from_model::<MysqlTablesModel>()?
-            .with_validator("include", CheckFn::new("a regular expression", check_regex))?
-            .with_validator("exclude", CheckFn::new("a regular expression", check_regex))
-    }
-
     async fn read(
         &self,
         ctx: &Context<'_, Clients>,
         mut config: MysqlTablesModel,
     ) -> Result<MysqlTablesModel, Diagnostics> {
         let clients = ctx.client()?;
-        let include = compile("include", config.include.as_deref())?;
-        let exclude = compile("exclude", config.exclude.as_deref())?;
-        let database = config
-            .database
-            .clone()
-            .or_else(|| clients.default_database().map(str::to_owned))
-            .ok_or_else(|| {
-                Diagnostics::from(
+        let path = attr!(MysqlTablesModel, database);
+        let database = match config.database.get() {
+            Some(database) => database.clone(),
+            None => {
+                let default = clients.default_database().ok_or_else(|| {
                     Diagnostic::error(
                         "No database",
-                        "Set `database` here or `mysql.database` in the provider.",
+                        format!("Set `{path}` here or `mysql.database` in the provider."),
                     )
-                    .at(AttributePath::root("database")),
-                )
-            })?;
-        let tables = clients.mysql().await?.list_tables(&database).await?;
-        config.names = Some(filter_tables(tables, include.as_ref(), exclude.as_ref()));
-        config.database = Some(database);
+                    .at(path.clone())
+                })?;
+                DatabaseName::parse(default).map_err(|e| {
+                    Diagnostic::error("Invalid provider database", e.to_string()).at(path.clone())
+                })?
+            }
+        };
+        let tables = clients
+            .mysql()
+            .await?
+            .list_tables(database.as_str())
+            .await?;
+        config.names.set(filter_tables(
+            tables,
+            config.include.get(),
+            config.exclude.get(),
+        ));
+        config.database.set(database);
         Ok(config)
     }
 }
@@ -122,13 +101,26 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let include = Regex::new("^job").unwrap();
-        let exclude = Regex::new("_log$").unwrap();
+        let include = TablePattern::parse("^job").unwrap();
+        let exclude = TablePattern::parse("_log$").unwrap();
         assert_eq!(
             filter_tables(tables.clone(), Some(&include), Some(&exclude)),
             ["job"]
         );
         assert_eq!(filter_tables(tables.clone(), None, None).len(), 4);
-        assert!(check_regex(&Value::String("[".into())).is_err());
+    }
+
+    #[test]
+    fn a_bad_pattern_is_refused_when_the_configuration_is_read() {
+        let err = serde_json::from_value::<MysqlTablesModel>(serde_json::json!({
+            "database": null, "include": "(unclosed", "exclude": null, "names": null
+        }))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("not a valid regular expression"), "{err}");
+        let schema = MysqlTables.schema().unwrap();
+        let database = schema.block.attribute("database").unwrap();
+        assert!(database.optional && database.computed);
     }
 }

@@ -5,21 +5,22 @@
 //! Planning lists the database's tables, so a table created since the last apply shows up as
 //! a planned change of `granted_tables`, and `grant_statements` shows the SQL the apply runs.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use regex::Regex;
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tfplugin::framework::{Context, Resource, ResourcePlan};
-use tfplugin::schema::{Schema, SchemaDeriveError};
-use tfplugin::validators::CheckFn;
-use tfplugin::value::Value;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::{Context, NotKnown, Resource, ResourcePlan};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
 
+use crate::clients::mysql::identifiers::{
+    ColumnName, DatabaseName, HostPattern, TableName, TablePattern, UserName,
+};
 use crate::clients::mysql::statements::display_texts;
 use crate::clients::mysql::{
-    plan_statements, validate_password, Account, DesiredUser, Identifier, MysqlClient, Password,
+    plan_statements, Account, DesiredUser, Identifier, IdentifierError, MysqlClient, Password,
     UserState,
 };
 use crate::clients::Clients;
@@ -28,36 +29,79 @@ use crate::clients::Clients;
 /// such as `oauth_token`).
 pub const DEFAULT_EXCLUDE_TABLES: &str = "^(django_|auth_)";
 
-fn default_host() -> String {
-    "%".to_owned()
+/// Tables that get SELECT on some columns only, table → columns.
+pub type ColumnGrants = BTreeMap<TableName, Vec<ColumnName>>;
+
+// Defaults parse constants; a failure would only drop the default (the tests check them).
+fn default_host() -> Field<HostPattern> {
+    HostPattern::parse("%").ok().into()
 }
 
-fn default_true() -> bool {
-    true
+fn default_true() -> Field<bool> {
+    Field::known(true)
 }
 
-fn default_exclude_tables() -> String {
-    DEFAULT_EXCLUDE_TABLES.to_owned()
+fn default_exclude_tables() -> Field<TablePattern> {
+    TablePattern::parse(DEFAULT_EXCLUDE_TABLES).ok().into()
 }
 
-fn default_column_grants() -> BTreeMap<String, Vec<String>> {
-    BTreeMap::from([(
-        "auth_user".to_owned(),
-        vec!["id".to_owned(), "username".to_owned(), "email".to_owned()],
-    )])
+/// The runbook's `SELECT (id, username, email) ON auth_user`.
+fn runbook_column_grants() -> Option<ColumnGrants> {
+    let columns = ["id", "username", "email"]
+        .into_iter()
+        .map(ColumnName::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    Some(BTreeMap::from([(
+        TableName::parse("auth_user").ok()?,
+        columns,
+    )]))
 }
 
-/// A null password (state after import: it cannot be read back) reads as "".
-fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+fn default_column_grants() -> Field<ColumnGrants> {
+    runbook_column_grants().into()
 }
 
-/// "" (no known password) is stored as null; a valid password is never empty.
-fn empty_as_null<S: Serializer>(value: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    if value.is_empty() {
-        serializer.serialize_none()
-    } else {
-        serializer.serialize_str(value)
+/// The account's password, checked against the runbook's rules when the configuration is
+/// read; sensitive. No `Debug`, like [`Password`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountPassword(Password);
+
+impl AccountPassword {
+    /// The validated password.
+    pub fn password(&self) -> &Password {
+        &self.0
+    }
+}
+
+impl Serialize for AccountPassword {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountPassword {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        // PasswordError names the rule broken, never the password.
+        Password::new(text)
+            .map(AccountPassword)
+            .map_err(D::Error::custom)
+    }
+}
+
+impl JsonSchema for AccountPassword {
+    fn schema_name() -> Cow<'static, str> {
+        "AccountPassword".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        // Sensitive's schema, so the attribute is marked sensitive the SDK's way.
+        Sensitive::json_schema(generator)
     }
 }
 
@@ -67,161 +111,165 @@ fn empty_as_null<S: Serializer>(value: &str, serializer: S) -> Result<S::Ok, S::
 /// `column_grants`. Tables created later appear in the next plan as a change of
 /// `granted_tables`, and `grant_statements` shows the SQL the apply will run.
 // No Debug: the model holds the password, and nothing should be able to print it.
-#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReadonlyUserModel {
     /// MySQL user name (at most 32 characters on MySQL, 80 on MariaDB). Changing it replaces
     /// the account.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub name: String,
+    pub name: Field<UserName>,
     /// Host pattern of the account, `%` (any host) by default. Changing it replaces the
     /// account.
     #[serde(default = "default_host")]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub host: String,
+    pub host: Field<HostPattern>,
     /// The account's password: at least 30 characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =`
     /// (characters such as `%`, `@`, `:`, `/`, `?`, `#`, quotes, backslash and whitespace
     /// break Django's `DATABASE_URL` parsing). Changing it runs `ALTER USER … IDENTIFIED BY`.
     /// It cannot be read back from the server: after an import it is null in state.
-    #[serde(deserialize_with = "null_as_empty", serialize_with = "empty_as_null")]
-    #[schemars(with = "String", extend("x-terraform" = { "sensitive": true }))]
-    pub password: String,
+    pub password: Field<AccountPassword>,
     /// Whether the account must connect over TLS (`REQUIRE SSL`). Changed with
     /// `ALTER USER … REQUIRE`, never with `GRANT`.
     #[serde(default = "default_true")]
-    pub require_ssl: bool,
+    pub require_ssl: Field<bool>,
     /// Database whose tables are granted; defaults to the provider's `mysql.database` as it
     /// was when the account was created. Changing it replaces the account.
+    #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
-    pub database: Option<String>,
+    pub database: Field<DatabaseName>,
     /// Regular expression (Rust `regex` syntax) of table names that get no table-level grant.
     #[serde(default = "default_exclude_tables")]
-    pub exclude_tables: String,
+    pub exclude_tables: Field<TablePattern>,
     /// Tables that get `SELECT` on some columns only, table → columns. These tables never get a
     /// table-level grant, whatever `exclude_tables` says. Every table named must exist.
     #[serde(default = "default_column_grants")]
-    pub column_grants: BTreeMap<String, Vec<String>>,
+    pub column_grants: Field<ColumnGrants>,
     /// `name@host`, also the import id.
+    #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub id: Option<String>,
+    pub id: Field<String>,
     /// Sorted names of the tables granted `SELECT` in full, as read from `mysql.tables_priv`.
+    #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]
-    pub granted_tables: Option<Vec<String>>,
+    pub granted_tables: Field<Vec<String>>,
     /// The SQL statements the most recent apply ran, with the password shown as
     /// `'<password>'`. In a plan with changes it shows the statements the coming apply will
     /// run, for review.
+    #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]
-    pub grant_statements: Option<Vec<String>>,
+    pub grant_statements: Field<Vec<String>>,
 }
 
 /// The `treeherder_readonly_user` resource.
 pub struct ReadonlyUser;
 
-/// What the account should look like, before the table list is known.
+/// What the account should look like, before the database and its tables are known.
 struct Spec {
     account: Account,
-    database: Identifier,
-    exclude: Regex,
-    column_grants: BTreeMap<String, Vec<String>>,
+    exclude: TablePattern,
+    column_grants: ColumnGrants,
     require_ssl: bool,
 }
 
-fn at(attribute: &str, summary: &str, detail: impl Into<String>) -> Diagnostics {
-    Diagnostic::error(summary, detail)
-        .at(AttributePath::root(attribute))
-        .into()
+/// `name@host`, the id.
+fn id_of(account: &Account) -> String {
+    format!("{}@{}", account.user(), account.host())
 }
 
-fn account_of(name: &str, host: &str) -> Result<Account, Diagnostics> {
-    Account::new(name, host).map_err(|e| at("name", "Invalid account", e.to_string()))
+fn account_of(model: &ReadonlyUserModel) -> Result<Account, NotKnown> {
+    Ok(Account::of(model.name.value()?, model.host.value()?))
 }
 
-fn exclude_regex(pattern: &str) -> Result<Regex, Diagnostics> {
-    Regex::new(pattern).map_err(|e| {
-        at(
-            "exclude_tables",
-            "Invalid exclude_tables",
-            format!("not a valid regular expression: {e}"),
+/// The provider's database, for a model that names none.
+fn provider_database(clients: &Clients) -> Result<DatabaseName, Diagnostics> {
+    let path = attr!(ReadonlyUserModel, database);
+    let name = clients.default_database().ok_or_else(|| {
+        Diagnostic::error(
+            "No database",
+            format!("Set `{path}` here or `mysql.database` in the provider."),
         )
+        .at(path.clone())
+    })?;
+    DatabaseName::parse(name).map_err(|e| {
+        Diagnostic::error("Invalid database", e.to_string())
+            .at(path)
+            .into()
     })
 }
 
-fn database_of(model: &ReadonlyUserModel, clients: &Clients) -> Result<Identifier, Diagnostics> {
-    let name = model
-        .database
-        .as_deref()
-        .or_else(|| clients.default_database())
-        .ok_or_else(|| {
-            at(
-                "database",
-                "No database",
-                "Set `database` here or `mysql.database` in the provider.",
-            )
-        })?;
-    Identifier::database(name).map_err(|e| at("database", "Invalid database", e.to_string()))
+fn database_of(model: &ReadonlyUserModel, clients: &Clients) -> Result<DatabaseName, Diagnostics> {
+    match model.database.get() {
+        Some(database) => Ok(database.clone()),
+        None => provider_database(clients),
+    }
 }
 
 impl Spec {
-    fn from_model(model: &ReadonlyUserModel, database: Identifier) -> Result<Spec, Diagnostics> {
+    /// Fails while a value it needs is unknown (at plan time).
+    fn of(model: &ReadonlyUserModel) -> Result<Spec, NotKnown> {
         Ok(Spec {
-            account: account_of(&model.name, &model.host)?,
-            database,
-            exclude: exclude_regex(&model.exclude_tables)?,
-            column_grants: model.column_grants.clone(),
-            require_ssl: model.require_ssl,
+            account: account_of(model)?,
+            exclude: model.exclude_tables.value()?.clone(),
+            column_grants: model.column_grants.value()?.clone(),
+            require_ssl: *model.require_ssl.value()?,
         })
     }
 
-    /// The desired account for the database's current `tables`.
-    fn desired(&self, tables: &[String], password: &str) -> Result<DesiredUser, Diagnostics> {
+    /// The desired account for the database's current `tables`. Without a `password` (not
+    /// known at plan time) a placeholder stands in.
+    fn desired(
+        &self,
+        database: &DatabaseName,
+        tables: &[String],
+        password: Option<&Password>,
+    ) -> Result<DesiredUser, Diagnostics> {
         let mut column_grants = BTreeMap::new();
         for (table, columns) in &self.column_grants {
-            if !tables.iter().any(|t| t == table) {
-                return Err(at(
-                    "column_grants",
-                    "Unknown table in column_grants",
+            if !tables.iter().any(|t| t == table.as_str()) {
+                return Err(Diagnostic::error(
+                    "Unknown table",
                     format!(
-                        "table {table:?} does not exist in database {:?}",
-                        self.database.as_str()
+                        "table {:?} does not exist in database {:?}",
+                        table.as_str(),
+                        database.as_str()
                     ),
-                ));
+                )
+                .at(attr!(ReadonlyUserModel, column_grants).key(table.as_str()))
+                .into());
             }
-            let table_id = Identifier::table(table)
-                .map_err(|e| at("column_grants", "Invalid column_grants", e.to_string()))?;
-            let columns = columns
-                .iter()
-                .map(|c| Identifier::column(c))
-                .collect::<Result<BTreeSet<_>, _>>()
-                .map_err(|e| at("column_grants", "Invalid column_grants", e.to_string()))?;
+            let columns: BTreeSet<Identifier> =
+                columns.iter().map(|c| c.identifier().clone()).collect();
             if !columns.is_empty() {
-                column_grants.insert(table_id, columns);
+                column_grants.insert(table.identifier().clone(), columns);
             }
         }
         let mut table_grants = BTreeSet::new();
         for table in tables {
-            if self.exclude.is_match(table) || self.column_grants.contains_key(table) {
+            if self.exclude.is_match(table) || self.column_grants.contains_key(table.as_str()) {
                 continue;
             }
             // Names the client cannot quote safely are refused rather than skipped silently.
             let id = Identifier::table(table).map_err(|e| {
-                at(
-                    "exclude_tables",
+                let path = attr!(ReadonlyUserModel, exclude_tables);
+                Diagnostic::error(
                     "Table name cannot be granted",
-                    format!("{e}; exclude it with exclude_tables"),
+                    format!("{e}; exclude it with {path}"),
                 )
+                .at(path)
             })?;
             table_grants.insert(id);
         }
-        // A placeholder keeps planning possible when the password is not known; it is never
-        // sent (statements with a password are only executed from create/update).
-        let password = if password.is_empty() {
-            Password::new("x".repeat(30))
-        } else {
-            Password::new(password.to_owned())
-        }
-        .map_err(|e| at("password", "Invalid password", e.to_string()))?;
+        // The placeholder keeps planning possible; it is never sent (statements with a
+        // password are only executed from create/update, which have the real one).
+        let password = match password {
+            Some(password) => password.clone(),
+            None => Password::new("x".repeat(30)).map_err(|e| {
+                Diagnostic::error("Invalid password", e.to_string())
+                    .at(attr!(ReadonlyUserModel, password))
+            })?,
+        };
         Ok(DesiredUser {
             account: self.account.clone(),
-            database: self.database.clone(),
+            database: database.identifier().clone(),
             password,
             password_changed: false,
             require_ssl: self.require_ssl,
@@ -239,26 +287,25 @@ fn granted_list(desired: &DesiredUser) -> Vec<String> {
         .collect()
 }
 
-fn string_list(items: &[String]) -> Value {
-    Value::List(items.iter().map(|s| Value::String(s.clone())).collect())
-}
-
 /// The server's column grants, keeping the prior spelling (column order) when equivalent.
 fn column_grants_read(
     server: &BTreeMap<String, BTreeSet<String>>,
-    prior: &BTreeMap<String, Vec<String>>,
-) -> BTreeMap<String, Vec<String>> {
+    prior: Option<&ColumnGrants>,
+) -> Result<ColumnGrants, IdentifierError> {
     server
         .iter()
         .map(|(table, columns)| {
-            let same = prior.get(table).filter(|p| {
+            let same = prior.and_then(|p| p.get(table.as_str())).filter(|p| {
                 p.len() == columns.len() && p.iter().all(|c| columns.contains(c.as_str()))
             });
             let list = match same {
                 Some(p) => p.clone(),
-                None => columns.iter().cloned().collect(),
+                None => columns
+                    .iter()
+                    .map(|c| ColumnName::parse(c))
+                    .collect::<Result<_, _>>()?,
             };
-            (table.clone(), list)
+            Ok((TableName::parse(table)?, list))
         })
         .collect()
 }
@@ -276,38 +323,33 @@ impl ReadonlyUser {
     ) -> Result<ReadonlyUserModel, Diagnostics> {
         let clients = ctx.client()?;
         let database = database_of(&model, clients)?;
-        let spec = Spec::from_model(&model, database.clone())?;
+        let spec = Spec::of(&model)?;
         let tables = mysql.list_tables(database.as_str()).await?;
-        if model.password.is_empty() {
-            return Err(at(
-                "password",
-                "Password not known",
-                "Set `password` in the configuration.",
-            ));
-        }
-        let mut desired = spec.desired(&tables, &model.password)?;
+        let password = model.password.value()?.password();
+        let mut desired = spec.desired(&database, &tables, Some(password))?;
         desired.password_changed = password_changed;
         let statements = plan_statements(current, &desired);
         let texts = display_texts(&statements);
-        if let Some(planned) = &model.grant_statements {
+        if let Some(planned) = model.grant_statements.get() {
             if planned != &texts {
                 ctx.add(Diagnostic::warning(
                     "The account changed between plan and apply",
                     format!(
                         "The apply ran {} statement(s) instead of the {} planned ones, to reach \
                          the configured state from what the server held at apply time. \
-                         grant_statements keeps the planned list; run `terraform plan` to review.",
+                         {} keeps the planned list; run `terraform plan` to review.",
                         texts.len(),
-                        planned.len()
+                        planned.len(),
+                        attr!(ReadonlyUserModel, grant_statements),
                     ),
                 ));
             }
         }
         mysql.apply(&statements).await?;
-        model.database = Some(database.as_str().to_owned());
-        model.id = Some(format!("{}@{}", model.name, model.host));
-        model.granted_tables = Some(granted_list(&desired));
-        model.grant_statements = Some(texts);
+        model.id.set(id_of(&spec.account));
+        model.database.set(database);
+        model.granted_tables.set(granted_list(&desired));
+        model.grant_statements.set(texts);
         Ok(model)
     }
 
@@ -315,88 +357,67 @@ impl ReadonlyUser {
     async fn plan_with_server(
         &self,
         clients: &Clients,
-        plan: &mut ResourcePlan,
+        plan: &mut ResourcePlan<ReadonlyUserModel>,
     ) -> Result<(), Diagnostics> {
-        let text = |plan: &ResourcePlan, name: &str| plan.planned(name).as_str().map(str::to_owned);
-        let (Some(name), Some(host), Some(exclude)) = (
-            text(plan, "name"),
-            text(plan, "host"),
-            text(plan, "exclude_tables"),
-        ) else {
+        // Values unknown until apply: the framework's unknown-marking stands.
+        let Ok(spec) = Spec::of(&plan.planned) else {
             return Ok(());
         };
-        let require_ssl = match plan.planned("require_ssl") {
-            Value::Bool(b) => *b,
-            _ => return Ok(()),
-        };
-        let column_grants = match column_grants_value(plan.planned("column_grants")) {
-            Some(c) => c,
-            None => return Ok(()),
-        };
-
         // database: the configured one, else the prior one, else the provider's.
-        let database = match plan.config("database") {
-            Value::String(s) => s.clone(),
-            Value::Unknown => return Ok(()),
-            _ => match plan.prior("database").and_then(Value::as_str) {
-                Some(prior) => prior.to_owned(),
-                None => match clients.default_database() {
-                    Some(d) => d.to_owned(),
-                    None => return Ok(()),
-                },
+        let prior_database = plan.prior.as_ref().and_then(|p| p.database.get()).cloned();
+        let database = match &plan.config.database {
+            Field::Known(database) => database.clone(),
+            Field::Unknown => return Ok(()),
+            Field::Null => match &prior_database {
+                Some(prior) => prior.clone(),
+                None if clients.default_database().is_some() => provider_database(clients)?,
+                None => return Ok(()),
             },
         };
-        plan.set_planned("database", Value::String(database.clone()));
-        let replacing = match plan.prior("database") {
+        plan.planned.database.set(database.clone());
+        let replacing = match &plan.prior {
             None => false,
             Some(prior) => {
-                let db_changed = prior.as_str().is_some_and(|p| p != database);
-                if db_changed {
-                    plan.require_replace("database");
-                }
-                db_changed
-                    || plan.prior("name").and_then(Value::as_str) != Some(name.as_str())
-                    || plan.prior("host").and_then(Value::as_str) != Some(host.as_str())
+                prior_database.as_ref().is_some_and(|p| p != &database)
+                    || prior.name != plan.planned.name
+                    || prior.host != plan.planned.host
             }
         };
-        plan.set_planned("id", Value::String(format!("{name}@{host}")));
+        if prior_database.is_some_and(|p| p != database) {
+            plan.require_replace(attr!(ReadonlyUserModel, database));
+        }
+        plan.planned.id.set(id_of(&spec.account));
 
-        let database_id = Identifier::database(&database)
-            .map_err(|e| at("database", "Invalid database", e.to_string()))?;
-        let spec = Spec {
-            account: account_of(&name, &host)?,
-            database: database_id,
-            exclude: exclude_regex(&exclude)?,
-            column_grants,
-            require_ssl,
-        };
         let mysql = clients.mysql().await?;
-        let tables = mysql.list_tables(&database).await?;
-        let password = plan.planned("password").as_str().unwrap_or("").to_owned();
-        let mut desired = spec.desired(&tables, &password)?;
-        plan.set_planned("granted_tables", string_list(&granted_list(&desired)));
+        let tables = mysql.list_tables(database.as_str()).await?;
+        let password = plan.planned.password.get().map(AccountPassword::password);
+        let mut desired = spec.desired(&database, &tables, password)?;
+        plan.planned.granted_tables.set(granted_list(&desired));
 
-        if !plan.has_changes() {
+        if plan.prior.as_ref() == Some(&plan.planned) {
             return Ok(());
         }
-        if plan.planned("password").is_unknown() {
-            plan.set_unknown("grant_statements");
+        if plan.planned.password.is_unknown() {
+            plan.planned.grant_statements.set_unknown();
             return Ok(());
         }
         // Refuse at plan time rather than halfway through an apply.
         mysql.check_writable().await?;
-        let existing = mysql.read_user_in(&spec.account, &spec.database).await?;
+        let existing = mysql
+            .read_user_in(&spec.account, database.identifier())
+            .await?;
         if plan.is_create() && existing.is_some() {
             // CREATE USER would fail with 1396 at apply; say so now, with the way out.
             return Err(Diagnostic::error(
                 "The account already exists",
                 format!(
-                    "{} exists on the server. Import it with `terraform import <address> '{}@{}'` \
+                    "{} exists on the server. Import it with `terraform import <address> '{}'` \
                      instead of creating it.",
-                    spec.account, name, host
+                    spec.account,
+                    id_of(&spec.account)
                 ),
             )
-            .at(AttributePath::root("name"))
+            .at(attr!(ReadonlyUserModel, name))
             .into());
         }
         let current = if plan.is_create() || replacing {
@@ -404,84 +425,14 @@ impl ReadonlyUser {
         } else {
             existing
         };
-        desired.password_changed = plan.prior("password") != Some(plan.planned("password"));
+        desired.password_changed =
+            plan.prior.as_ref().map(|p| &p.password) != Some(&plan.planned.password);
         let statements = plan_statements(current.as_ref(), &desired);
-        plan.set_planned("grant_statements", string_list(&display_texts(&statements)));
+        plan.planned
+            .grant_statements
+            .set(display_texts(&statements));
         Ok(())
     }
-}
-
-fn column_grants_value(value: &Value) -> Option<BTreeMap<String, Vec<String>>> {
-    let Value::Map(entries) = value else {
-        return None;
-    };
-    let mut out = BTreeMap::new();
-    for (table, columns) in entries {
-        let Value::List(items) = columns else {
-            return None;
-        };
-        let names = items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()?;
-        out.insert(table.clone(), names);
-    }
-    Some(out)
-}
-
-fn check_password(value: &Value) -> Result<(), String> {
-    match value.as_str() {
-        Some(password) => validate_password(password).map_err(|e| e.to_string()),
-        None => Ok(()),
-    }
-}
-
-fn check_regex(value: &Value) -> Result<(), String> {
-    match value.as_str() {
-        Some(pattern) => Regex::new(pattern)
-            .map(|_| ())
-            .map_err(|e| format!("not a valid regular expression: {e}")),
-        None => Ok(()),
-    }
-}
-
-fn check_user(value: &Value) -> Result<(), String> {
-    match value.as_str() {
-        Some(name) => Account::new(name, "%")
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
-        None => Ok(()),
-    }
-}
-
-fn check_host(value: &Value) -> Result<(), String> {
-    match value.as_str() {
-        Some(host) => Account::new("u", host)
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
-        None => Ok(()),
-    }
-}
-
-fn check_column_grants(value: &Value) -> Result<(), String> {
-    let Value::Map(entries) = value else {
-        return Ok(());
-    };
-    for (table, columns) in entries {
-        Identifier::table(table).map_err(|e| e.to_string())?;
-        // An empty list would grant nothing, and so never match what Read finds.
-        if matches!(columns, Value::List(items) if items.is_empty()) {
-            return Err(format!(
-                "table {table:?} lists no columns; name at least one or remove the entry"
-            ));
-        }
-        if let Value::List(items) = columns {
-            for column in items.iter().filter_map(Value::as_str) {
-                Identifier::column(column).map_err(|e| e.to_string())?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -493,46 +444,28 @@ impl Resource for ReadonlyUser {
         "treeherder_readonly_user"
     }
 
-    fn schema(&self) -> Result<Schema, SchemaDeriveError> {
-        Schema::from_model::<ReadonlyUserModel>()?
-            .with_validator(
-                "password",
-                CheckFn::new(
-                    "at least 30 characters of A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =",
-                    check_password,
-                ),
-            )?
-            .with_validator(
-                "exclude_tables",
-                CheckFn::new("a regular expression", check_regex),
-            )?
-            .with_validator(
-                "name",
-                CheckFn::new(
-                    "a non-empty user name without control characters",
-                    check_user,
-                ),
-            )?
-            .with_validator(
-                "host",
-                CheckFn::new(
-                    "a non-empty host pattern without control characters",
-                    check_host,
-                ),
-            )?
-            .with_validator(
-                "column_grants",
-                CheckFn::new(
-                    "table and column names MySQL can quote (no control characters, at most 64 characters, no trailing space)",
-                    check_column_grants,
-                ),
-            )
+    fn validate(&self, config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
+        // An empty list would grant nothing, and so never match what Read finds.
+        for (table, columns) in config.column_grants.get().into_iter().flatten() {
+            if columns.is_empty() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "No columns",
+                        format!(
+                            "table {:?} lists no columns; name at least one or remove the entry",
+                            table.as_str()
+                        ),
+                    )
+                    .at(attr!(ReadonlyUserModel, column_grants).key(table.as_str())),
+                );
+            }
+        }
     }
 
     async fn modify_plan(
         &self,
         ctx: &Context<'_, Clients>,
-        plan: &mut ResourcePlan,
+        plan: &mut ResourcePlan<ReadonlyUserModel>,
     ) -> Result<(), Diagnostics> {
         // Without a configured provider (its settings unknown until apply) the framework's
         // unknown-marking stands.
@@ -570,8 +503,8 @@ impl Resource for ReadonlyUser {
         let clients = ctx.client()?;
         let mysql = clients.mysql().await?;
         let database = database_of(&state, clients)?;
-        let account = account_of(&state.name, &state.host)?;
-        let Some(server) = mysql.read_user_in(&account, &database).await? else {
+        let account = account_of(&state)?;
+        let Some(server) = mysql.read_user_in(&account, database.identifier()).await? else {
             return Ok(None);
         };
         if server.has_unmanaged_privileges() {
@@ -581,13 +514,20 @@ impl Resource for ReadonlyUser {
                  privileges; a read-only account should not. Revoke them by hand.",
             ));
         }
-        state.require_ssl = server.require_ssl;
-        state.granted_tables = Some(server.table_grants.iter().cloned().collect());
-        state.column_grants = column_grants_read(&server.column_grants, &state.column_grants);
-        state.database = Some(database.as_str().to_owned());
-        state.id = Some(format!("{}@{}", state.name, state.host));
-        if state.grant_statements.is_none() {
-            state.grant_statements = Some(Vec::new());
+        let column_grants = column_grants_read(&server.column_grants, state.column_grants.get())
+            .map_err(|e| {
+                Diagnostic::error("Unexpected column grant on the server", e.to_string())
+                    .at(attr!(ReadonlyUserModel, column_grants))
+            })?;
+        state.require_ssl.set(server.require_ssl);
+        state
+            .granted_tables
+            .set(server.table_grants.iter().cloned().collect::<Vec<_>>());
+        state.column_grants.set(column_grants);
+        state.database.set(database);
+        state.id.set(id_of(&account));
+        if !state.grant_statements.is_known() {
+            state.grant_statements.set(Vec::new());
         }
         Ok(Some(state))
     }
@@ -601,8 +541,8 @@ impl Resource for ReadonlyUser {
         let clients = ctx.client()?;
         let mysql = clients.mysql().await?;
         let database = database_of(&plan, clients)?;
-        let account = account_of(&plan.name, &plan.host)?;
-        let current = mysql.read_user_in(&account, &database).await?;
+        let account = account_of(&plan)?;
+        let current = mysql.read_user_in(&account, database.identifier()).await?;
         let password_changed = prior.password != plan.password;
         self.converge(ctx, mysql, plan, current.as_ref(), password_changed)
             .await
@@ -614,8 +554,7 @@ impl Resource for ReadonlyUser {
         state: ReadonlyUserModel,
     ) -> Result<(), Diagnostics> {
         let mysql = ctx.client()?.mysql().await?;
-        let account = account_of(&state.name, &state.host)?;
-        mysql.drop_user(&account).await?;
+        mysql.drop_user(&account_of(&state)?).await?;
         Ok(())
     }
 
@@ -624,35 +563,37 @@ impl Resource for ReadonlyUser {
         ctx: &Context<'_, Clients>,
         id: &str,
     ) -> Result<ReadonlyUserModel, Diagnostics> {
-        // User names may contain '@'; host patterns do not.
-        let (name, host) = id.rsplit_once('@').ok_or_else(|| {
+        let invalid = |detail: String| {
             Diagnostics::from(Diagnostic::error(
                 "Invalid import id",
-                format!("expected \"name@host\" (e.g. 'redash@%'), got {id:?}"),
+                format!("{detail}; expected \"name@host\" (e.g. 'redash@%')"),
+            ))
+        };
+        // User names may contain '@'; host patterns do not.
+        let (name, host) = id
+            .rsplit_once('@')
+            .ok_or_else(|| invalid(format!("got {}", tfplugin::types::quote(id))))?;
+        let name = UserName::parse(name).map_err(|e| invalid(e.to_string()))?;
+        let host = HostPattern::parse(host).map_err(|e| invalid(e.to_string()))?;
+        let database = ctx.client()?.default_database().ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "No database",
+                "Importing needs `mysql.database` (or its default) in the provider.",
             ))
         })?;
-        account_of(name, host)?;
-        let database = ctx
-            .client()?
-            .default_database()
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                Diagnostics::from(Diagnostic::error(
-                    "No database",
-                    "Importing needs `mysql.database` (or its default) in the provider.",
-                ))
-            })?;
+        let database = DatabaseName::parse(database)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid database", e.to_string())))?;
         Ok(ReadonlyUserModel {
-            name: name.to_owned(),
-            host: host.to_owned(),
-            password: String::new(),
-            require_ssl: true,
-            database: Some(database),
+            name: Field::known(name),
+            host: Field::known(host),
+            password: Field::Null,
+            require_ssl: Field::known(true),
+            database: Field::known(database),
             exclude_tables: default_exclude_tables(),
             column_grants: default_column_grants(),
-            id: Some(id.to_owned()),
-            granted_tables: None,
-            grant_statements: None,
+            id: Field::known(id),
+            granted_tables: Field::Null,
+            grant_statements: Field::Null,
         })
     }
 }
@@ -661,18 +602,42 @@ impl Resource for ReadonlyUser {
 mod tests {
     use super::*;
 
+    fn runbook() -> ColumnGrants {
+        runbook_column_grants().unwrap()
+    }
+
     fn spec(exclude: &str) -> Spec {
         Spec {
             account: Account::new("reader", "%").unwrap(),
-            database: Identifier::database("treeherder").unwrap(),
-            exclude: Regex::new(exclude).unwrap(),
-            column_grants: default_column_grants(),
+            exclude: TablePattern::parse(exclude).unwrap(),
+            column_grants: runbook(),
             require_ssl: true,
         }
     }
 
+    fn db() -> DatabaseName {
+        DatabaseName::parse("treeherder").unwrap()
+    }
+
     fn tables(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn model(overrides: serde_json::Value) -> Result<ReadonlyUserModel, String> {
+        let mut json = serde_json::json!({
+            "name": "r", "host": "%", "password": "a".repeat(30), "require_ssl": true,
+            "database": "treeherder", "exclude_tables": "^x", "column_grants": {},
+            "id": null, "granted_tables": null, "grant_statements": null
+        });
+        for (k, v) in overrides.as_object().unwrap() {
+            json[k] = v.clone();
+        }
+        serde_json::from_value(json).map_err(|e| e.to_string())
+    }
+
+    /// The message a refused model gives ("" when accepted).
+    fn refused(overrides: serde_json::Value) -> String {
+        model(overrides).err().unwrap_or_default()
     }
 
     #[test]
@@ -685,8 +650,9 @@ mod tests {
             "job",
             "oauth_token",
         ]);
+        let password = Password::new("a".repeat(30)).unwrap();
         let d = spec(DEFAULT_EXCLUDE_TABLES)
-            .desired(&t, &"a".repeat(30))
+            .desired(&db(), &t, Some(&password))
             .unwrap();
         assert_eq!(granted_list(&d), ["group", "job", "oauth_token"]);
         let cols: Vec<&str> = d.column_grants[&Identifier::table("auth_user").unwrap()]
@@ -699,10 +665,15 @@ mod tests {
     #[test]
     fn column_grant_tables_are_never_granted_in_full() {
         let mut s = spec("^django_");
-        s.column_grants
-            .insert("job".into(), vec!["id".into(), "guid".into()]);
+        s.column_grants.insert(
+            TableName::parse("job").unwrap(),
+            vec![
+                ColumnName::parse("id").unwrap(),
+                ColumnName::parse("guid").unwrap(),
+            ],
+        );
         let d = s
-            .desired(&tables(&["auth_user", "job", "push"]), "")
+            .desired(&db(), &tables(&["auth_user", "job", "push"]), None)
             .unwrap();
         assert_eq!(granted_list(&d), ["push"]);
         assert_eq!(d.column_grants.len(), 2);
@@ -711,12 +682,12 @@ mod tests {
     #[test]
     fn missing_column_grant_table_is_an_error_at_its_attribute() {
         let err = spec(DEFAULT_EXCLUDE_TABLES)
-            .desired(&tables(&["job"]), "")
+            .desired(&db(), &tables(&["job"]), None)
             .unwrap_err();
-        let text = format!("{err:?}");
-        assert!(
-            text.contains("auth_user") && text.contains("column_grants"),
-            "{text}"
+        let at = err.iter().next().and_then(|d| d.attribute.clone());
+        assert_eq!(
+            at.map(|p| p.to_string()).as_deref(),
+            Some("column_grants[\"auth_user\"]")
         );
     }
 
@@ -731,55 +702,149 @@ mod tests {
             ]),
         )]);
         assert_eq!(
-            column_grants_read(&server, &default_column_grants()),
-            default_column_grants()
+            column_grants_read(&server, Some(&runbook())).unwrap(),
+            runbook()
         );
         let mut fewer = server.clone();
         fewer.get_mut("auth_user").unwrap().remove("email");
+        let read = column_grants_read(&fewer, Some(&runbook())).unwrap();
+        let columns: Vec<&str> = read.values().flatten().map(ColumnName::as_str).collect();
+        assert_eq!(columns, ["id", "username"]);
+    }
+
+    #[test]
+    fn bad_values_are_refused_when_read_without_echoing_the_password() {
+        let err = refused(serde_json::json!({ "password": "short%SECRETVALUE" }));
+        assert!(
+            err.contains("percent sign") && !err.contains("SECRETVALUE"),
+            "{err}"
+        );
+        let err = refused(serde_json::json!({ "exclude_tables": "(" }));
+        assert!(err.contains("not a valid regular expression"), "{err}");
+        assert!(model(serde_json::json!({ "name": "" })).is_err());
+        assert!(model(serde_json::json!({ "host": "a\nb" })).is_err());
+        let bad = serde_json::json!({ "column_grants": { "auth_user": ["a\u{0}b"] } });
+        assert!(refused(bad).contains("column name"));
+    }
+
+    #[test]
+    fn empty_column_lists_fail_validation_at_their_entry() {
+        let config = model(serde_json::json!({ "column_grants": { "auth_user": [] } })).unwrap();
+        let mut diagnostics = Diagnostics::new();
+        ReadonlyUser.validate(&config, &mut diagnostics);
+        let d = diagnostics.iter().next().expect("an error");
+        assert!(d.detail.contains("no columns"), "{}", d.detail);
         assert_eq!(
-            column_grants_read(&fewer, &default_column_grants())["auth_user"],
-            ["id", "username"]
+            d.attribute.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("column_grants[\"auth_user\"]")
         );
     }
 
     #[test]
-    fn password_validator_names_the_rule_without_the_password() {
-        let err = check_password(&Value::String("short%SECRETVALUE".into())).unwrap_err();
-        assert!(!err.contains("SECRETVALUE"), "{err}");
-        assert!(check_password(&Value::String("a".repeat(30))).is_ok());
-        assert!(check_regex(&Value::String("(".into())).is_err());
-        assert!(check_user(&Value::String(String::new())).is_err());
-        let empty = Value::Map(BTreeMap::from([("auth_user".into(), Value::List(vec![]))]));
-        assert!(check_column_grants(&empty)
-            .unwrap_err()
-            .contains("no columns"));
-        let bad = Value::Map(BTreeMap::from([(
-            "auth_user".into(),
-            Value::List(vec![Value::String("a\0b".into())]),
-        )]));
-        assert!(check_column_grants(&bad).is_err());
-    }
-
-    #[test]
-    fn null_password_round_trips_as_null() {
-        let json = serde_json::json!({
-            "name": "r", "host": "%", "password": null, "require_ssl": true,
-            "database": "treeherder", "exclude_tables": "^x", "column_grants": {},
-            "id": null, "granted_tables": null, "grant_statements": null
-        });
-        let model: ReadonlyUserModel = serde_json::from_value(json).unwrap();
-        assert!(model.password.is_empty());
+    fn null_password_round_trips_as_null_and_the_schema_keeps_it_required() {
+        let model = model(serde_json::json!({ "password": null })).unwrap();
+        assert!(model.password.is_null());
         assert_eq!(
             serde_json::to_value(&model).unwrap()["password"],
             serde_json::Value::Null
         );
         let schema = ReadonlyUser.schema().unwrap();
-        let password = schema
+        let attribute = |name: &str| schema.block.attribute(name).unwrap();
+        let password = attribute("password");
+        assert!(password.required && password.sensitive);
+        assert!(attribute("name").required);
+        for defaulted in ["host", "require_ssl", "exclude_tables", "column_grants"] {
+            assert!(attribute(defaulted).default.is_some(), "{defaulted}");
+        }
+        let database = attribute("database");
+        assert!(database.optional && database.computed);
+    }
+
+    /// A configuration object: every attribute null but `pairs`.
+    fn config(pairs: &[(&str, tfplugin::value::Value)]) -> tfplugin::value::Value {
+        use tfplugin::value::Value;
+        let mut entries: BTreeMap<String, Value> = ReadonlyUser
+            .schema()
+            .unwrap()
             .block
             .attributes
             .iter()
-            .find(|a| a.name == "password")
-            .unwrap();
-        assert!(password.required && password.sensitive);
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            entries.insert(k.to_string(), v.clone());
+        }
+        Value::Object(entries)
+    }
+
+    #[test]
+    fn validation_reports_the_password_rule_and_a_null_password_at_the_attribute() {
+        use tfplugin::value::Value;
+        let registered = tfplugin::framework::resource(ReadonlyUser).unwrap();
+        let name = ("name", Value::String("r".into()));
+        let short = config(&[
+            name.clone(),
+            ("password", Value::String("short-password-1".into())),
+        ]);
+        let diagnostics = registered.validate(&short, true);
+        let errors: Vec<_> = diagnostics.iter().collect();
+        assert_eq!(errors.len(), 1, "{diagnostics:?}");
+        assert_eq!(
+            errors[0].attribute,
+            Some(attr!(ReadonlyUserModel, password))
+        );
+        assert!(
+            errors[0].detail.contains("16 characters long; at least 30"),
+            "{}",
+            errors[0].detail
+        );
+        assert!(!errors[0].detail.contains("short-password-1"));
+
+        let null = config(std::slice::from_ref(&name));
+        let diagnostics = registered.validate(&null, true);
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.attribute == Some(attr!(ReadonlyUserModel, password))),
+            "{diagnostics:?}"
+        );
+
+        let good = config(&[name, ("password", Value::String("a".repeat(30)))]);
+        assert!(registered.validate(&good, true).iter().next().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_create_plan_without_provider_settings_plans_the_defaults() {
+        use tfplugin::value::Value;
+        let registered = tfplugin::framework::resource(ReadonlyUser).unwrap();
+        let config = config(&[
+            ("name", Value::String("r".into())),
+            ("password", Value::String("a".repeat(30))),
+        ]);
+        let (_tx, stop) = tokio::sync::watch::channel(false);
+        let outcome = registered
+            .plan(
+                None,
+                stop,
+                &Value::Null,
+                &config,
+                &config,
+                Default::default(),
+            )
+            .await;
+        assert!(
+            outcome.diagnostics.iter().next().is_none(),
+            "{:?}",
+            outcome.diagnostics
+        );
+        let planned = |name: &str| outcome.planned.get_attr(name).cloned();
+        assert_eq!(planned("host"), Some(Value::String("%".into())));
+        assert_eq!(
+            planned("exclude_tables"),
+            Some(Value::String(DEFAULT_EXCLUDE_TABLES.into()))
+        );
+        assert_eq!(planned("require_ssl"), Some(Value::Bool(true)));
+        assert_eq!(planned("grant_statements"), Some(Value::Unknown));
+        assert_eq!(planned("database"), Some(Value::Unknown));
     }
 }
