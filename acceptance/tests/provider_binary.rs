@@ -108,3 +108,61 @@ terraform {
         "`terraform-provider-treeherder schema` differs from `terraform providers schema -json`"
     );
 }
+
+/// A `kill -9` of Terraform never asks the provider to stop: the orphaned provider must notice
+/// its parent is gone and exit instead of listening on.
+#[test]
+fn the_provider_exits_when_the_process_that_started_it_is_killed() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    // `sh` stands in for Terraform: it starts the provider, prints its pid and waits.
+    let mut parent = Command::new("sh")
+        .arg("-c")
+        .arg("\"$0\" & echo \"pid=$!\"; wait")
+        .arg(provider().binary)
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        )
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sh");
+    let stdout = parent.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut pid = None;
+    let mut handshake = false;
+    while pid.is_none() || !handshake {
+        let line = lines.next().expect("a line").expect("readable");
+        match line.strip_prefix("pid=") {
+            Some(p) => pid = Some(p.trim().to_string()),
+            None => handshake |= line.starts_with("1|6|tcp|"),
+        }
+    }
+    let pid = pid.expect("pid");
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            // A zombie waits for its new parent to reap it: it has exited.
+            .is_some_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+            })
+    };
+    assert!(alive(&pid), "the provider runs while its parent does");
+
+    parent.kill().expect("kill -9 the parent");
+    parent.wait().expect("reap the parent");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(&pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if alive(&pid) {
+        let _ = Command::new("kill").arg("-9").arg(&pid).status();
+        panic!("the orphaned provider {pid} was still running 10 s after its parent died");
+    }
+}

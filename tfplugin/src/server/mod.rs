@@ -166,6 +166,7 @@ where
     let addr = listener.local_addr().map_err(ServeError::Listen)?;
     let shutdown = ShutdownSignal::new();
     let router = routes(provider, &shutdown).await;
+    let _orphan_watch = exit_when_orphaned(shutdown.clone());
 
     match client_cert {
         Some(client_cert) => {
@@ -413,6 +414,41 @@ fn log_line(level: &str, message: std::fmt::Arguments<'_>) {
         _ => crate::log::Level::Trace,
     };
     crate::log::write(level, format_args!("tfplugin: {message}"));
+}
+
+/// How often the parent is checked: a killed Terraform leaves its provider orphaned.
+const PARENT_POLL: Duration = Duration::from_millis(200);
+
+/// Shuts down once the process that started us is gone (a `kill -9` of Terraform never
+/// calls Shutdown; the orphan would keep listening). Re-parenting shows as a new parent id.
+fn exit_when_orphaned(shutdown: ShutdownSignal) -> Option<AbortOnDrop> {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        if parent == 1 {
+            // Started by init (or already orphaned): there is no parent to outlive.
+            return None;
+        }
+        Some(AbortOnDrop(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PARENT_POLL);
+            loop {
+                tick.tick().await;
+                if std::os::unix::process::parent_id() != parent {
+                    log_line(
+                        "WARN",
+                        format_args!("the process that started the provider ({parent}) is gone; shutting down"),
+                    );
+                    shutdown.trigger();
+                    return;
+                }
+            }
+        })))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = shutdown;
+        None
+    }
 }
 
 /// Catches SIGINT for the rest of the process's life so that Ctrl-C in
