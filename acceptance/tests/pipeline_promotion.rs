@@ -597,7 +597,7 @@ resource "treeherder_pipeline_promotion" "prod" {{
         .step(
             Step::config(bad("treeherder-stage", r#"["treeherder-prod"]"#, r#"timeouts { create = "soon" }"#))
                 .plan_only()
-                .expect_error(error_like("Invalid timeouts.create", r#"invalid duration "soon""#)),
+                .expect_error(error_like("Invalid value for timeouts.create", r#"Invalid duration "soon""#)),
         )
         .step(
             Step::config(bad("treeherder-stage", r#"["treeherder-nope"]"#, ""))

@@ -3,19 +3,18 @@
 //!
 //! A promotion is an event: every argument forces a new one, deleting only forgets it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use tfplugin::framework::{Context, Resource, ResourcePlan};
-use tfplugin::schema::{Schema, SchemaDeriveError};
-use tfplugin::validators::CheckFn;
-use tfplugin::value::Value;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+use schemars::{json_schema, JsonSchema, SchemaGenerator};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use tfplugin::framework::{Context, Resource};
+use tfplugin::types::{CreateTimeout, Uuid};
+use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
 use tokio::time::Instant;
-use uuid::Uuid;
 
 use crate::clients::heroku::{
     HerokuClient, HerokuError, PipelineCoupling, Promotion, PromotionStatus, PromotionTarget,
@@ -23,8 +22,9 @@ use crate::clients::heroku::{
 };
 use crate::clients::Clients;
 
-/// Create timeout when the `timeouts` block does not set one.
+/// Create timeout when the `timeouts` block does not set one, and how it is shown.
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_CREATE_TIMEOUT_TEXT: &str = "30m";
 /// First pause between two polls of a pending promotion.
 const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Longest pause between two polls.
@@ -38,38 +38,44 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
 pub struct PipelinePromotionModel {
     /// Pipeline name or UUID, e.g. `treeherder`.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub pipeline: String,
+    pub pipeline: Field<String>,
     /// App promoted from (name or UUID), e.g. `treeherder-stage`. It must be in the pipeline.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub source_app: String,
+    pub source_app: Field<String>,
     /// Apps promoted to (names or UUIDs), e.g. `["treeherder-prod"]`. Each must be in the
     /// pipeline and differ from `source_app`.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub targets: Vec<String>,
-    /// UUID of the source app's release to promote. Default: the source app's current
-    /// release at apply time.
+    pub targets: Field<Targets>,
+    /// UUID of the source app's release to promote (as `heroku releases:info --json` shows
+    /// it). Default: the source app's current release at apply time.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub release_id: Option<String>,
+    #[serde(default)]
+    pub release_id: Field<Uuid>,
     /// Arbitrary values whose change makes a new promotion, e.g. `{ commit = var.commit_sha }`.
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub triggers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub triggers: Field<BTreeMap<String, String>>,
     /// The promotion's UUID.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub id: Option<String>,
+    #[serde(default)]
+    pub id: Field<Uuid>,
     /// Heroku's status of the promotion: `completed` once every target is done (`pending` only
     /// if the apply was interrupted or timed out).
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub status: Option<String>,
+    #[serde(default)]
+    pub status: Field<String>,
     /// UUID of the source release that was promoted.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub source_release_id: Option<String>,
+    #[serde(default)]
+    pub source_release_id: Field<String>,
     /// Per target app, keyed as written in `targets`: the release created on it, its version
     /// and the target's status (`succeeded`, `failed` or `pending`).
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub promoted_releases: Option<BTreeMap<String, PromotedRelease>>,
-    /// How long operations may take.
+    #[serde(default)]
+    pub promoted_releases: Field<BTreeMap<String, PromotedRelease>>,
+    /// How long operations may take (`create` defaults to `"30m"`).
     #[schemars(extend("x-terraform" = { "block": "single" }))]
-    pub timeouts: Option<Timeouts>,
+    pub timeouts: Option<CreateTimeout>,
 }
 
 /// What a promotion did to one target app.
@@ -83,66 +89,64 @@ pub struct PromotedRelease {
     pub status: String,
 }
 
-/// Operation time limits.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Timeouts {
-    /// How long to wait for the promotion to finish, e.g. `"90s"`, `"30m"`, `"1h"`. Default `"30m"`.
-    pub create: Option<String>,
+/// The apps promoted to, as written: at least one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Targets(Vec<String>);
+
+impl Targets {
+    /// The apps, when there is at least one.
+    pub fn new(apps: Vec<String>) -> Option<Targets> {
+        (!apps.is_empty()).then_some(Targets(apps))
+    }
+
+    /// The apps as written.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Targets {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Targets::new(Vec::deserialize(deserializer)?).ok_or_else(|| {
+            D::Error::custom("Expected at least one app (name or UUID), e.g. [\"treeherder-prod\"]")
+        })
+    }
+}
+
+impl JsonSchema for Targets {
+    fn schema_name() -> Cow<'static, str> {
+        "Targets".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
+        json_schema!({ "type": "array", "items": { "type": "string" }, "minItems": 1 })
+    }
 }
 
 /// The `treeherder_pipeline_promotion` resource.
 pub struct PipelinePromotion;
 
-/// Why a duration string was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {text:?}: expected a whole number followed by a unit (ms, s, m or h), e.g. \"90s\", \"30m\", \"1h\" or \"1h30m\"")]
-pub struct DurationError {
-    /// The rejected text.
-    pub text: String,
+/// The create limit of a `timeouts` block, and the limit as written (for messages).
+fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
+    match timeouts.and_then(|t| t.create.get()) {
+        Some(limit) => (limit.get(), limit.as_str().to_string()),
+        None => (
+            DEFAULT_CREATE_TIMEOUT,
+            DEFAULT_CREATE_TIMEOUT_TEXT.to_string(),
+        ),
+    }
 }
 
-/// Parses durations like `"90s"`, `"30m"`, `"1h"`, `"1h30m"` or `"500ms"`.
-pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    let error = || DurationError {
-        text: text.to_string(),
-    };
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(error());
-    }
-    let mut total = Duration::ZERO;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(error());
-        }
-        let number: u64 = rest[..digits].parse().map_err(|_| error())?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let (unit, tail) = rest.split_at(unit_len);
-        let part = match unit {
-            "ms" => Duration::from_millis(number),
-            "s" => Duration::from_secs(number),
-            "m" => Duration::from_secs(number.checked_mul(60).ok_or_else(error)?),
-            "h" => Duration::from_secs(number.checked_mul(3600).ok_or_else(error)?),
-            _ => return Err(error()),
-        };
-        total = total.checked_add(part).ok_or_else(error)?;
-        rest = tail;
-    }
-    Ok(total)
-}
-
-/// The create timeout of a model's `timeouts` block.
-fn create_timeout(timeouts: Option<&Timeouts>) -> Result<Duration, Diagnostics> {
-    match timeouts.and_then(|t| t.create.as_deref()) {
-        None => Ok(DEFAULT_CREATE_TIMEOUT),
-        Some(text) => parse_duration(text).map_err(|e| {
-            Diagnostic::error("Invalid timeouts.create", e.to_string())
-                .at(AttributePath::root("timeouts").attribute("create"))
-                .into()
-        }),
-    }
+/// `timeouts.create`.
+fn create_timeout_path() -> AttributePath {
+    let mut path = attr!(PipelinePromotionModel, timeouts);
+    path.0.extend(attr!(CreateTimeout, create).0);
+    path
 }
 
 /// The text Heroku uses for a status enum (`"pending"`, `"succeeded"`, ...).
@@ -153,27 +157,42 @@ fn status_text<T: Serialize>(status: &T) -> String {
     }
 }
 
-/// App and pipeline identities as written in the configuration; `None` = unknown at plan.
+/// App and pipeline identities as written in the configuration; `None` = unknown at plan
+/// (or, for `release_id`, not set).
 struct Spelled<'a> {
     pipeline: Option<&'a str>,
     source: Option<&'a str>,
-    targets: Vec<Option<&'a str>>,
-    release_id: Option<&'a str>,
+    targets: Option<&'a [String]>,
+    release_id: Option<&'a Uuid>,
+}
+
+impl<'a> Spelled<'a> {
+    fn of(model: &'a PipelinePromotionModel) -> Self {
+        Spelled {
+            pipeline: model.pipeline.as_str(),
+            source: model.source_app.as_str(),
+            targets: model.targets.get().map(Targets::as_slice),
+            release_id: model.release_id.get(),
+        }
+    }
 }
 
 /// The UUIDs the configuration names, once every one is known and valid.
 struct Resolved {
-    pipeline_id: Uuid,
-    source_id: Uuid,
-    target_ids: Vec<Uuid>,
+    pipeline_id: uuid::Uuid,
+    source_id: uuid::Uuid,
+    target_ids: Vec<uuid::Uuid>,
 }
 
 fn target_path(index: usize) -> AttributePath {
-    AttributePath::root("targets").index(index as i64)
+    attr!(PipelinePromotionModel, targets).index(index as i64)
 }
 
 /// An app that is looked up: `Ok(None)` when Heroku does not know it.
-async fn lookup_app(client: &HerokuClient, name_or_id: &str) -> Result<Option<Uuid>, Diagnostics> {
+async fn lookup_app(
+    client: &HerokuClient,
+    name_or_id: &str,
+) -> Result<Option<uuid::Uuid>, Diagnostics> {
     match client.resolve_app_id(name_or_id).await {
         Ok(id) => Ok(Some(id)),
         Err(e) if e.is_not_found() => Ok(None),
@@ -189,7 +208,7 @@ async fn check_apps(
     spelled: &Spelled<'_>,
 ) -> Result<Option<Resolved>, Diagnostics> {
     let mut problems = Diagnostics::new();
-    let mut complete = true;
+    let mut complete = spelled.targets.is_some();
 
     let pipeline = match spelled.pipeline {
         None => {
@@ -204,7 +223,7 @@ async fn check_apps(
                         "Unknown pipeline",
                         format!("Heroku has no pipeline {name:?} (or this API key cannot see it)."),
                     )
-                    .at(AttributePath::root("pipeline")),
+                    .at(attr!(PipelinePromotionModel, pipeline)),
                 );
                 None
             }
@@ -216,15 +235,16 @@ async fn check_apps(
         None => None,
     };
 
-    let mut apps: Vec<(&str, AttributePath, Option<&str>)> = vec![(
-        "source_app",
-        AttributePath::root("source_app"),
-        spelled.source,
-    )];
-    for (i, t) in spelled.targets.iter().enumerate() {
-        apps.push(("targets", target_path(i), *t));
+    // (what the message calls the attribute, where it is, its value)
+    let source_path = attr!(PipelinePromotionModel, source_app);
+    let mut apps: Vec<(String, AttributePath, Option<&str>)> =
+        vec![(source_path.to_string(), source_path, spelled.source)];
+    let targets_label = attr!(PipelinePromotionModel, targets).to_string();
+    let targets = spelled.targets.unwrap_or_default();
+    for (i, t) in targets.iter().enumerate() {
+        apps.push((targets_label.clone(), target_path(i), Some(t.as_str())));
     }
-    let mut ids: Vec<Option<Uuid>> = Vec::new();
+    let mut ids: Vec<Option<uuid::Uuid>> = Vec::new();
     for (attribute, path, spelling) in &apps {
         let Some(spelling) = spelling else {
             complete = false;
@@ -283,12 +303,6 @@ async fn check_apps(
         problems.push(Diagnostic::error("App not in the pipeline", detail).at(path.clone()));
     }
 
-    if spelled.targets.is_empty() {
-        problems.push(
-            Diagnostic::error("No target", "targets must name at least one app.")
-                .at(AttributePath::root("targets")),
-        );
-    }
     let source_id = ids.first().copied().flatten();
     let mut seen = BTreeSet::new();
     for (i, id) in ids.iter().skip(1).enumerate() {
@@ -298,8 +312,9 @@ async fn check_apps(
                 Diagnostic::error(
                     "Target is the source app",
                     format!(
-                        "targets[{i}]: {:?} is the source app; an app cannot be promoted to itself.",
-                        spelled.targets[i].unwrap_or_default()
+                        "{}: {:?} is the source app; an app cannot be promoted to itself.",
+                        target_path(i),
+                        targets[i]
                     ),
                 )
                 .at(target_path(i)),
@@ -309,8 +324,9 @@ async fn check_apps(
                 Diagnostic::error(
                     "Duplicate target",
                     format!(
-                        "targets[{i}]: {:?} is listed more than once.",
-                        spelled.targets[i].unwrap_or_default()
+                        "{}: {:?} is listed more than once.",
+                        target_path(i),
+                        targets[i]
                     ),
                 )
                 .at(target_path(i)),
@@ -319,23 +335,23 @@ async fn check_apps(
     }
 
     match (spelled.release_id, source_id) {
-        (Some(release), Some(source_id)) => match Uuid::parse_str(release) {
-            // The format is reported by the attribute's validator.
-            Err(_) => complete = false,
-            Ok(_) => match client.release(source_id, release).await {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => problems.push(
+        (Some(release), Some(source_id)) => match client.release(source_id, release.as_str()).await
+        {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {
+                let path = attr!(PipelinePromotionModel, release_id);
+                problems.push(
                     Diagnostic::error(
                         "Unknown release",
                         format!(
-                            "release_id: {release} is not a release of the source app {:?}.",
+                            "{path}: {release} is not a release of the source app {:?}.",
                             spelled.source.unwrap_or_default()
                         ),
                     )
-                    .at(AttributePath::root("release_id")),
-                ),
-                Err(e) => return Err(e.into()),
-            },
+                    .at(path),
+                )
+            }
+            Err(e) => return Err(e.into()),
         },
         (None, _) => {}
         (Some(_), None) => complete = false,
@@ -352,11 +368,6 @@ async fn check_apps(
         })),
         _ => Ok(None),
     }
-}
-
-/// A known string of a plan value (`None` when unknown or null).
-fn known_str(value: &Value) -> Option<&str> {
-    value.as_str()
 }
 
 /// Where waiting for a promotion ended.
@@ -439,7 +450,8 @@ async fn wait_for_promotion(
                 incomplete: Some(Diagnostic::error(
                     "Timed out waiting for the promotion",
                     format!(
-                        "Promotion {id} was still pending after {timeout_label} (timeouts.create). It was saved in the state as tainted; Heroku may still finish it."
+                        "Promotion {id} was still pending after {timeout_label} ({}). It was saved in the state as tainted; Heroku may still finish it.",
+                        create_timeout_path()
                     ),
                 )),
             };
@@ -466,9 +478,9 @@ async fn wait_for_promotion(
 async fn names_pipeline(
     client: &HerokuClient,
     spelling: &str,
-    id: Uuid,
+    id: uuid::Uuid,
 ) -> Result<bool, Diagnostics> {
-    if let Ok(uuid) = Uuid::parse_str(spelling) {
+    if let Ok(uuid) = uuid::Uuid::parse_str(spelling) {
         return Ok(uuid == id);
     }
     match client.pipeline(&id.to_string()).await {
@@ -478,8 +490,13 @@ async fn names_pipeline(
     }
 }
 
-fn same_uuid(text: &str, id: Uuid) -> bool {
-    Uuid::parse_str(text).is_ok_and(|u| u == id)
+/// `planned` when known, else the prior value.
+fn known_or<T>(planned: Field<T>, prior: Field<T>) -> Field<T> {
+    if planned.is_known() {
+        planned
+    } else {
+        prior
+    }
 }
 
 impl PipelinePromotion {
@@ -492,43 +509,63 @@ impl PipelinePromotion {
         promotion: &Promotion,
         targets: &[PromotionTarget],
     ) -> Result<(), Diagnostics> {
-        model.id = Some(promotion.id.to_string());
-        if !names_pipeline(client, &model.pipeline, promotion.pipeline.id).await? {
-            model.pipeline = promotion.pipeline.id.to_string();
+        model.id.set(promotion.id);
+        let same_pipeline = match model.pipeline.as_str() {
+            Some(spelling) => names_pipeline(client, spelling, promotion.pipeline.id).await?,
+            None => false,
+        };
+        if !same_pipeline {
+            model.pipeline.set(promotion.pipeline.id.to_string());
         }
-        if lookup_app(client, &model.source_app).await? != Some(promotion.source.app.id) {
-            model.source_app = promotion.source.app.id.to_string();
+        let source = match model.source_app.as_str() {
+            Some(spelling) => lookup_app(client, spelling).await?,
+            None => None,
+        };
+        if source != Some(promotion.source.app.id) {
+            model.source_app.set(promotion.source.app.id.to_string());
         }
-        let mut spelled_ids = Vec::with_capacity(model.targets.len());
-        for spelling in &model.targets {
+        let mut written: Vec<String> = model
+            .targets
+            .get()
+            .map(|t| t.as_slice().to_vec())
+            .unwrap_or_default();
+        let mut spelled_ids = Vec::with_capacity(written.len());
+        for spelling in &written {
             spelled_ids.push(lookup_app(client, spelling).await?);
         }
-        let remote_ids: Vec<Uuid> = targets.iter().map(|t| t.app.id).collect();
+        let remote_ids: Vec<uuid::Uuid> = targets.iter().map(|t| t.app.id).collect();
         let same_targets = spelled_ids.len() == remote_ids.len()
             && spelled_ids
                 .iter()
                 .all(|id| id.is_some_and(|id| remote_ids.contains(&id)));
-        if !same_targets && !targets.is_empty() {
-            model.targets = remote_ids.iter().map(Uuid::to_string).collect();
-            spelled_ids = remote_ids.iter().copied().map(Some).collect();
+        if !same_targets {
+            if let Some(remote) =
+                Targets::new(remote_ids.iter().map(uuid::Uuid::to_string).collect())
+            {
+                written = remote.as_slice().to_vec();
+                model.targets.set(remote);
+                spelled_ids = remote_ids.iter().copied().map(Some).collect();
+            }
         }
 
         let source_release = promotion.source.release.map(|r| r.id);
-        if let (Some(written), Some(remote)) = (&model.release_id, source_release) {
-            if !same_uuid(written, remote) {
-                model.release_id = Some(remote.to_string());
+        if let (Some(written), Some(remote)) = (model.release_id.get(), source_release) {
+            if written.get() != remote {
+                model.release_id.set(remote);
             }
         }
-        model.source_release_id = source_release.map(|id| id.to_string());
-        model.status = Some(status_text(&promotion.status));
+        model.source_release_id = source_release.map(|id| id.to_string()).into();
+        model.status.set(status_text(&promotion.status));
 
-        let prior = model.promoted_releases.take().unwrap_or_default();
+        let prior = std::mem::take(&mut model.promoted_releases)
+            .into_option()
+            .unwrap_or_default();
         let mut promoted = BTreeMap::new();
         for target in targets {
             let key = spelled_ids
                 .iter()
                 .position(|id| *id == Some(target.app.id))
-                .and_then(|i| model.targets.get(i).cloned())
+                .and_then(|i| written.get(i).cloned())
                 .unwrap_or_else(|| target.app.id.to_string());
             let release_id = target.release.map(|r| r.id.to_string());
             // Release ids and versions never change: reuse the version already known.
@@ -555,7 +592,7 @@ impl PipelinePromotion {
                 },
             );
         }
-        model.promoted_releases = Some(promoted);
+        model.promoted_releases.set(promoted);
         Ok(())
     }
 }
@@ -569,48 +606,10 @@ impl Resource for PipelinePromotion {
         "treeherder_pipeline_promotion"
     }
 
-    fn schema(&self) -> Result<Schema, SchemaDeriveError> {
-        Schema::from_model::<PipelinePromotionModel>()?
-            .with_validator(
-                "release_id",
-                CheckFn::new("a release UUID", |v: &Value| match v.as_str() {
-                    Some(s) if Uuid::parse_str(s).is_ok() => Ok(()),
-                    Some(s) => Err(format!(
-                        "release_id must be a release UUID (as `heroku releases:info --json` shows it), got {s:?}."
-                    )),
-                    None => Ok(()),
-                }),
-            )?
-            .with_validator(
-                "targets",
-                CheckFn::new("a non-empty list of apps", |v: &Value| match v {
-                    Value::List(items) if items.is_empty() => {
-                        Err("targets must name at least one app.".to_string())
-                    }
-                    _ => Ok(()),
-                }),
-            )
-    }
-
-    fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let create = config
-            .get_attr("timeouts")
-            .and_then(|t| t.get_attr("create"))
-            .and_then(Value::as_str);
-        if let Some(text) = create {
-            if let Err(e) = parse_duration(text) {
-                diagnostics.push(
-                    Diagnostic::error("Invalid timeouts.create", e.to_string())
-                        .at(AttributePath::root("timeouts").attribute("create")),
-                );
-            }
-        }
-    }
-
     async fn modify_plan(
         &self,
         ctx: &Context<'_, Clients>,
-        plan: &mut ResourcePlan,
+        plan: &mut tfplugin::framework::ResourcePlan<PipelinePromotionModel>,
     ) -> Result<(), Diagnostics> {
         // Existing promotions are not re-checked: a change replaces them, and the
         // replacement is planned as a create, which is checked.
@@ -620,21 +619,29 @@ impl Resource for PipelinePromotion {
         let Some(clients) = ctx.try_client() else {
             return Ok(());
         };
-        let client = clients.heroku()?;
-        let targets_value = plan.config("targets").clone();
-        let targets: Vec<Option<&str>> = match &targets_value {
-            Value::List(items) => items.iter().map(known_str).collect(),
-            // An unknown list: nothing to check yet.
-            _ => return Ok(()),
-        };
-        let release_value = plan.config("release_id").clone();
-        let spelled = Spelled {
-            pipeline: known_str(plan.config("pipeline")),
-            source: known_str(plan.config("source_app")),
-            targets,
-            release_id: known_str(&release_value),
-        };
-        check_apps(client, &spelled).await?;
+        check_apps(clients.heroku()?, &Spelled::of(&plan.config)).await?;
+        Ok(())
+    }
+
+    async fn plan_destroy(
+        &self,
+        ctx: &Context<'_, Clients>,
+        prior: &PipelinePromotionModel,
+    ) -> Result<(), Diagnostics> {
+        let id = prior
+            .id
+            .get()
+            .map_or_else(|| "(no id)".to_string(), ToString::to_string);
+        let targets = prior
+            .targets
+            .get()
+            .map_or_else(String::new, |t| format!(" ({})", t.as_slice().join(", ")));
+        ctx.add(Diagnostic::warning(
+            "Destroying only forgets the promotion",
+            format!(
+                "A promotion cannot be undone: destroying promotion {id} only removes it from the state. The releases it made stay on the target apps{targets}."
+            ),
+        ));
         Ok(())
     }
 
@@ -644,34 +651,27 @@ impl Resource for PipelinePromotion {
         mut plan: PipelinePromotionModel,
     ) -> Result<PipelinePromotionModel, Diagnostics> {
         let client = ctx.client()?.heroku()?;
-        let timeout = create_timeout(plan.timeouts.as_ref())?;
-        let spelled = Spelled {
-            pipeline: Some(&plan.pipeline),
-            source: Some(&plan.source_app),
-            targets: plan.targets.iter().map(|t| Some(t.as_str())).collect(),
-            release_id: plan.release_id.as_deref(),
-        };
-        let resolved = check_apps(client, &spelled).await?.ok_or_else(|| {
-            Diagnostics::from(Diagnostic::error(
-                "Invalid promotion",
-                "pipeline, source_app, targets or release_id could not be resolved.",
-            ))
-        })?;
-        let release = match plan.release_id.as_deref() {
-            Some(text) => Some(Uuid::parse_str(text).map_err(|_| {
-                Diagnostics::from(
-                    Diagnostic::error("Invalid release_id", "release_id must be a release UUID.")
-                        .at(AttributePath::root("release_id")),
-                )
-            })?),
-            None => None,
-        };
+        let (timeout, timeout_label) = create_timeout(plan.timeouts.as_ref());
+        let resolved = check_apps(client, &Spelled::of(&plan))
+            .await?
+            .ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Invalid promotion",
+                    format!(
+                        "{}, {}, {} or {} could not be resolved.",
+                        attr!(PipelinePromotionModel, pipeline),
+                        attr!(PipelinePromotionModel, source_app),
+                        attr!(PipelinePromotionModel, targets),
+                        attr!(PipelinePromotionModel, release_id),
+                    ),
+                ))
+            })?;
         let created = client
             .create_promotion(
                 resolved.pipeline_id,
                 resolved.source_id,
                 &resolved.target_ids,
-                release,
+                plan.release_id.get().map(Uuid::get),
             )
             .await
             .map_err(|e| {
@@ -685,14 +685,9 @@ impl Resource for PipelinePromotion {
         tfplugin::info!(
             "created promotion {} from {} to {} target(s)",
             created.id,
-            plan.source_app,
-            plan.targets.len()
+            plan.source_app.as_str().unwrap_or_default(),
+            resolved.target_ids.len()
         );
-        let timeout_label = plan
-            .timeouts
-            .as_ref()
-            .and_then(|t| t.create.clone())
-            .unwrap_or_else(|| "30m".to_string());
         let waited = wait_for_promotion(ctx, client, created, timeout, &timeout_label).await;
         if let Err(errors) = self
             .refresh(client, &mut plan, &waited.promotion, &waited.targets)
@@ -704,24 +699,36 @@ impl Resource for PipelinePromotion {
             }
         }
         // Every computed attribute must be known, even when following the promotion failed.
-        plan.id = Some(waited.promotion.id.to_string());
-        plan.status
-            .get_or_insert_with(|| status_text(&waited.promotion.status));
-        if plan.source_release_id.is_none() {
-            plan.source_release_id = waited.promotion.source.release.map(|r| r.id.to_string());
+        plan.id.set(waited.promotion.id);
+        if !plan.status.is_known() {
+            plan.status.set(status_text(&waited.promotion.status));
         }
-        plan.promoted_releases.get_or_insert_with(BTreeMap::new);
-        if plan.source_release_id.is_none() {
+        if !plan.source_release_id.is_known() {
+            plan.source_release_id = waited
+                .promotion
+                .source
+                .release
+                .map(|r| r.id.to_string())
+                .into();
+        }
+        if !plan.promoted_releases.is_known() {
+            plan.promoted_releases.set(BTreeMap::new());
+        }
+        if !plan.source_release_id.is_known() {
             // Heroku did not say which release it promoted: ask for the current one.
-            if let Ok(current) = client.current_release(resolved.source_id).await {
-                plan.source_release_id = Some(current.id.to_string());
-            } else {
-                plan.source_release_id = Some(String::new());
+            match client.current_release(resolved.source_id).await {
+                Ok(current) => plan.source_release_id.set(current.id.to_string()),
+                Err(_) => plan.source_release_id.set(String::new()),
             }
         }
         if let Some(problem) = waited.incomplete {
             ctx.add(problem);
         }
+        let written = plan
+            .targets
+            .get()
+            .map(Targets::as_slice)
+            .unwrap_or_default();
         for target in &waited.targets {
             if target.status != PromotionTargetStatus::Failed {
                 continue;
@@ -731,7 +738,7 @@ impl Resource for PipelinePromotion {
                 .iter()
                 .position(|id| *id == target.app.id);
             let name = index
-                .and_then(|i| plan.targets.get(i).cloned())
+                .and_then(|i| written.get(i).cloned())
                 .unwrap_or_else(|| client.app_label(target.app.id));
             let message = target
                 .error_message
@@ -758,15 +765,8 @@ impl Resource for PipelinePromotion {
         mut state: PipelinePromotionModel,
     ) -> Result<Option<PipelinePromotionModel>, Diagnostics> {
         let client = ctx.client()?.heroku()?;
-        let Some(id) = state.id.as_deref() else {
+        let Some(id) = state.id.get().map(Uuid::get) else {
             return Ok(None);
-        };
-        let Ok(id) = Uuid::parse_str(id) else {
-            return Err(Diagnostic::error(
-                "Invalid promotion id in state",
-                format!("{id:?} is not a UUID."),
-            )
-            .into());
         };
         let promotion = match client.promotion(id).await {
             Ok(p) => p,
@@ -786,10 +786,10 @@ impl Resource for PipelinePromotion {
         mut plan: PipelinePromotionModel,
     ) -> Result<PipelinePromotionModel, Diagnostics> {
         // Every argument forces replacement, so only `timeouts` can change in place.
-        plan.id = plan.id.or(prior.id);
-        plan.status = plan.status.or(prior.status);
-        plan.source_release_id = plan.source_release_id.or(prior.source_release_id);
-        plan.promoted_releases = plan.promoted_releases.or(prior.promoted_releases);
+        plan.id = known_or(plan.id, prior.id);
+        plan.status = known_or(plan.status, prior.status);
+        plan.source_release_id = known_or(plan.source_release_id, prior.source_release_id);
+        plan.promoted_releases = known_or(plan.promoted_releases, prior.promoted_releases);
         Ok(plan)
     }
 
@@ -801,7 +801,10 @@ impl Resource for PipelinePromotion {
         // A promotion cannot be undone: forgetting it is all a destroy does.
         tfplugin::info!(
             "forgetting promotion {}; the releases it created stay on the target apps",
-            state.id.as_deref().unwrap_or("(no id)")
+            state
+                .id
+                .get()
+                .map_or_else(|| "(no id)".to_string(), ToString::to_string)
         );
         Ok(())
     }
@@ -812,10 +815,13 @@ impl Resource for PipelinePromotion {
         id: &str,
     ) -> Result<PipelinePromotionModel, Diagnostics> {
         let client = ctx.client()?.heroku()?;
-        let promotion_id = Uuid::parse_str(id.trim()).map_err(|_| {
+        let promotion_id = uuid::Uuid::parse_str(id.trim()).map_err(|_| {
             Diagnostics::from(Diagnostic::error(
                 "Invalid import id",
-                format!("Expected a pipeline promotion UUID, got {id:?}."),
+                format!(
+                    "Expected a pipeline promotion UUID, got {}.",
+                    tfplugin::types::quote(id)
+                ),
             ))
         })?;
         let promotion = match client.promotion(promotion_id).await {
@@ -831,15 +837,15 @@ impl Resource for PipelinePromotion {
         };
         let targets = client.promotion_targets(promotion_id).await?;
         let mut model = PipelinePromotionModel {
-            pipeline: promotion.pipeline.id.to_string(),
-            source_app: promotion.source.app.id.to_string(),
-            targets: targets.iter().map(|t| t.app.id.to_string()).collect(),
-            release_id: None,
-            triggers: None,
-            id: Some(promotion.id.to_string()),
-            status: None,
-            source_release_id: None,
-            promoted_releases: None,
+            pipeline: Field::known(promotion.pipeline.id.to_string()),
+            source_app: Field::known(promotion.source.app.id.to_string()),
+            targets: Targets::new(targets.iter().map(|t| t.app.id.to_string()).collect()).into(),
+            release_id: Field::Null,
+            triggers: Field::Null,
+            id: Field::known(promotion.id),
+            status: Field::Null,
+            source_release_id: Field::Null,
+            promoted_releases: Field::Null,
             timeouts: None,
         };
         self.refresh(client, &mut model, &promotion, &targets)
@@ -851,39 +857,63 @@ impl Resource for PipelinePromotion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    #[test]
-    fn parses_durations() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        for bad in [
-            "",
-            "30",
-            "m",
-            "1d",
-            "-5s",
-            "1.5h",
-            "5 m",
-            "99999999999999999999h",
-        ] {
-            let err = parse_duration(bad).unwrap_err();
-            assert!(err.to_string().contains("\"30m\""), "{bad}: {err}");
+    fn config(extra: serde_json::Value) -> serde_json::Value {
+        let mut config = json!({
+            "pipeline": "treeherder",
+            "source_app": "treeherder-stage",
+            "targets": ["treeherder-prod"],
+            "release_id": null,
+            "triggers": null,
+            "id": null,
+            "status": null,
+            "source_release_id": null,
+            "promoted_releases": null,
+            "timeouts": null,
+        });
+        if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            config.extend(extra.clone());
         }
+        config
+    }
+
+    fn model(extra: serde_json::Value) -> Result<PipelinePromotionModel, serde_json::Error> {
+        serde_json::from_value(config(extra))
     }
 
     #[test]
-    fn invalid_timeout_names_the_attribute() {
-        let errors = create_timeout(Some(&Timeouts {
-            create: Some("soon".into()),
-        }))
-        .unwrap_err();
-        let d = errors.iter().next().unwrap();
-        assert_eq!(d.attribute.as_ref().unwrap().to_string(), "timeouts.create");
-        assert!(d.detail.contains("\"soon\""));
-        assert_eq!(create_timeout(None).unwrap(), DEFAULT_CREATE_TIMEOUT);
+    fn create_timeout_is_parsed_once_and_defaults_to_30m() {
+        let m = model(json!({ "timeouts": { "create": "1h30m" } })).unwrap();
+        let (limit, label) = create_timeout(m.timeouts.as_ref());
+        assert_eq!(limit, Duration::from_secs(5400));
+        assert_eq!(label, "1h30m");
+        let m = model(json!({ "timeouts": { "create": null } })).unwrap();
+        assert_eq!(
+            create_timeout(m.timeouts.as_ref()),
+            (DEFAULT_CREATE_TIMEOUT, "30m".to_string())
+        );
+        assert_eq!(create_timeout(None).0, DEFAULT_CREATE_TIMEOUT);
+        // A bad limit is rejected by the model (at timeouts.create, by the framework).
+        let err = model(json!({ "timeouts": { "create": "soon" } })).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid duration \"soon\""),
+            "{err}"
+        );
+        assert_eq!(create_timeout_path().to_string(), "timeouts.create");
+    }
+
+    #[test]
+    fn targets_and_release_id_are_checked_by_the_model() {
+        let err = model(json!({ "targets": [] })).unwrap_err();
+        assert!(err.to_string().contains("at least one app"), "{err}");
+        let err = model(json!({ "release_id": "v42" })).unwrap_err();
+        assert!(err.to_string().contains("expected a UUID"), "{err}");
+        let id = "01234567-89AB-cdef-0123-456789abcdef";
+        let m = model(json!({ "release_id": id })).unwrap();
+        assert_eq!(m.release_id.get().map(Uuid::as_str), Some(id));
+        assert_eq!(serde_json::to_value(&m).unwrap()["release_id"], json!(id));
+        assert_eq!(target_path(1).to_string(), "targets[1]");
     }
 
     #[test]
@@ -902,7 +932,8 @@ mod tests {
         for name in ["id", "status", "source_release_id", "promoted_releases"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }
-        assert!(schema.block.block_type("timeouts").is_some());
+        let timeouts = schema.block.block_type("timeouts").unwrap();
+        assert!(timeouts.block.attribute("create").unwrap().optional);
     }
 
     #[test]

@@ -4,21 +4,33 @@
 //! string (`every_day_at_4:30`). Read keeps the user's spelling (`4:30` vs `04:30`, dyno
 //! size case) whenever the remote value means the same thing, so plans stay empty.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use regex::{Match, Regex};
+use schemars::{json_schema, JsonSchema, SchemaGenerator};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tfplugin::framework::{Context, Resource, ResourcePlan};
-use tfplugin::schema::{Schema, SchemaDeriveError};
-use tfplugin::validators::CheckFn;
-use tfplugin::value::Value;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
-use uuid::Uuid;
+use tfplugin::types::{quote, Uuid};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
 use crate::clients::heroku::{NewSchedulerJob, SchedulerJob};
 use crate::clients::Clients;
 
 /// The accepted frequency forms, as shown in diagnostics and docs.
 pub const FREQUENCY_FORMS: &str = "every_ten_minutes, every_hour_at_<0|10|20|30|40|50>, or every_day_at_<H>:<00|30> with H from 0 to 23 (UTC), e.g. every_day_at_4:30";
+
+/// The frequency grammar, also the attribute's JSON Schema `pattern`. Groups: the minute of
+/// an hourly job; the hour and minute of a daily one. Hours and minutes take one or two
+/// digits (`4`, `04`, `00`), never `+4` or `004`.
+const FREQUENCY_PATTERN: &str =
+    r"^(?:every_ten_minutes|every_hour_at_([0-5]?0)|every_day_at_([01]?[0-9]|2[0-3]):(00|30))$";
+
+// `expect` on a constant, which every unit test of parsing compiles.
+static FREQUENCY_REGEX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(FREQUENCY_PATTERN).expect("FREQUENCY_PATTERN compiles"));
 
 /// Dyno sizes the Scheduler knows, in Heroku's spelling; a size written in another case is
 /// sent in this spelling (the API is case-sensitive) and kept as written in state.
@@ -39,8 +51,8 @@ const DYNO_SIZES: &[&str] = &[
     "Shield-L",
 ];
 
-fn default_dyno_size() -> String {
-    "Standard-1X".into()
+fn default_dyno_size() -> Field<DynoSize> {
+    Field::known("Standard-1X")
 }
 
 /// A Heroku Scheduler job: a command run in a one-off dyno every ten minutes, hourly or daily.
@@ -48,70 +60,46 @@ fn default_dyno_size() -> String {
 pub struct SchedulerJobModel {
     /// The app running the job, by name (`treeherder-prod`) or UUID. Moving the job to another
     /// app replaces it; naming the same app differently (name ↔ UUID) changes nothing remotely.
-    pub app: String,
+    pub app: Field<String>,
     /// The command run in a one-off dyno, e.g. `./manage.py cycle_data`.
     #[schemars(length(min = 1))]
-    pub command: String,
+    pub command: Field<String>,
     /// When the job runs (UTC): `every_ten_minutes`, `every_hour_at_<0|10|20|30|40|50>`
     /// (minutes past the hour) or `every_day_at_<H>:<00|30>` (H from 0 to 23, e.g.
     /// `every_day_at_4:30`; `04:30` is accepted and kept as written).
-    pub frequency: String,
+    pub frequency: Field<Frequency>,
     /// Dyno size of the one-off dyno, e.g. `Standard-1X` (case as written is kept). Default `Standard-1X`.
     #[serde(default = "default_dyno_size")]
-    pub dyno_size: String,
+    pub dyno_size: Field<DynoSize>,
     /// The Scheduler's job id.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub id: Option<String>,
+    #[serde(default)]
+    pub id: Field<String>,
     /// UUID of the app.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
-    pub app_id: Option<String>,
+    #[serde(default)]
+    pub app_id: Field<Uuid>,
 }
 
 /// How often a job runs, as the Scheduler stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frequency {
+pub struct Schedule {
     /// Period in minutes: 10, 60 or 1440.
     pub every: u32,
     /// Minutes past the hour (hourly) or since 00:00 UTC (daily); 0 for every ten minutes.
     pub at: u32,
 }
 
-impl Frequency {
-    /// Parses a user's frequency string; `None` when it is not one of [`FREQUENCY_FORMS`].
-    pub fn parse(text: &str) -> Option<Frequency> {
-        if text == "every_ten_minutes" {
-            return Some(Frequency { every: 10, at: 0 });
-        }
-        if let Some(minute) = text.strip_prefix("every_hour_at_") {
-            let minute = small_number(minute)?;
-            return (minute < 60 && minute.is_multiple_of(10)).then_some(Frequency {
-                every: 60,
-                at: minute,
-            });
-        }
-        let time = text.strip_prefix("every_day_at_")?;
-        let (hour, minute) = time.split_once(':')?;
-        let hour = small_number(hour)?;
-        let minute = match minute {
-            "00" => 0,
-            "30" => 30,
-            _ => return None,
-        };
-        (hour < 24).then_some(Frequency {
-            every: 1440,
-            at: hour * 60 + minute,
-        })
-    }
-
-    /// The Scheduler's `every`/`at` as a frequency, if it is one the Scheduler offers.
-    pub fn from_remote(every: u32, at: u32) -> Option<Frequency> {
+impl Schedule {
+    /// The Scheduler's `every`/`at` as a schedule, if it is one the Scheduler offers.
+    pub fn from_remote(every: u32, at: u32) -> Option<Schedule> {
         let valid = match every {
             10 => at == 0,
             60 => at < 60 && at.is_multiple_of(10),
             1440 => at < 1440 && at.is_multiple_of(30),
             _ => false,
         };
-        valid.then_some(Frequency { every, at })
+        valid.then_some(Schedule { every, at })
     }
 
     /// The canonical spelling (`every_day_at_5:00`, no leading zero on the hour).
@@ -124,62 +112,179 @@ impl Frequency {
     }
 }
 
-/// One or two ASCII digits (so `4`, `04` and `00` parse, but not `+4` or `004`).
-fn small_number(text: &str) -> Option<u32> {
-    if text.is_empty() || text.len() > 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// A job's frequency as the user wrote it (one of [`FREQUENCY_FORMS`]), with its schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frequency {
+    text: String,
+    schedule: Schedule,
+}
+
+/// Why a frequency was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Expected {FREQUENCY_FORMS}; got {}.", quote(.0))]
+pub struct FrequencyError(String);
+
+impl Frequency {
+    /// Parses one of [`FREQUENCY_FORMS`].
+    pub fn parse(text: &str) -> Result<Frequency, FrequencyError> {
+        let caps = FREQUENCY_REGEX
+            .captures(text)
+            .ok_or_else(|| FrequencyError(text.to_string()))?;
+        let schedule = match (caps.get(1), caps.get(2), caps.get(3)) {
+            (Some(minute), _, _) => Schedule {
+                every: 60,
+                at: digits(minute),
+            },
+            (None, Some(hour), Some(minute)) => Schedule {
+                every: 1440,
+                at: digits(hour) * 60 + digits(minute),
+            },
+            _ => Schedule { every: 10, at: 0 },
+        };
+        Ok(Frequency {
+            text: text.to_string(),
+            schedule,
+        })
     }
-    text.parse().ok()
-}
 
-/// The spelling of a remote `every`/`at` for state: the prior spelling when it means the
-/// same, else the canonical one (or a descriptive one the Scheduler should never produce,
-/// which then shows as a change in the plan).
-fn frequency_for_state(prior: &str, every: u32, at: u32) -> String {
-    match Frequency::from_remote(every, at) {
-        Some(remote) if Frequency::parse(prior) == Some(remote) => prior.to_string(),
-        Some(remote) => remote.canonical(),
-        None => format!("unsupported_every_{every}_minutes_at_{at}"),
+    /// When the job runs.
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
 
-/// The size in Heroku's spelling when it is a known size written in another case.
-fn canonical_dyno_size(size: &str) -> String {
-    DYNO_SIZES
-        .iter()
-        .find(|known| known.eq_ignore_ascii_case(size))
-        .map_or_else(|| size.to_string(), |known| (*known).to_string())
+/// The value of a group of ASCII digits matched by [`FREQUENCY_PATTERN`].
+fn digits(group: Match<'_>) -> u32 {
+    group
+        .as_str()
+        .bytes()
+        .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
 }
 
-fn invalid_frequency(frequency: &str) -> Diagnostics {
-    Diagnostic::error(
-        "Invalid value for frequency",
-        format!("Expected {FREQUENCY_FORMS}; got {frequency:?}."),
-    )
-    .at(AttributePath::root("frequency"))
-    .into()
+impl From<Schedule> for Frequency {
+    /// The schedule in its canonical spelling.
+    fn from(schedule: Schedule) -> Self {
+        Frequency {
+            text: schedule.canonical(),
+            schedule,
+        }
+    }
+}
+
+impl Serialize for Frequency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Frequency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Frequency::parse(&text).map_err(D::Error::custom)
+    }
+}
+
+impl JsonSchema for Frequency {
+    fn schema_name() -> Cow<'static, str> {
+        "Frequency".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": FREQUENCY_PATTERN,
+            "examples": ["every_ten_minutes", "every_hour_at_30", "every_day_at_4:30"]
+        })
+    }
+}
+
+/// A dyno size as written. Any size is accepted (Heroku adds sizes); a known one written in
+/// another case is sent in Heroku's spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct DynoSize(String);
+
+impl DynoSize {
+    /// The size in Heroku's spelling when it is a known size written in another case.
+    pub fn canonical(&self) -> &str {
+        DYNO_SIZES
+            .iter()
+            .copied()
+            .find(|known| known.eq_ignore_ascii_case(&self.0))
+            .unwrap_or(&self.0)
+    }
+
+    /// True when Heroku's `size` is this one, whatever the case.
+    pub fn is(&self, size: &str) -> bool {
+        self.0.eq_ignore_ascii_case(size)
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for DynoSize {
+    fn from(size: &str) -> Self {
+        DynoSize(size.to_string())
+    }
 }
 
 impl SchedulerJobModel {
     fn desired(&self) -> Result<NewSchedulerJob, Diagnostics> {
-        let frequency =
-            Frequency::parse(&self.frequency).ok_or_else(|| invalid_frequency(&self.frequency))?;
+        let schedule = self.frequency.value()?.schedule();
         Ok(NewSchedulerJob {
-            command: self.command.clone(),
-            dyno_size: canonical_dyno_size(&self.dyno_size),
-            every: frequency.every,
-            at: frequency.at,
+            command: self.command.value()?.clone(),
+            dyno_size: self.dyno_size.value()?.canonical().to_string(),
+            every: schedule.every,
+            at: schedule.at,
         })
     }
 
-    /// Copies the remote job into the model, keeping equivalent spellings.
-    fn absorb(&mut self, app_id: Uuid, job: &SchedulerJob) {
-        self.id = Some(job.id.clone());
-        self.app_id = Some(app_id.to_string());
-        self.command = job.command.clone();
-        self.frequency = frequency_for_state(&self.frequency, job.every, job.at.unwrap_or(0));
-        if !self.dyno_size.eq_ignore_ascii_case(&job.dyno_size) {
-            self.dyno_size = job.dyno_size.clone();
+    /// Copies the remote job into the model, keeping equivalent spellings. A period the
+    /// Scheduler should never report leaves `frequency` null (so the next plan sets it) and
+    /// returns a warning.
+    fn absorb(&mut self, app_id: uuid::Uuid, job: &SchedulerJob) -> Option<Diagnostic> {
+        self.id.set(job.id.clone());
+        self.app_id.set(app_id);
+        self.command.set(job.command.clone());
+        if !self
+            .dyno_size
+            .get()
+            .is_some_and(|size| size.is(&job.dyno_size))
+        {
+            self.dyno_size.set(job.dyno_size.as_str());
+        }
+        let at = job.at.unwrap_or(0);
+        match Schedule::from_remote(job.every, at) {
+            Some(remote) if self.frequency.get().map(Frequency::schedule) == Some(remote) => None,
+            Some(remote) => {
+                self.frequency.set(remote);
+                None
+            }
+            None => {
+                self.frequency = Field::Null;
+                Some(
+                    Diagnostic::warning(
+                        "Unsupported Scheduler frequency",
+                        format!(
+                            "The Scheduler runs job {} every {} minutes at minute {at}, which is none of {FREQUENCY_FORMS}; the next apply sets the configured frequency.",
+                            job.id, job.every
+                        ),
+                    )
+                    .at(attr!(SchedulerJobModel, frequency)),
+                )
+            }
         }
     }
 }
@@ -188,15 +293,14 @@ impl SchedulerJobModel {
 pub struct SchedulerJobResource;
 
 /// The app UUID stored in state, else the app resolved by name or UUID.
-async fn app_id_of(clients: &Clients, model: &SchedulerJobModel) -> Result<Uuid, Diagnostics> {
-    if let Some(id) = model
-        .app_id
-        .as_deref()
-        .and_then(|s| Uuid::parse_str(s).ok())
-    {
-        return Ok(id);
+async fn app_id_of(
+    clients: &Clients,
+    model: &SchedulerJobModel,
+) -> Result<uuid::Uuid, Diagnostics> {
+    if let Some(id) = model.app_id.get() {
+        return Ok(id.get());
     }
-    Ok(clients.heroku()?.resolve_app_id(&model.app).await?)
+    Ok(clients.heroku()?.resolve_app_id(model.app.value()?).await?)
 }
 
 fn missing_id() -> Diagnostics {
@@ -216,51 +320,37 @@ impl Resource for SchedulerJobResource {
         "treeherder_scheduler_job"
     }
 
-    fn schema(&self) -> Result<Schema, SchemaDeriveError> {
-        Schema::from_model::<SchedulerJobModel>()?.with_validator(
-            "frequency",
-            CheckFn::new(FREQUENCY_FORMS, |value: &Value| match value.as_str() {
-                Some(text) if Frequency::parse(text).is_some() => Ok(()),
-                Some(text) => Err(format!("Expected {FREQUENCY_FORMS}; got {text:?}.")),
-                None => Err(format!("Expected a string: {FREQUENCY_FORMS}.")),
-            }),
-        )
-    }
-
     /// `app` forces a replacement only when it names another app: the same app by its
     /// other identifier (or a renamed app) keeps the job.
     async fn modify_plan(
         &self,
         ctx: &Context<'_, Clients>,
-        plan: &mut ResourcePlan,
+        plan: &mut ResourcePlan<SchedulerJobModel>,
     ) -> Result<(), Diagnostics> {
-        let Some(prior_app) = plan
-            .prior("app")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
+        let Some(prior) = &plan.prior else {
             return Ok(());
         };
-        let Some(new_app) = plan.config("app").as_str().map(str::to_string) else {
+        let Some(prior_app) = prior.app.as_str() else {
+            return Ok(());
+        };
+        let prior_id = prior.app_id.get().map(Uuid::get);
+        let same_app = match plan.config.app.as_str() {
+            Some(new_app) if new_app == prior_app => return Ok(()),
+            Some(new_app) => {
+                let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
+                match (prior_id, heroku) {
+                    // Resolved once per name and process; an unknown app fails the plan here.
+                    (Some(prior_id), Some(heroku)) => {
+                        heroku.resolve_app_id(new_app).await? == prior_id
+                    }
+                    _ => false,
+                }
+            }
             // Not known until apply: it may be another app.
-            plan.require_replace("app");
-            return Ok(());
-        };
-        if new_app == prior_app {
-            return Ok(());
-        }
-        let prior_id = plan
-            .prior("app_id")
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok());
-        let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
-        let same_app = match (prior_id, heroku) {
-            // Resolved once per name and process; an unknown app fails the plan here.
-            (Some(prior_id), Some(heroku)) => heroku.resolve_app_id(&new_app).await? == prior_id,
-            _ => false,
+            None => false,
         };
         if !same_app {
-            plan.require_replace("app");
+            plan.require_replace(attr!(SchedulerJobModel, app));
         }
         Ok(())
     }
@@ -273,11 +363,12 @@ impl Resource for SchedulerJobResource {
         let clients = ctx.client()?;
         let heroku = clients.heroku()?;
         let desired = plan.desired()?;
-        let app_id = heroku.resolve_app_id(&plan.app).await?;
+        let app = plan.app.value()?;
+        let app_id = heroku.resolve_app_id(app).await?;
         let job = heroku.create_scheduler_job(app_id, &desired).await?;
-        tfplugin::debug!("created scheduler job {} on {}", job.id, plan.app);
-        plan.id = Some(job.id);
-        plan.app_id = Some(app_id.to_string());
+        tfplugin::debug!("created scheduler job {} on {app}", job.id);
+        plan.id.set(job.id);
+        plan.app_id.set(app_id);
         Ok(plan)
     }
 
@@ -288,11 +379,8 @@ impl Resource for SchedulerJobResource {
     ) -> Result<Option<SchedulerJobModel>, Diagnostics> {
         let clients = ctx.client()?;
         let heroku = clients.heroku()?;
-        let job_id = state.id.clone().ok_or_else(missing_id)?;
-        let app_id = match app_id_of(clients, &state).await {
-            Ok(id) => id,
-            Err(diags) => return Err(diags),
-        };
+        let job_id = state.id.get().cloned().ok_or_else(missing_id)?;
+        let app_id = app_id_of(clients, &state).await?;
         // Every job of the app is read through one shared, cached listing.
         let job = match heroku.scheduler_job(app_id, &job_id).await {
             Ok(job) => job,
@@ -302,11 +390,16 @@ impl Resource for SchedulerJobResource {
         };
         match job {
             Some(job) => {
-                state.absorb(app_id, &job);
+                if let Some(warning) = state.absorb(app_id, &job) {
+                    ctx.add(warning);
+                }
                 Ok(Some(state))
             }
             None => {
-                tfplugin::debug!("scheduler job {job_id} of {} is gone", state.app);
+                tfplugin::debug!(
+                    "scheduler job {job_id} of {} is gone",
+                    state.app.as_str().unwrap_or_default()
+                );
                 Ok(None)
             }
         }
@@ -320,7 +413,7 @@ impl Resource for SchedulerJobResource {
     ) -> Result<SchedulerJobModel, Diagnostics> {
         let clients = ctx.client()?;
         let heroku = clients.heroku()?;
-        let job_id = prior.id.clone().ok_or_else(missing_id)?;
+        let job_id = prior.id.get().cloned().ok_or_else(missing_id)?;
         let app_id = app_id_of(clients, &prior).await?;
         let desired = plan.desired()?;
         // A change of spelling only (`04:30` for `4:30`, `app` by UUID) needs no request.
@@ -329,8 +422,8 @@ impl Resource for SchedulerJobResource {
                 .update_scheduler_job(app_id, &job_id, &desired)
                 .await?;
         }
-        plan.id = Some(job_id);
-        plan.app_id = Some(app_id.to_string());
+        plan.id.set(job_id);
+        plan.app_id.set(app_id);
         Ok(plan)
     }
 
@@ -341,14 +434,11 @@ impl Resource for SchedulerJobResource {
     ) -> Result<(), Diagnostics> {
         let clients = ctx.client()?;
         let heroku = clients.heroku()?;
-        let Some(job_id) = state.id.clone() else {
+        let Some(job_id) = state.id.get() else {
             return Ok(());
         };
-        let app_id = match app_id_of(clients, &state).await {
-            Ok(id) => id,
-            Err(diags) => return Err(diags),
-        };
-        match heroku.delete_scheduler_job(app_id, &job_id).await {
+        let app_id = app_id_of(clients, &state).await?;
+        match heroku.delete_scheduler_job(app_id, job_id).await {
             Ok(()) => Ok(()),
             // Already deleted (in the dashboard, or by a lost first attempt): done.
             Err(e) if e.is_not_found() => Ok(()),
@@ -367,18 +457,21 @@ impl Resource for SchedulerJobResource {
         let Some((app, job)) = parsed else {
             return Err(Diagnostic::error(
                 "Invalid import id",
-                format!("Expected `<app name or UUID>:<job id>`, e.g. `treeherder-prod:1007`; got {id:?}."),
+                format!(
+                    "Expected `<app name or UUID>:<job id>`, e.g. `treeherder-prod:1007`; got {}.",
+                    quote(id)
+                ),
             )
             .into());
         };
         // Read fills in the rest from the app's job list.
         Ok(SchedulerJobModel {
-            app: app.to_string(),
-            command: String::new(),
-            frequency: String::new(),
-            dyno_size: String::new(),
-            id: Some(job.to_string()),
-            app_id: None,
+            app: Field::known(app),
+            command: Field::Null,
+            frequency: Field::Null,
+            dyno_size: Field::Null,
+            id: Field::known(job),
+            app_id: Field::Null,
         })
     }
 }
@@ -387,45 +480,79 @@ impl Resource for SchedulerJobResource {
 mod tests {
     use super::*;
 
+    fn schedule(text: &str) -> Option<Schedule> {
+        Frequency::parse(text).ok().map(|f| f.schedule())
+    }
+
+    fn job(every: u32, at: Option<u32>, dyno_size: &str) -> SchedulerJob {
+        SchedulerJob {
+            id: "7".into(),
+            command: "y".into(),
+            dyno_size: dyno_size.into(),
+            every,
+            at,
+            ran_at: None,
+            created_at: None,
+        }
+    }
+
+    fn model(frequency: &str, dyno_size: &str) -> SchedulerJobModel {
+        SchedulerJobModel {
+            app: Field::known("treeherder-prod"),
+            command: Field::known("x"),
+            frequency: Field::known(Frequency::parse(frequency).unwrap()),
+            dyno_size: Field::known(dyno_size),
+            id: Field::Null,
+            app_id: Field::Null,
+        }
+    }
+
     #[test]
     fn parses_every_form_and_rejects_the_rest() {
         assert_eq!(
-            Frequency::parse("every_ten_minutes"),
-            Some(Frequency { every: 10, at: 0 })
+            schedule("every_ten_minutes"),
+            Some(Schedule { every: 10, at: 0 })
         );
         for minute in [0, 10, 20, 30, 40, 50] {
             assert_eq!(
-                Frequency::parse(&format!("every_hour_at_{minute}")),
-                Some(Frequency {
+                schedule(&format!("every_hour_at_{minute}")),
+                Some(Schedule {
                     every: 60,
                     at: minute
                 })
             );
         }
+        assert_eq!(schedule("every_hour_at_00"), schedule("every_hour_at_0"));
         assert_eq!(
-            Frequency::parse("every_day_at_4:30"),
-            Some(Frequency {
+            schedule("every_day_at_4:30"),
+            Some(Schedule {
                 every: 1440,
                 at: 270
             })
         );
         assert_eq!(
-            Frequency::parse("every_day_at_04:30"),
-            Frequency::parse("every_day_at_4:30")
+            schedule("every_day_at_04:30"),
+            schedule("every_day_at_4:30")
         );
         assert_eq!(
-            Frequency::parse("every_day_at_23:00"),
-            Some(Frequency {
+            schedule("every_day_at_23:00"),
+            Some(Schedule {
                 every: 1440,
                 at: 1380
             })
+        );
+        assert_eq!(
+            schedule("every_day_at_00:00"),
+            Some(Schedule { every: 1440, at: 0 })
         );
         for bad in [
             "",
             "hourly",
             "every_hour_at_5",
+            "every_hour_at_05",
             "every_hour_at_60",
             "every_hour_at_",
+            "every_hour_at_010",
             "every_day_at_24:00",
             "every_day_at_4:15",
             "every_day_at_4:3",
@@ -433,14 +560,37 @@ mod tests {
             "every_day_at_+4:00",
             "every_day_at_004:00",
             "every_ten_minutes ",
+            "every_ten_minutes\n",
+            " every_ten_minutes",
         ] {
-            assert_eq!(Frequency::parse(bad), None, "{bad:?}");
+            assert_eq!(schedule(bad), None, "{bad:?}");
         }
     }
 
     #[test]
+    fn keeps_the_spelling_and_lists_the_forms_when_rejecting() {
+        let written = Frequency::parse("every_day_at_04:30").unwrap();
+        assert_eq!(written.as_str(), "every_day_at_04:30");
+        assert_eq!(
+            serde_json::to_value(&written).unwrap(),
+            serde_json::json!("every_day_at_04:30")
+        );
+        let err = serde_json::from_value::<Frequency>(serde_json::json!("daily")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("every_hour_at_<0|10|20|30|40|50>, or every_day_at_<H>:<00|30>"),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with("got \"daily\"."), "{err}");
+        let long = Frequency::parse(&"x".repeat(10_000))
+            .unwrap_err()
+            .to_string();
+        assert!(long.len() < 500, "{} bytes", long.len());
+    }
+
+    #[test]
     fn canonical_round_trips_through_remote_values() {
-        for every_at in [
+        for (every, at) in [
             (10, 0),
             (60, 0),
             (60, 50),
@@ -448,78 +598,75 @@ mod tests {
             (1440, 270),
             (1440, 1410),
         ] {
-            let f = Frequency::from_remote(every_at.0, every_at.1).unwrap();
-            assert_eq!(Frequency::parse(&f.canonical()), Some(f));
+            let remote = Schedule::from_remote(every, at).unwrap();
+            assert_eq!(schedule(&remote.canonical()), Some(remote));
         }
         assert_eq!(
-            Frequency::from_remote(1440, 300).unwrap().canonical(),
+            Schedule::from_remote(1440, 300).unwrap().canonical(),
             "every_day_at_5:00"
         );
-        assert_eq!(Frequency::from_remote(60, 5), None);
-        assert_eq!(Frequency::from_remote(30, 0), None);
+        assert_eq!(Schedule::from_remote(60, 5), None);
+        assert_eq!(Schedule::from_remote(30, 0), None);
     }
 
     #[test]
     fn state_keeps_the_users_spelling_only_when_equivalent() {
-        assert_eq!(
-            frequency_for_state("every_day_at_04:30", 1440, 270),
-            "every_day_at_04:30"
+        let app = uuid::Uuid::nil();
+        let mut m = model("every_day_at_04:30", "Standard-1X");
+        assert!(m
+            .absorb(app, &job(1440, Some(270), "Standard-1X"))
+            .is_none());
+        assert_eq!(m.frequency.get().unwrap().as_str(), "every_day_at_04:30");
+        assert!(m
+            .absorb(app, &job(1440, Some(300), "Standard-1X"))
+            .is_none());
+        assert_eq!(m.frequency.get().unwrap().as_str(), "every_day_at_5:00");
+        // Imported: no spelling yet.
+        m.frequency = Field::Null;
+        m.absorb(app, &job(60, Some(10), "Standard-1X"));
+        assert_eq!(m.frequency.get().unwrap().as_str(), "every_hour_at_10");
+        // A period the Scheduler should never report: null (a change at the next plan) and a warning.
+        let warning = m.absorb(app, &job(15, None, "Standard-1X")).unwrap();
+        assert!(m.frequency.is_null());
+        assert!(
+            warning.detail.contains("every 15 minutes"),
+            "{}",
+            warning.detail
         );
         assert_eq!(
-            frequency_for_state("every_day_at_04:30", 1440, 300),
-            "every_day_at_5:00"
-        );
-        assert_eq!(frequency_for_state("", 60, 10), "every_hour_at_10");
-        assert_eq!(
-            frequency_for_state("every_ten_minutes", 15, 0),
-            "unsupported_every_15_minutes_at_0"
+            warning.attribute,
+            Some(tfplugin::AttributePath::root("frequency"))
         );
     }
 
     #[test]
     fn dyno_size_keeps_case_as_written_but_reports_real_changes() {
-        let mut model = SchedulerJobModel {
-            app: "treeherder-prod".into(),
-            command: "x".into(),
-            frequency: "every_ten_minutes".into(),
-            dyno_size: "standard-2x".into(),
-            id: None,
-            app_id: None,
-        };
-        assert_eq!(model.desired().unwrap().dyno_size, "Standard-2X");
-        let mut job = SchedulerJob {
-            id: "7".into(),
-            command: "y".into(),
-            dyno_size: "Standard-2X".into(),
-            every: 10,
-            at: None,
-            ran_at: None,
-            created_at: None,
-        };
-        let app = Uuid::nil();
-        model.absorb(app, &job);
-        assert_eq!(model.dyno_size, "standard-2x");
-        assert_eq!(model.command, "y");
-        assert_eq!(model.id.as_deref(), Some("7"));
-        job.dyno_size = "Performance-M".into();
-        model.absorb(app, &job);
-        assert_eq!(model.dyno_size, "Performance-M");
+        let mut m = model("every_ten_minutes", "standard-2x");
+        assert_eq!(m.desired().unwrap().dyno_size, "Standard-2X");
+        let app = uuid::Uuid::nil();
+        m.absorb(app, &job(10, None, "Standard-2X"));
+        assert_eq!(m.dyno_size.get().unwrap().as_str(), "standard-2x");
+        assert_eq!(m.command.as_str(), Some("y"));
+        assert_eq!(m.id.as_str(), Some("7"));
+        assert_eq!(m.app_id.get().map(Uuid::get), Some(app));
+        m.absorb(app, &job(10, None, "Performance-M"));
+        assert_eq!(m.dyno_size.get().unwrap().as_str(), "Performance-M");
+        assert_eq!(DynoSize::from("Custom-9X").canonical(), "Custom-9X");
     }
 
     #[test]
-    fn schema_derives_and_invalid_frequency_lists_the_forms() {
-        SchedulerJobResource.schema().unwrap();
-        let model = SchedulerJobModel {
-            app: "a".into(),
-            command: "c".into(),
-            frequency: "daily".into(),
-            dyno_size: default_dyno_size(),
-            id: None,
-            app_id: None,
-        };
-        let diags = model.desired().unwrap_err();
-        let d = &diags.0[0];
-        assert!(d.detail.contains("every_hour_at_<0|10|20|30|40|50>"));
-        assert_eq!(d.attribute, Some(AttributePath::root("frequency")));
+    fn schema_derives_with_the_frequency_pattern_and_default_size() {
+        let schema = SchedulerJobResource.schema().unwrap();
+        let frequency = schema.block.attribute("frequency").unwrap();
+        assert!(frequency.required);
+        assert_eq!(frequency.validators.len(), 1, "the pattern");
+        let size = schema.block.attribute("dyno_size").unwrap();
+        assert_eq!(
+            size.default,
+            Some(tfplugin::value::Value::String("Standard-1X".into()))
+        );
+        for name in ["id", "app_id"] {
+            assert!(schema.block.attribute(name).unwrap().computed, "{name}");
+        }
     }
 }
