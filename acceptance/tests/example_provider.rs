@@ -184,7 +184,6 @@ variable "token" {{
   type      = string
   sensitive = true
   ephemeral = true
-  default   = "{WRITE_ONLY_SECRET}"
 }}
 
 ephemeral "example_token" "t" {{
@@ -228,6 +227,7 @@ async fn write_only_attributes_and_ephemeral_resources_with_terraform_1_11() {
     let (r1, r2) = (root.clone(), root.clone());
     let report = TestCase::new(example_provider())
         .terraform_latest()
+        .env("TF_VAR_token", WRITE_ONLY_SECRET)
         .sensitive(WRITE_ONLY_SECRET)
         .step(
             Step::config(write_only_config(&root, 1))
@@ -245,12 +245,19 @@ async fn write_only_attributes_and_ephemeral_resources_with_terraform_1_11() {
                     state.expect_attr("example_file.wo", "lines.0.mode", "append")?;
                     state.expect_attr("example_file.wo", "lines.0.length", 4)?;
                     state.expect_attr("example_file.wo", "lines.1.length", 4)?;
-                    if state.attr("example_file.wo", "token_wo").is_some_and(|v| !v.is_null()) {
+                    if state
+                        .attr("example_file.wo", "token_wo")
+                        .is_some_and(|v| !v.is_null())
+                    {
                         return Err("token_wo is stored in state".into());
                     }
                     match read(&r1, "wo.txt.token").as_deref() {
                         Some(WRITE_ONLY_SECRET) => {}
-                        other => return Err(format!("the write-only value reached the file as {other:?}")),
+                        other => {
+                            return Err(format!(
+                                "the write-only value reached the file as {other:?}"
+                            ))
+                        }
                     }
                     if read(&r1, "wo.txt").as_deref() != Some("head\none\nTWO\n") {
                         return Err(format!("wo.txt is {:?}", read(&r1, "wo.txt")));
@@ -283,4 +290,47 @@ async fn write_only_attributes_and_ephemeral_resources_with_terraform_1_11() {
         .run()
         .await;
     assert!(report.files_scanned > 0);
+}
+
+/// Terraform 1.0.3 knows no write-only attributes: setting one must fail at validate with a
+/// message naming it and the version needed, before anything is stored.
+#[tokio::test]
+async fn write_only_attributes_are_refused_clearly_by_terraform_1_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().display().to_string();
+    let old = acceptance::harness::repo_root().join(".tools/bin/terraform");
+    let config = format!(
+        r#"
+terraform {{
+  required_providers {{
+    example = {{ source = "tfplugin/example" }}
+  }}
+}}
+
+provider "example" {{
+  root = "{root}"
+}}
+
+resource "example_file" "wo" {{
+  path     = "wo.txt"
+  content  = "x"
+  token_wo = "not-for-terraform-1.0"
+}}
+"#
+    );
+    let plain = config.replace("token_wo = \"not-for-terraform-1.0\"", "");
+    TestCase::new(example_provider())
+        .terraform(acceptance::harness::TerraformVersion::Binary(old))
+        .step(
+            Step::config(config).plan_only().expect_error(
+                Regex::new(
+                    r"(?s)Write-only attribute needs Terraform 1\.11.*token_wo is write-only",
+                )
+                .expect("regex"),
+            ),
+        )
+        // Without it the same resource applies: only the write-only value was refused.
+        .step(Step::config(plain))
+        .run()
+        .await;
 }

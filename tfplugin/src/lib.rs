@@ -16,13 +16,13 @@ pub mod modifiers;
 pub mod proto;
 pub mod schema;
 mod sensitive;
-pub mod types;
 pub mod server;
 pub mod service;
+pub mod types;
 pub mod validators;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
-pub use schema::model_json_schema;
 pub use framework::Field;
+pub use schema::model_json_schema;
 pub use sensitive::{Sensitive, WriteOnly};

@@ -7,8 +7,8 @@
 mod derive;
 mod json;
 
-pub use derive::{model_json_schema, SchemaDeriveError};
 pub(crate) use derive::FIELD_MARKER;
+pub use derive::{model_json_schema, SchemaDeriveError};
 
 use std::sync::Arc;
 

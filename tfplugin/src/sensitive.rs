@@ -159,9 +159,13 @@ mod tests {
         let secret = Sensitive::new("hunter2-hunter2");
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert_eq!(secret.expose(), "hunter2-hunter2");
-        let login: Login =
-            serde_json::from_str(r#"{"user":"u","password":"p4ss-word","token":null,"rotate_wo":null}"#)
-                .expect("json");
-        assert_eq!(login.password.get().map(Sensitive::expose), Some("p4ss-word"));
+        let login: Login = serde_json::from_str(
+            r#"{"user":"u","password":"p4ss-word","token":null,"rotate_wo":null}"#,
+        )
+        .expect("json");
+        assert_eq!(
+            login.password.get().map(Sensitive::expose),
+            Some("p4ss-word")
+        );
     }
 }

@@ -11,7 +11,9 @@ use tokio::sync::{watch, RwLock};
 use tonic::{Request, Response, Status};
 
 use crate::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-use crate::framework::{model, DynDataSource, DynEphemeralResource, DynResource, Private, Provider};
+use crate::framework::{
+    model, DynDataSource, DynEphemeralResource, DynResource, Private, Provider,
+};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::{Attribute, Block, Nesting, Schema};
 use crate::value::{msgpack, Type, Value};

@@ -314,7 +314,17 @@ mod tests {
             std::time::Duration::from_millis(250)
         );
         assert_eq!(Duration::parse("1h30m").unwrap().as_str(), "1h30m");
-        for bad in ["", "30", "m", "1d", "-5s", "1.5h", "5 m", " 5m", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "30",
+            "m",
+            "1d",
+            "-5s",
+            "1.5h",
+            "5 m",
+            " 5m",
+            "99999999999999999999h",
+        ] {
             let err = Duration::parse(bad).unwrap_err().to_string();
             assert!(err.contains("\"30m\""), "{bad}: {err}");
         }
@@ -324,12 +334,26 @@ mod tests {
     fn uuids_and_patterns_parse_once() {
         let id = "01234567-89AB-cdef-0123-456789abcdef";
         assert_eq!(Uuid::parse(id).unwrap().as_str(), id);
-        for bad in ["", "v12", "0123456789abcdef0123456789abcdef", "{01234567-89ab-cdef-0123-456789abcdef}"] {
-            assert!(Uuid::parse(bad).unwrap_err().to_string().contains("expected a UUID"));
+        for bad in [
+            "",
+            "v12",
+            "0123456789abcdef0123456789abcdef",
+            "{01234567-89ab-cdef-0123-456789abcdef}",
+        ] {
+            assert!(Uuid::parse(bad)
+                .unwrap_err()
+                .to_string()
+                .contains("expected a UUID"));
         }
-        assert!(Pattern::parse("^job_.*$").unwrap().regex().is_match("job_log"));
+        assert!(Pattern::parse("^job_.*$")
+            .unwrap()
+            .regex()
+            .is_match("job_log"));
         let err = Pattern::parse("job_(").unwrap_err().to_string();
-        assert!(err.contains("invalid regular expression \"job_(\""), "{err}");
+        assert!(
+            err.contains("invalid regular expression \"job_(\""),
+            "{err}"
+        );
         assert!(!err.contains('\n'), "{err}");
     }
 

@@ -13,7 +13,7 @@ use tfplugin::framework::{
 };
 use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::proto::tfplugin6::provider_server::Provider as _;
-use tfplugin::schema::{Schema, SchemaDeriveError};
+use tfplugin::schema::SchemaDeriveError;
 use tfplugin::service::ProviderService;
 use tfplugin::value::{msgpack, Type, Value};
 use tfplugin::{Diagnostics, Field, Sensitive, WriteOnly};
@@ -101,7 +101,10 @@ impl Resource for Thing {
             panic!("boom");
         }
         if let Some(token) = plan.token_wo.get() {
-            TOKENS.lock().unwrap().push((name.clone(), token.expose().to_string()));
+            TOKENS
+                .lock()
+                .unwrap()
+                .push((name.clone(), token.expose().to_string()));
         }
         plan.id.set(format!("{}-{name}", ctx.client()?));
         Ok(plan)
@@ -218,8 +221,13 @@ impl EphemeralResource for Token {
         })
     }
 
-    async fn renew(&self, ctx: &Context<'_, String>) -> Result<Option<std::time::SystemTime>, Diagnostics> {
-        Ok(ctx.private::<String>("subject").map(|_| std::time::UNIX_EPOCH))
+    async fn renew(
+        &self,
+        ctx: &Context<'_, String>,
+    ) -> Result<Option<std::time::SystemTime>, Diagnostics> {
+        Ok(ctx
+            .private::<String>("subject")
+            .map(|_| std::time::UNIX_EPOCH))
     }
 
     async fn close(&self, ctx: &Context<'_, String>) -> Result<(), Diagnostics> {
@@ -633,7 +641,10 @@ async fn write_only_values_reach_create_but_never_plan_or_state() {
                 .diagnostics
         }
     };
-    let config = with_token(thing(s("wo"), Value::Null, Value::Null, Value::Null), "t0ken-wo-secret");
+    let config = with_token(
+        thing(s("wo"), Value::Null, Value::Null, Value::Null),
+        "t0ken-wo-secret",
+    );
     let refused = validate(config.clone(), false).await;
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert!(refused[0].summary.contains("Terraform 1.11"), "{refused:?}");
@@ -646,7 +657,11 @@ async fn write_only_values_reach_create_but_never_plan_or_state() {
         .unwrap()
         .into_inner();
     let block = schema.resource_schemas["test_thing"].block.clone().unwrap();
-    let token = block.attributes.iter().find(|a| a.name == "token_wo").unwrap();
+    let token = block
+        .attributes
+        .iter()
+        .find(|a| a.name == "token_wo")
+        .unwrap();
     assert!(token.write_only && token.sensitive && token.optional && !token.computed);
 
     let plan = service
@@ -700,7 +715,10 @@ async fn destroy_plans_run_the_resource_and_carry_its_warning() {
         .into_inner();
     assert_eq!(decode(&plan.planned_state, &ty), Value::Null);
     assert_eq!(plan.diagnostics.len(), 1, "{:?}", plan.diagnostics);
-    assert_eq!(plan.diagnostics[0].severity, pb::diagnostic::Severity::Warning as i32);
+    assert_eq!(
+        plan.diagnostics[0].severity,
+        pb::diagnostic::Severity::Warning as i32
+    );
     assert!(plan.diagnostics[0].detail.contains("kept stays"));
 }
 
@@ -718,8 +736,14 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         .await
         .unwrap()
         .into_inner();
-    let block = schema.ephemeral_resource_schemas["test_token"].block.clone().unwrap();
-    assert!(block.attributes.iter().any(|a| a.name == "value" && a.sensitive && a.computed));
+    let block = schema.ephemeral_resource_schemas["test_token"]
+        .block
+        .clone()
+        .unwrap();
+    assert!(block
+        .attributes
+        .iter()
+        .any(|a| a.name == "value" && a.sensitive && a.computed));
 
     let ty = Type::object([
         ("subject".to_string(), Type::String),

@@ -196,7 +196,9 @@ impl Resource for File {
                 state.lines = Field::Null;
             }
         }
-        state.permissions.set(format!("{:04o}", metadata.permissions().mode() & 0o777));
+        state
+            .permissions
+            .set(format!("{:04o}", metadata.permissions().mode() & 0o777));
         state.size.set(body.len() as u64);
         state.id.set(path);
         Ok(Some(state))

@@ -59,7 +59,10 @@ pub trait EphemeralResource: Send + Sync + 'static {
     ) -> Result<Opened<Self::Model>, Diagnostics>;
 
     /// Extends the value's life; returns the next renewal time, if any.
-    async fn renew(&self, _ctx: &Context<'_, Self::Client>) -> Result<Option<SystemTime>, Diagnostics> {
+    async fn renew(
+        &self,
+        _ctx: &Context<'_, Self::Client>,
+    ) -> Result<Option<SystemTime>, Diagnostics> {
         Ok(None)
     }
 

@@ -233,16 +233,14 @@ mod tests {
 
     #[test]
     fn round_trips_unknown_null_and_known() {
-        for field in [
-            Field::<u64>::Unknown,
-            Field::Null,
-            Field::Known(7),
-        ] {
+        for field in [Field::<u64>::Unknown, Field::Null, Field::Known(7)] {
             let json = serde_json::to_value(&field).unwrap();
             let back: Field<u64> = serde_json::from_value(json).unwrap();
             assert_eq!(back, field);
         }
-        assert!(is_unknown_json(&serde_json::to_value(Field::<String>::Unknown).unwrap()));
+        assert!(is_unknown_json(
+            &serde_json::to_value(Field::<String>::Unknown).unwrap()
+        ));
     }
 
     #[test]

@@ -25,8 +25,8 @@ pub use field::{Field, NotKnown};
 pub use plan::ResourcePlan;
 pub use provider::Provider;
 pub use registered::{
-    data_source, ephemeral_resource, resource, ApplyOutcome, DynDataSource,
-    DynEphemeralResource, DynResource, EphemeralOutcome, PlanOutcome, Registered,
+    data_source, ephemeral_resource, resource, ApplyOutcome, DynDataSource, DynEphemeralResource,
+    DynResource, EphemeralOutcome, PlanOutcome, Registered,
 };
 pub use resource::Resource;
 

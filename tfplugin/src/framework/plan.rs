@@ -75,43 +75,64 @@ pub(crate) fn plan_attributes(
     let prior = (!prior.is_null()).then_some(prior);
     let mut planned = proposed.clone();
 
-    walk(level, config, None, &mut planned, &AttributePath::default(), &mut |a, c, _, p, _| {
-        if let (Some(default), true) = (&a.default, c.is_null()) {
-            *p = default.clone();
-        }
-    });
+    walk(
+        level,
+        config,
+        None,
+        &mut planned,
+        &AttributePath::default(),
+        &mut |a, c, _, p, _| {
+            if let (Some(default), true) = (&a.default, c.is_null()) {
+                *p = default.clone();
+            }
+        },
+    );
 
     if prior != Some(&planned) {
-        walk(level, config, None, &mut planned, &AttributePath::default(), &mut |a, c, _, p, _| {
-            if a.computed && a.default.is_none() && c.is_null() {
-                *p = Value::Unknown;
-            }
-        });
+        walk(
+            level,
+            config,
+            None,
+            &mut planned,
+            &AttributePath::default(),
+            &mut |a, c, _, p, _| {
+                if a.computed && a.default.is_none() && c.is_null() {
+                    *p = Value::Unknown;
+                }
+            },
+        );
     }
 
     let mut requires_replace = Vec::new();
     let mut diagnostics = Diagnostics::new();
-    walk(level, config, prior, &mut planned, &AttributePath::default(), &mut |a, c, pr, p, path| {
-        if a.plan_modifiers.is_empty() {
-            return;
-        }
-        let mut plan = AttributePlan {
-            path,
-            config: c,
-            prior: pr,
-            planned: std::mem::take(p),
-            requires_replace: false,
-            diagnostics: Diagnostics::new(),
-        };
-        for modifier in &a.plan_modifiers {
-            modifier.modify(&mut plan);
-        }
-        if plan.requires_replace {
-            requires_replace.push(path.clone());
-        }
-        diagnostics.extend(plan.diagnostics);
-        *p = plan.planned;
-    });
+    walk(
+        level,
+        config,
+        prior,
+        &mut planned,
+        &AttributePath::default(),
+        &mut |a, c, pr, p, path| {
+            if a.plan_modifiers.is_empty() {
+                return;
+            }
+            let mut plan = AttributePlan {
+                path,
+                config: c,
+                prior: pr,
+                planned: std::mem::take(p),
+                requires_replace: false,
+                diagnostics: Diagnostics::new(),
+            };
+            for modifier in &a.plan_modifiers {
+                modifier.modify(&mut plan);
+            }
+            if plan.requires_replace {
+                requires_replace.push(path.clone());
+            }
+            diagnostics.extend(plan.diagnostics);
+            *p = plan.planned;
+        },
+    );
 
     AttributesPlanned {
         planned,
@@ -151,7 +172,15 @@ fn walk(
         let c = config.get_attr(&nested.type_name).unwrap_or(&Value::Null);
         let pr = prior.map(|p| p.get_attr(&nested.type_name).unwrap_or(&Value::Null));
         if let Some(p) = entries.get_mut(&nested.type_name) {
-            walk_nested(nested.nesting, Level::of(&nested.block), c, pr, p, &block_path, visit);
+            walk_nested(
+                nested.nesting,
+                Level::of(&nested.block),
+                c,
+                pr,
+                p,
+                &block_path,
+                visit,
+            );
         }
     }
 }
@@ -209,11 +238,18 @@ fn entry_at<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
 /// a data source's read must fill in.
 pub(crate) fn computed_as_unknown(block: &Block, config: &Value) -> Value {
     let mut out = config.clone();
-    walk(Level::of(block), config, None, &mut out, &AttributePath::default(), &mut |a, c, _, p, _| {
-        if a.computed && c.is_null() {
-            *p = Value::Unknown;
-        }
-    });
+    walk(
+        Level::of(block),
+        config,
+        None,
+        &mut out,
+        &AttributePath::default(),
+        &mut |a, c, _, p, _| {
+            if a.computed && c.is_null() {
+                *p = Value::Unknown;
+            }
+        },
+    );
     out
 }
 
@@ -226,26 +262,33 @@ pub(crate) fn validate_attributes(
     diagnostics: &mut Diagnostics,
 ) {
     let mut scratch = config.clone();
-    walk(Level::of(block), config, None, &mut scratch, &path, &mut |a, c, _, _, at| {
-        if c.is_null() {
-            if a.required {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Missing required argument",
-                        format!("{at} is required: set it to a value (null is not accepted)."),
-                    )
-                    .at(at.clone()),
-                );
+    walk(
+        Level::of(block),
+        config,
+        None,
+        &mut scratch,
+        &path,
+        &mut |a, c, _, _, at| {
+            if c.is_null() {
+                if a.required {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "Missing required argument",
+                            format!("{at} is required: set it to a value (null is not accepted)."),
+                        )
+                        .at(at.clone()),
+                    );
+                }
+                return;
             }
-            return;
-        }
-        if c.is_unknown() {
-            return;
-        }
-        for validator in &a.validators {
-            validator.validate(at, c, diagnostics);
-        }
-    });
+            if c.is_unknown() {
+                return;
+            }
+            for validator in &a.validators {
+                validator.validate(at, c, diagnostics);
+            }
+        },
+    );
 }
 
 #[cfg(test)]
@@ -285,7 +328,12 @@ mod tests {
         Value::String(text.into())
     }
 
-    fn planned(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> AttributesPlanned {
+    fn planned(
+        block: &Block,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> AttributesPlanned {
         plan_attributes(block, prior, proposed, config)
     }
 
@@ -391,7 +439,12 @@ mod tests {
     }
 
     fn element(name: &str, size: Value, id: Value, serial: Value) -> Value {
-        obj(&[("name", s(name)), ("size", size), ("id", id), ("serial", serial)])
+        obj(&[
+            ("name", s(name)),
+            ("size", size),
+            ("id", id),
+            ("serial", serial),
+        ])
     }
 
     #[test]
@@ -403,7 +456,10 @@ mod tests {
                 "slots",
                 Value::Map([("a".to_string(), element("a", null(), null(), null()))].into()),
             ),
-            ("rules", Value::List(vec![element("r", null(), null(), null())])),
+            (
+                "rules",
+                Value::List(vec![element("r", null(), null(), null())]),
+            ),
         ]);
         let plan = planned(&nested(), &Value::Null, &config, &config).planned;
         let slot = &plan.get_attr("slots").and_then(|m| match m {
@@ -425,9 +481,7 @@ mod tests {
             ("label", s("x")),
             (
                 "slots",
-                Value::Map(
-                    [("a".to_string(), element("a", s("small"), s("1"), s("S1")))].into(),
-                ),
+                Value::Map([("a".to_string(), element("a", s("small"), s("1"), s("S1")))].into()),
             ),
             (
                 "rules",
@@ -440,15 +494,16 @@ mod tests {
                 "slots",
                 Value::Map([("a".to_string(), element("a", null(), null(), null()))].into()),
             ),
-            ("rules", Value::List(vec![element("q", null(), null(), null())])),
+            (
+                "rules",
+                Value::List(vec![element("q", null(), null(), null())]),
+            ),
         ]);
         let proposed = obj(&[
             ("label", s("x")),
             (
                 "slots",
-                Value::Map(
-                    [("a".to_string(), element("a", null(), s("1"), s("S1")))].into(),
-                ),
+                Value::Map([("a".to_string(), element("a", null(), s("1"), s("S1")))].into()),
             ),
             (
                 "rules",
@@ -483,12 +538,27 @@ mod tests {
             ),
         ]);
         let mut diagnostics = Diagnostics::new();
-        validate_attributes(&nested(), &config, AttributePath::default(), &mut diagnostics);
+        validate_attributes(
+            &nested(),
+            &config,
+            AttributePath::default(),
+            &mut diagnostics,
+        );
         let paths: Vec<String> = diagnostics
             .iter()
-            .map(|d| d.attribute.as_ref().map(ToString::to_string).unwrap_or_default())
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
             .collect();
         assert_eq!(paths, vec!["rules[0].name".to_string()]);
-        assert!(diagnostics.iter().next().unwrap().detail.contains("null is not accepted"));
+        assert!(diagnostics
+            .iter()
+            .next()
+            .unwrap()
+            .detail
+            .contains("null is not accepted"));
     }
 }

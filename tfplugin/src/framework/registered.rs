@@ -173,11 +173,11 @@ impl<T, K> Typed<T, K> {
         }
     }
 
-    fn to_model<M: DeserializeOwned>(&self, value: &Value) -> Result<M, Diagnostics> {
+    fn model_of<M: DeserializeOwned>(&self, value: &Value) -> Result<M, Diagnostics> {
         view::to_model(&self.schema.block, &self.ty, value)
     }
 
-    fn from_model<M: Serialize>(&self, model: &M) -> Result<Value, Diagnostics> {
+    fn model_value<M: Serialize>(&self, model: &M) -> Result<Value, Diagnostics> {
         view::from_model(&self.schema.block, model)
     }
 
@@ -201,9 +201,14 @@ impl<T, K> Typed<T, K> {
             diagnostics,
         );
         if !write_only_allowed {
-            reject_write_only(Level::of(&self.schema.block), config, AttributePath::default(), diagnostics);
+            reject_write_only(
+                Level::of(&self.schema.block),
+                config,
+                AttributePath::default(),
+                diagnostics,
+            );
         }
-        match self.to_model::<M>(config) {
+        match self.model_of::<M>(config) {
             Ok(model) => Some(model),
             Err(errors) => {
                 // One problem, one message: the model's parsing speaks for its attribute, in
@@ -222,7 +227,12 @@ impl<T, K> Typed<T, K> {
 
 /// Write-only values set while Terraform did not announce write-only support: such a
 /// Terraform would store them in the plan and state.
-fn reject_write_only(level: Level<'_>, config: &Value, path: AttributePath, diagnostics: &mut Diagnostics) {
+fn reject_write_only(
+    level: Level<'_>,
+    config: &Value,
+    path: AttributePath,
+    diagnostics: &mut Diagnostics,
+) {
     let Value::Object(entries) = config else {
         return;
     };
@@ -240,7 +250,9 @@ fn reject_write_only(level: Level<'_>, config: &Value, path: AttributePath, diag
                 .at(at),
             );
         } else if let Some((nesting, inner)) = Level::nested(attribute) {
-            each_nested(nesting, value, at, |v, p| reject_write_only(inner, v, p, diagnostics));
+            each_nested(nesting, value, at, |v, p| {
+                reject_write_only(inner, v, p, diagnostics)
+            });
         }
     }
     for nested in level.blocks {
@@ -254,7 +266,12 @@ fn reject_write_only(level: Level<'_>, config: &Value, path: AttributePath, diag
 }
 
 /// Calls `f` on each object of a nested value with its path.
-fn each_nested(nesting: Nesting, value: &Value, path: AttributePath, mut f: impl FnMut(&Value, AttributePath)) {
+fn each_nested(
+    nesting: Nesting,
+    value: &Value,
+    path: AttributePath,
+    mut f: impl FnMut(&Value, AttributePath),
+) {
     match (nesting, value) {
         (Nesting::Single, v) => f(v, path),
         (_, Value::List(items) | Value::Set(items)) => {
@@ -364,7 +381,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         register_sensitive(&self.schema.block, prior);
         let ctx = Context::new(client, private, stop);
         if proposed.is_null() {
-            let result = match self.to_model::<R::Model>(prior) {
+            let result = match self.model_of::<R::Model>(prior) {
                 Ok(model) => self.inner.plan_destroy(&ctx, &model).await,
                 Err(e) => Err(e),
             };
@@ -377,24 +394,28 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
                 ..PlanOutcome::default()
             };
         }
-        let framework = plan_attributes(&self.schema.block, prior, proposed, config);
+        // Write-only values never take part in planning: a plan that differs from the prior
+        // state only by them is no change.
+        let mut proposed = proposed.clone();
+        view::null_attributes(Level::of(&self.schema.block), &mut proposed, &is_write_only);
+        let framework = plan_attributes(&self.schema.block, prior, &proposed, config);
         let mut diagnostics = framework.diagnostics;
         let mut requires_replace = framework.requires_replace;
         let mut planned = framework.planned;
         let typed = (|| {
             Ok::<_, Diagnostics>((
-                self.to_model::<R::Model>(config)?,
+                self.model_of::<R::Model>(config)?,
                 if prior.is_null() {
                     None
                 } else {
-                    Some(self.to_model::<R::Model>(prior)?)
+                    Some(self.model_of::<R::Model>(prior)?)
                 },
-                self.to_model::<R::Model>(&planned)?,
+                self.model_of::<R::Model>(&planned)?,
             ))
         })();
         match typed {
             Ok((config_model, prior_model, planned_model)) => {
-                let before = self.from_model(&planned_model);
+                let before = self.model_value(&planned_model);
                 let mut plan = ResourcePlan::new(config_model, prior_model, planned_model);
                 if let Err(errors) = self.inner.modify_plan(&ctx, &mut plan).await {
                     diagnostics.extend(errors);
@@ -404,7 +425,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
                         requires_replace.push(path);
                     }
                 }
-                match (before, self.from_model(&plan.planned)) {
+                match (before, self.model_value(&plan.planned)) {
                     (Ok(before), Ok(after)) => {
                         planned = view::keep_unchanged(&planned, &before, after)
                     }
@@ -440,7 +461,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         let ctx = Context::new(client, private, stop);
         if planned.is_null() {
             crate::debug!("deleting {}", self.type_name());
-            let result = match self.to_model(prior) {
+            let result = match self.model_of(prior) {
                 Ok(model) => self.inner.delete(&ctx, model).await,
                 Err(e) => Err(e),
             };
@@ -460,9 +481,9 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         // Write-only values are only in the configuration.
         let mut with_secrets = planned.clone();
         view::copy_attributes(level, config, &mut with_secrets, &is_write_only);
-        let result = match self.to_model::<R::Model>(&with_secrets) {
+        let result = match self.model_of::<R::Model>(&with_secrets) {
             Ok(plan_model) if creating => self.inner.create(&ctx, plan_model).await,
-            Ok(plan_model) => match self.to_model(prior) {
+            Ok(plan_model) => match self.model_of(prior) {
                 Ok(prior_model) => self.inner.update(&ctx, prior_model, plan_model).await,
                 Err(e) => Err(e),
             },
@@ -473,7 +494,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
             // Nothing was created, or the update failed: Terraform keeps the prior state.
             Err(errors) => return finish(ctx, prior.clone(), errors),
         };
-        let mut state = match self.from_model(&model) {
+        let mut state = match self.model_value(&model) {
             Ok(state) => keep_planned(planned, state),
             Err(errors) => return finish(ctx, prior.clone(), errors),
         };
@@ -510,14 +531,18 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         if state.is_null() {
             return finish(ctx, Value::Null, Diagnostics::new());
         }
-        let result = match self.to_model(state) {
+        let result = match self.model_of(state) {
             Ok(model) => self.inner.read(&ctx, model).await,
             Err(e) => Err(e),
         };
         match result {
-            Ok(Some(model)) => match self.from_model(&model) {
+            Ok(Some(model)) => match self.model_value(&model) {
                 Ok(mut new_state) => {
-                    view::null_attributes(Level::of(&self.schema.block), &mut new_state, &is_write_only);
+                    view::null_attributes(
+                        Level::of(&self.schema.block),
+                        &mut new_state,
+                        &is_write_only,
+                    );
                     crate::trace!("read {}: {}", self.type_name(), self.render(&new_state));
                     finish(ctx, new_state, Diagnostics::new())
                 }
@@ -542,7 +567,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
     ) -> ApplyOutcome {
         let ctx = Context::new(client, Private::default(), stop);
         let result = self.inner.import(&ctx, id).await;
-        match result.and_then(|model| self.from_model(&model)) {
+        match result.and_then(|model| self.model_value(&model)) {
             Ok(mut state) => {
                 view::null_attributes(Level::of(&self.schema.block), &mut state, &is_write_only);
                 finish(ctx, state, Diagnostics::new())
@@ -589,11 +614,11 @@ impl<D: DataSource> DynDataSource<D::Client> for Typed<D, DataSourceKind> {
     ) -> ApplyOutcome {
         register_sensitive(&self.schema.block, config);
         let ctx = Context::new(client, Private::default(), stop);
-        let result = match self.to_model(config) {
+        let result = match self.model_of(config) {
             Ok(model) => self.inner.read(&ctx, model).await,
             Err(e) => Err(e),
         };
-        match result.and_then(|model| self.from_model(&model)) {
+        match result.and_then(|model| self.model_value(&model)) {
             Ok(state) => {
                 let planned = computed_as_unknown(&self.schema.block, config);
                 finish(ctx, keep_planned(&planned, state), Diagnostics::new())
@@ -613,12 +638,12 @@ impl<E: EphemeralResource> DynEphemeralResource<E::Client> for Typed<E, Ephemera
     ) -> EphemeralOutcome {
         register_sensitive(&self.schema.block, config);
         let ctx = Context::new(client, Private::default(), stop);
-        let result = match self.to_model(config) {
+        let result = match self.model_of(config) {
             Ok(model) => self.inner.open(&ctx, model).await,
             Err(e) => Err(e),
         };
         let (result, renew_at, extra) = match result {
-            Ok(opened) => match self.from_model(&opened.result) {
+            Ok(opened) => match self.model_value(&opened.result) {
                 Ok(value) => {
                     let planned = computed_as_unknown(&self.schema.block, config);
                     let value = keep_planned(&planned, value);

@@ -19,6 +19,9 @@ use crate::value::{json, Type, Value};
 pub(crate) struct Level<'a> {
     pub attributes: &'a [Attribute],
     pub blocks: &'a [NestedBlock],
+    /// Inside nested attributes models may use plain types, so a null or unknown is left out
+    /// and the field's serde default (or `None`) applies.
+    pub plain: bool,
 }
 
 impl<'a> Level<'a> {
@@ -26,6 +29,7 @@ impl<'a> Level<'a> {
         Level {
             attributes: &block.attributes,
             blocks: &block.block_types,
+            plain: false,
         }
     }
 
@@ -37,6 +41,7 @@ impl<'a> Level<'a> {
                 Level {
                     attributes: &n.attributes,
                     blocks: &[],
+                    plain: true,
                 },
             )
         })
@@ -59,6 +64,9 @@ pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Json, Diagnostic
             None if v.is_unknown() || !v.is_wholly_known() => unknown_json(),
             None => json::to_serde(v, &attribute.ty).map_err(|e| internal(&e.to_string()))?,
         };
+        if level.plain && (encoded.is_null() || is_unknown_json(&encoded)) {
+            continue;
+        }
         out.insert(attribute.name.clone(), encoded);
     }
     for nested in level.blocks {
@@ -105,7 +113,10 @@ pub(crate) fn decode(level: Level<'_>, json: &Json) -> Result<Value, Diagnostics
             Some((nesting, inner)) => decode_nested(nesting, inner, j, false)?,
             None if is_unknown_json(j) => Value::Unknown,
             None => json::from_serde(j, &attribute.ty).map_err(|e| {
-                internal(&format!("attribute {} does not fit its schema: {e}", attribute.name))
+                internal(&format!(
+                    "attribute {} does not fit its schema: {e}",
+                    attribute.name
+                ))
             })?,
         };
         out.insert(attribute.name.clone(), decoded);
@@ -187,7 +198,8 @@ pub(crate) fn to_model<M: DeserializeOwned>(
                     errors.push(Diagnostic::error("Invalid configuration", message));
                     return Err(errors);
                 }
-                errors.push(Diagnostic::error(format!("Invalid value for {path}"), message).at(path));
+                errors
+                    .push(Diagnostic::error(format!("Invalid value for {path}"), message).at(path));
                 match json.pointer_mut(&json_pointer(e.path())) {
                     Some(slot) if !is_unknown_json(slot) => *slot = unknown_json(),
                     _ => return Err(errors),
@@ -296,7 +308,11 @@ pub(crate) fn keep_unchanged(original: &Value, before: &Value, after: Value) -> 
 }
 
 /// Every attribute of `level` marked by `pick` set to null, at any depth.
-pub(crate) fn null_attributes(level: Level<'_>, value: &mut Value, pick: &dyn Fn(&Attribute) -> bool) {
+pub(crate) fn null_attributes(
+    level: Level<'_>,
+    value: &mut Value,
+    pick: &dyn Fn(&Attribute) -> bool,
+) {
     let Value::Object(entries) = value else {
         return;
     };
@@ -340,11 +356,15 @@ pub(crate) fn copy_attributes(
         }
     }
     for nested in level.blocks {
-        let (Some(s), Some(t)) = (source.get(&nested.type_name), target.get_mut(&nested.type_name))
-        else {
+        let (Some(s), Some(t)) = (
+            source.get(&nested.type_name),
+            target.get_mut(&nested.type_name),
+        ) else {
             continue;
         };
-        zip_elements(s, t, |s, t| copy_attributes(Level::of(&nested.block), s, t, pick));
+        zip_elements(s, t, |s, t| {
+            copy_attributes(Level::of(&nested.block), s, t, pick)
+        });
     }
 }
 

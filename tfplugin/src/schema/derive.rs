@@ -82,7 +82,9 @@ impl Schema {
     /// Every attribute of a resource, data source or ephemeral resource may be unknown at
     /// plan time, so each (at the top level and in blocks) must be a [`crate::Field`].
     pub fn from_model<T: JsonSchema>() -> Result<Schema, SchemaDeriveError> {
-        derive::<T>(Rules { fields_required: true })
+        derive::<T>(Rules {
+            fields_required: true,
+        })
     }
 
     /// Derives the schema of a provider block's model, which is read with unknown values as
@@ -672,11 +674,20 @@ mod tests {
         }
         let message = |e: SchemaDeriveError| e.to_string();
         let misspelt = message(Schema::from_model::<Misspelt>().unwrap_err());
-        assert!(misspelt.contains("\"senstive\"") && misspelt.contains("`token`"), "{misspelt}");
+        assert!(
+            misspelt.contains("\"senstive\"") && misspelt.contains("`token`"),
+            "{misspelt}"
+        );
         let sensitive = message(Schema::from_model::<Sensitive>().unwrap_err());
-        assert!(sensitive.contains("Sensitive or WriteOnly type"), "{sensitive}");
+        assert!(
+            sensitive.contains("Sensitive or WriteOnly type"),
+            "{sensitive}"
+        );
         let mistyped = message(Schema::from_model::<Mistyped>().unwrap_err());
-        assert!(mistyped.contains("computed must be true or false"), "{mistyped}");
+        assert!(
+            mistyped.contains("computed must be true or false"),
+            "{mistyped}"
+        );
         let mode = message(Schema::from_model::<BadMode>().unwrap_err());
         assert!(mode.contains("block must be one of"), "{mode}");
     }
@@ -703,7 +714,10 @@ mod tests {
             app: String,
         }
         let error = Schema::from_model::<Plain>().expect_err("a plain field");
-        assert!(matches!(error, SchemaDeriveError::NotAField(ref f) if f == "app"), "{error}");
+        assert!(
+            matches!(error, SchemaDeriveError::NotAField(ref f) if f == "app"),
+            "{error}"
+        );
         assert!(Schema::from_provider_model::<Plain>().is_ok());
     }
 }
