@@ -843,7 +843,7 @@ async fn failed_create_without_effect_is_retried_after_checking() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["id"], job.id.as_str());
     assert_eq!(fake.count(Method::POST, &path), 2);
-    // One listing before the first attempt, one to check after the 502.
+    // One listing for the app's snapshot, one to check after the 502.
     assert_eq!(fake.count(Method::GET, &path), 2);
 }
 
@@ -861,6 +861,115 @@ async fn identical_job_that_existed_before_is_not_adopted() {
     assert_ne!(job.id, existing);
     assert_eq!(fake.jobs(prod_id()).len(), 2);
     assert_eq!(fake.count(Method::POST, &path), 1);
+}
+
+fn unavailable() -> Fault {
+    Fault::Answer {
+        status: 503,
+        headers: vec![],
+        body: String::new(),
+    }
+}
+
+/// Issue 9, finding 5: the answer of a create is lost and every listing fails; the POST is
+/// never sent again and the error says the job may exist and how to import it.
+#[tokio::test]
+async fn lost_create_that_cannot_be_verified_is_not_posted_again() {
+    let fake = Fake::start().await;
+    let client = fake.client();
+    let path = format!("/scheduler/apps/{PROD_ID}/jobs");
+    // The app's jobs are listed (once) by the first create.
+    client
+        .create_scheduler_job(prod_id(), &new_job("./manage.py first", 60, 0))
+        .await
+        .unwrap();
+    fake.inject(Method::POST, &path, Fault::LoseResponse, 1);
+    fake.inject(Method::GET, &path, unavailable(), 1000);
+    let error = client
+        .create_scheduler_job(prod_id(), &new_job("./manage.py cycle_data", 1440, 0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, HerokuError::CreateUnverified { .. }),
+        "{error:?}"
+    );
+    assert!(error.outcome_unknown());
+    let text = error.to_string();
+    assert!(text.contains("may exist"), "{text}");
+    assert!(text.contains("terraform import ADDRESS "), "{text}");
+    assert!(text.contains(":<job id>"), "{text}");
+    assert_eq!(fake.count(Method::POST, &path), 2, "one POST per create");
+    assert_eq!(fake.jobs(prod_id()).len(), 2, "no duplicate");
+    // 1 listing for the snapshot, then 1 + max_retries verification rounds of 4 attempts.
+    assert_eq!(fake.count(Method::GET, &path), 1 + 4 * 4);
+}
+
+/// Issue 9 (performance): creates cost one request each; the app's jobs are listed once.
+#[tokio::test]
+async fn parallel_creates_cost_one_request_each_and_list_the_app_once() {
+    let fake = Fake::start().await;
+    let client = fake.client();
+    let path = format!("/scheduler/apps/{PROD_ID}/jobs");
+    let creates = (0..20).map(|i| {
+        let client = client.clone();
+        async move {
+            client
+                .create_scheduler_job(prod_id(), &new_job(&format!("./manage.py job_{i}"), 60, 0))
+                .await
+        }
+    });
+    let jobs = futures::future::join_all(creates).await;
+    assert!(jobs.iter().all(Result::is_ok), "{jobs:?}");
+    assert_eq!(fake.count(Method::POST, &path), 20);
+    assert_eq!(fake.count(Method::GET, &path), 1);
+    assert_eq!(fake.jobs(prod_id()).len(), 20);
+}
+
+/// Two identical creates whose answers are both lost, in parallel: each adopts its own job.
+#[tokio::test]
+async fn parallel_identical_lost_creates_adopt_distinct_jobs() {
+    let fake = Fake::start().await;
+    let client = fake.client();
+    let path = format!("/scheduler/apps/{PROD_ID}/jobs");
+    let existing = fake.seed_job(prod_id(), "./manage.py cycle_data", "Standard-1X", 1440, 0);
+    fake.inject(Method::POST, &path, Fault::LoseResponse, 2);
+    let job = new_job("./manage.py cycle_data", 1440, 0);
+    let (a, b) = tokio::join!(
+        client.create_scheduler_job(prod_id(), &job),
+        client.create_scheduler_job(prod_id(), &job)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.id, b.id);
+    assert!(a.id != existing && b.id != existing);
+    assert_eq!(fake.jobs(prod_id()).len(), 3);
+    assert_eq!(fake.count(Method::POST, &path), 2);
+}
+
+#[tokio::test]
+async fn dot_segments_never_reach_the_server() {
+    let fake = Fake::start().await;
+    let client = fake.client();
+    for name in ["", ".", ".."] {
+        let error = client.app(name).await.unwrap_err();
+        assert!(
+            matches!(error, HerokuError::Config(_)),
+            "{name:?}: {error:?}"
+        );
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn plaintext_urls_to_remote_hosts_are_refused() {
+    for url in ["http://api.heroku.invalid", "http://192.0.2.1:80/x"] {
+        let mut config = HerokuConfig::new(ApiKey::new(API_KEY));
+        config.api_url = url.to_string();
+        let error = HerokuClient::new(config).unwrap_err();
+        assert!(error.to_string().contains("https://"), "{error}");
+        let mut config = HerokuConfig::new(ApiKey::new(API_KEY));
+        config.scheduler_url = url.to_string();
+        assert!(HerokuClient::new(config).is_err(), "{url}");
+    }
 }
 
 #[tokio::test]

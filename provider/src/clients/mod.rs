@@ -53,15 +53,47 @@ fn missing(block: &str, attribute: &str, env: &str) -> Diagnostics {
     .into()
 }
 
+/// A Heroku base URL from the configuration or `env`, refused (naming where it came from)
+/// unless it is https:// or plain http:// to a loopback host.
+fn heroku_url(
+    configured: Option<&String>,
+    attribute: &str,
+    env: &str,
+) -> Result<Option<String>, Diagnostics> {
+    let from_config = configured.is_some_and(|v| !v.is_empty());
+    let Some(url) = setting(configured, env) else {
+        return Ok(None);
+    };
+    heroku::parse_base_url(&url).map_err(|e| {
+        let source = if from_config {
+            String::new()
+        } else {
+            format!(" (from the environment variable {env})")
+        };
+        Diagnostics::from(
+            Diagnostic::error(
+                format!("Invalid provider setting heroku.{attribute}"),
+                format!("heroku.{attribute}{source}: {e}."),
+            )
+            .at(AttributePath::root("heroku").attribute(attribute)),
+        )
+    })?;
+    Ok(Some(url))
+}
+
 fn heroku_client(settings: &HerokuSettings) -> Result<HerokuClient, Diagnostics> {
     let api_key = secret_setting(settings.api_key.as_ref(), "HEROKU_API_KEY")
         .ok_or_else(|| missing("heroku", "api_key", "HEROKU_API_KEY"))?;
     tfplugin::log::register_secret(&api_key);
     let mut config = HerokuConfig::new(ApiKey::new(api_key));
-    if let Some(url) = setting(settings.api_url.as_ref(), "HEROKU_API_URL") {
+    if let Some(url) = heroku_url(settings.api_url.as_ref(), "api_url", "HEROKU_API_URL")? {
         config.api_url = url;
     }
-    if let Some(url) = setting(settings.scheduler_url.as_ref(), "HEROKU_SCHEDULER_URL") {
+    if let Some(url) = heroku_url(
+        settings.scheduler_url.as_ref(),
+        "scheduler_url",
+        "HEROKU_SCHEDULER_URL",
+    )? {
         config.scheduler_url = url;
     }
     if let Some(retries) = settings.max_retries {
@@ -117,7 +149,23 @@ impl Clients {
     /// The clients a provider configuration describes. A mysql block that was written but is
     /// invalid is an error now; an absent one only for the resources that need it.
     pub fn from_config(config: ProviderConfig) -> Result<Clients, Diagnostics> {
-        let heroku = heroku_client(&config.heroku.unwrap_or_default());
+        let heroku_settings = config.heroku.unwrap_or_default();
+        // An unusable URL is refused now, before any resource could use it.
+        for (configured, attribute, env) in [
+            (
+                heroku_settings.api_url.as_ref(),
+                "api_url",
+                "HEROKU_API_URL",
+            ),
+            (
+                heroku_settings.scheduler_url.as_ref(),
+                "scheduler_url",
+                "HEROKU_SCHEDULER_URL",
+            ),
+        ] {
+            heroku_url(configured, attribute, env)?;
+        }
+        let heroku = heroku_client(&heroku_settings);
         let mysql_settings = config.mysql.unwrap_or_default();
         let mysql_config = mysql_config(&mysql_settings);
         if mysql_settings.endpoint.is_some() {
@@ -130,5 +178,65 @@ impl Clients {
             mysql_config,
             mysql: OnceCell::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn configure(api_url: &str, scheduler_url: &str) -> Result<Clients, Diagnostics> {
+        Clients::from_config(ProviderConfig {
+            heroku: Some(HerokuSettings {
+                api_url: Some(api_url.to_string()),
+                scheduler_url: Some(scheduler_url.to_string()),
+                ..HerokuSettings::default()
+            }),
+            mysql: None,
+        })
+    }
+
+    fn error_text(result: Result<Clients, Diagnostics>) -> String {
+        match result {
+            Ok(_) => panic!("the configuration was accepted"),
+            Err(d) => d
+                .iter()
+                .map(|d| format!("{}: {}", d.summary, d.detail))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn plaintext_urls_are_refused_unless_loopback() {
+        let ok = "https://api.heroku.invalid";
+        let text = error_text(configure("http://api.heroku.invalid/x", ok));
+        assert!(text.contains("heroku.api_url"), "{text}");
+        assert!(text.contains("https://"), "{text}");
+        assert!(
+            !text.contains("HEROKU_API_URL"),
+            "configured, not from env: {text}"
+        );
+        let text = error_text(configure(ok, "http://10.0.0.1:8080"));
+        assert!(text.contains("heroku.scheduler_url"), "{text}");
+        let long = format!("http://{}.invalid", "a".repeat(5000));
+        assert!(error_text(configure(&long, ok)).len() < 1000);
+        for url in [
+            "http://localhost.invalid",
+            "http://127.0.0.1.invalid",
+            "http://[::ffff:10.0.0.1]",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(configure(url, ok).is_err(), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:1",
+            "http://127.9.9.9",
+            "http://[::1]:8080/prefix",
+            "http://localhost:5000",
+            "http://LOCALHOST.",
+            ok,
+        ] {
+            assert!(configure(url, ok).is_ok(), "{url}");
+        }
     }
 }

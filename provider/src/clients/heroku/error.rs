@@ -90,6 +90,17 @@ pub enum HerokuError {
         /// What could not be decoded.
         detail: String,
     },
+    /// A create whose answer was lost, and whose effect could not be checked: the object
+    /// may exist. Never retried blindly (that could duplicate it).
+    #[error("{context}: the request may have created the job, and checking failed ({cause}). The job may exist: look at the app's Scheduler in the dashboard before applying again; if the job is there, import it with `terraform import ADDRESS {app}:<job id>` instead of creating it again.")]
+    CreateUnverified {
+        /// Action and app the request was for.
+        context: RequestContext,
+        /// The app as named in the import id (its name when known, else its UUID).
+        app: String,
+        /// Why the outcome is unknown and why checking failed.
+        cause: String,
+    },
     /// The client configuration is unusable (bad URL, unencodable header).
     #[error("invalid Heroku client configuration: {0}")]
     Config(String),
@@ -130,7 +141,8 @@ impl HerokuError {
         match self {
             HerokuError::Api { context, .. }
             | HerokuError::Transport { context, .. }
-            | HerokuError::Decode { context, .. } => Some(context),
+            | HerokuError::Decode { context, .. }
+            | HerokuError::CreateUnverified { context, .. } => Some(context),
             HerokuError::Config(_) => None,
         }
     }
@@ -142,6 +154,7 @@ impl HerokuError {
         match self {
             HerokuError::Api { status, .. } => *status >= 500,
             HerokuError::Transport { kind, .. } => *kind != TransportFailure::Connect,
+            HerokuError::CreateUnverified { .. } => true,
             _ => false,
         }
     }
@@ -151,7 +164,8 @@ impl HerokuError {
         match &mut self {
             HerokuError::Api { context, .. }
             | HerokuError::Transport { context, .. }
-            | HerokuError::Decode { context, .. } => *context = new_context,
+            | HerokuError::Decode { context, .. }
+            | HerokuError::CreateUnverified { context, .. } => *context = new_context,
             HerokuError::Config(_) => {}
         }
         self

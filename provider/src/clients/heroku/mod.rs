@@ -170,9 +170,10 @@ struct ClientInner {
     app_ids: Mutex<HashMap<String, Uuid>>,
     /// App id → name, to name apps in error messages.
     app_names: Mutex<HashMap<Uuid, String>>,
-    /// Per-app locks serialising our own scheduler writes, so that the duplicate check
-    /// of one create is not confused by another create of ours on the same app.
+    /// Per-app locks serialising our own scheduler updates and deletes.
     write_locks: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per-app job snapshots for verifying creates whose answer was lost.
+    job_snapshots: Mutex<HashMap<Uuid, Arc<scheduler::JobSnapshot>>>,
 }
 
 impl fmt::Debug for HerokuClient {
@@ -190,19 +191,87 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn parse_base(url: &str, what: &str) -> Result<Url, HerokuError> {
-    let parsed =
-        Url::parse(url).map_err(|e| HerokuError::Config(format!("{what} {url:?}: {e}")))?;
+/// Why a base URL cannot be used. Messages cut the URL (it comes from the user).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    /// Not a URL at all.
+    #[error("{} is not a URL: {reason}", tfplugin::types::quote(.url))]
+    Invalid {
+        /// The URL as given.
+        url: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// A URL, but not one of http(s) that can have paths appended.
+    #[error("{} is not an https:// URL", tfplugin::types::quote(.url))]
+    NotHttp {
+        /// The URL as given.
+        url: String,
+    },
+    /// Plain HTTP to a host that is not this machine: the API key would cross the network
+    /// unencrypted.
+    #[error("{} would send the API key unencrypted to {}; use an https:// URL (plain http:// is accepted only for loopback hosts: 127.0.0.0/8, ::1, localhost)", tfplugin::types::quote(.url), tfplugin::types::quote(.host))]
+    Plaintext {
+        /// The URL as given.
+        url: String,
+        /// Its host.
+        host: String,
+    },
+}
+
+/// True for hosts that are this machine: 127.0.0.0/8, ::1 and `localhost`.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare
+            .strip_suffix('.')
+            .unwrap_or(bare)
+            .eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// Parses a base URL: https://, or http:// to a loopback host only. Checked before any
+/// name lookup or connection, so the API key never leaves in the clear.
+pub fn parse_base_url(url: &str) -> Result<Url, BaseUrlError> {
+    let parsed = Url::parse(url).map_err(|e| BaseUrlError::Invalid {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })?;
     if parsed.cannot_be_a_base() || !matches!(parsed.scheme(), "http" | "https") {
-        return Err(HerokuError::Config(format!(
-            "{what} {url:?} is not an http(s) URL"
-        )));
+        return Err(BaseUrlError::NotHttp {
+            url: url.to_string(),
+        });
+    }
+    if parsed.scheme() == "http" {
+        let host = parsed.host_str().unwrap_or_default();
+        if !is_loopback(host) {
+            return Err(BaseUrlError::Plaintext {
+                url: url.to_string(),
+                host: host.to_string(),
+            });
+        }
     }
     Ok(parsed)
 }
 
+fn parse_base(url: &str, what: &str) -> Result<Url, HerokuError> {
+    parse_base_url(url).map_err(|e| HerokuError::Config(format!("{what}: {e}")))
+}
+
 /// Appends percent-encoded path segments to a base URL that may carry a path prefix.
+/// Empty, `.` and `..` segments are refused: the URL library would drop them and the
+/// request would go to another resource (`GET /apps/..` is `GET /apps`).
 fn join(base: &Url, segments: &[&str]) -> Result<Url, HerokuError> {
+    if let Some(bad) = segments
+        .iter()
+        .find(|s| s.is_empty() || **s == "." || **s == "..")
+    {
+        return Err(HerokuError::Config(format!(
+            "{} cannot be part of a request path",
+            tfplugin::types::quote(bad)
+        )));
+    }
     let mut url = base.clone();
     {
         let mut path = url
@@ -260,6 +329,7 @@ impl HerokuClient {
                 app_ids: Mutex::new(HashMap::new()),
                 app_names: Mutex::new(HashMap::new()),
                 write_locks: Mutex::new(HashMap::new()),
+                job_snapshots: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -298,6 +368,10 @@ impl HerokuClient {
 
     fn write_lock(&self, app_id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
         Arc::clone(lock(&self.inner.write_locks).entry(app_id).or_default())
+    }
+
+    fn job_snapshot(&self, app_id: Uuid) -> Arc<scheduler::JobSnapshot> {
+        Arc::clone(lock(&self.inner.job_snapshots).entry(app_id).or_default())
     }
 
     fn platform_url(&self, segments: &[&str]) -> Result<Url, HerokuError> {

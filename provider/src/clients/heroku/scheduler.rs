@@ -3,10 +3,12 @@
 //! for one job, so reads list the app's jobs (cached, see `coalesce.rs`).
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::sync::{OnceCell, RwLock};
 use uuid::Uuid;
 
 use super::coalesce::{Reuse, Scope};
@@ -252,84 +254,142 @@ impl HerokuClient {
         decode_job_list(&value, &context)
     }
 
-    /// Creates a job without ever leaving a duplicate behind.
+    /// The ids of the app's jobs that are not the answer to a create of ours still to be
+    /// verified: listed once per app and process, then kept up to date by our own writes.
+    async fn known_job_ids(&self, app_id: Uuid) -> Result<Arc<JobSnapshot>, HerokuError> {
+        let snapshot = self.job_snapshot(app_id);
+        snapshot
+            .known
+            .get_or_try_init(|| async {
+                let ids = self
+                    .scheduler_jobs(app_id)
+                    .await?
+                    .into_iter()
+                    .map(|j| j.id)
+                    .collect::<HashSet<_>>();
+                Ok::<_, HerokuError>(Mutex::new(ids))
+            })
+            .await?;
+        Ok(snapshot)
+    }
+
+    /// Creates a job without ever leaving a duplicate behind, in one request when the
+    /// answer arrives.
     ///
-    /// A POST is not idempotent, so when its outcome is unknown (5xx, timeout, broken
-    /// connection, unreadable answer) the app's jobs are listed again and a job that
-    /// matches exactly and did not exist before the first attempt is adopted; only if
-    /// there is none is the POST retried (up to `max_retries`). Our own writes to the app
-    /// are serialised meanwhile so they cannot be mistaken for the lost job.
+    /// A POST is not idempotent. When its outcome is unknown (5xx, timeout, broken
+    /// connection, unreadable answer) the app's jobs are listed and a job that matches
+    /// exactly and is not in the app's snapshot (the jobs that existed before, taken once
+    /// per app and process, plus those our own creates made) is adopted. Only when the
+    /// listing shows that nothing was created is the POST sent again; when the listing
+    /// itself fails it is retried (never the POST) within `max_retries`, after which the
+    /// error says that the job may exist and how to import it. Our POSTs to an app run in
+    /// parallel, but none is in flight while one is being verified, so a job of ours is
+    /// always in the snapshot before another create looks for its own.
     pub async fn create_scheduler_job(
         &self,
         app_id: Uuid,
         job: &NewSchedulerJob,
     ) -> Result<SchedulerJob, HerokuError> {
-        let write_lock = self.write_lock(app_id);
-        let _guard = write_lock.lock().await;
         let context = RequestContext::on_app("creating scheduler job", self.app_label(app_id));
-        let before: HashSet<String> = self
-            .scheduler_jobs_fresh(app_id)
+        let snapshot = self
+            .known_job_ids(app_id)
             .await
-            .map_err(|e| e.with_context(context.clone()))?
-            .into_iter()
-            .map(|j| j.id)
-            .collect();
+            .map_err(|e| e.with_context(context.clone()))?;
         let url = self.scheduler_url(&["apps", &app_id.to_string(), "jobs"])?;
         let body = write_document(None, job);
+        let max_retries = self.inner.transport.max_retries();
         let mut attempt: u32 = 0;
         loop {
-            let result = self
-                .send_write(
-                    Api::Scheduler,
-                    Method::POST,
-                    url.clone(),
-                    Some(&body),
-                    false,
-                    &context,
-                )
-                .await;
-            self.invalidate_app_data(app_id);
-            let error = match result {
-                Ok(response) => {
-                    let decoded = parse_body(&response.body, &context, response.status)
-                        .and_then(|v| decode_job(&v, &context, response.status));
-                    match decoded {
-                        Ok(created) => return Ok(created),
-                        // The job exists but we cannot read its id from the answer;
-                        // find it by listing rather than fail and invite a duplicate.
-                        Err(e) => {
-                            return match self.find_new_job(app_id, job, &before).await {
-                                Some(found) => Ok(found),
-                                None => Err(e),
-                            }
+            // `created`: Heroku said 2xx, so the job exists even if its answer is unreadable.
+            let (error, created) = {
+                let _posting = snapshot.posting.read().await;
+                let result = self
+                    .send_write(
+                        Api::Scheduler,
+                        Method::POST,
+                        url.clone(),
+                        Some(&body),
+                        false,
+                        &context,
+                    )
+                    .await;
+                self.invalidate_app_data(app_id);
+                match result {
+                    Ok(response) => match parse_body(&response.body, &context, response.status)
+                        .and_then(|v| decode_job(&v, &context, response.status))
+                    {
+                        Ok(created) => {
+                            // Recorded before the guard drops, so no verification misses it.
+                            snapshot.record(&created.id);
+                            return Ok(created);
                         }
+                        Err(e) => (e, true),
+                    },
+                    Err(e) if e.outcome_unknown() => (e, false),
+                    Err(e) => return Err(e),
+                }
+            };
+            // Verify, retrying the listing (not the POST) while it fails.
+            loop {
+                let listed = {
+                    let _verifying = snapshot.posting.write().await;
+                    match self.scheduler_jobs_fresh(app_id).await {
+                        Ok(jobs) => Ok(snapshot.adopt(jobs, job)),
+                        Err(e) => Err(e),
+                    }
+                };
+                match listed {
+                    Ok(Some(found)) => {
+                        log(
+                            LogLevel::Warn,
+                            &format!(
+                                "{context}: the answer was lost ({error}); adopted job {} that the request created",
+                                found.id
+                            ),
+                        );
+                        return Ok(found);
+                    }
+                    Ok(None) if created => {
+                        return Err(self.unverified(
+                            app_id,
+                            &context,
+                            &error,
+                            "no new job is listed",
+                        ));
+                    }
+                    Ok(None) => break,
+                    Err(list_error) if attempt >= max_retries => {
+                        return Err(self.unverified(
+                            app_id,
+                            &context,
+                            &error,
+                            &list_error.to_string(),
+                        ));
+                    }
+                    Err(list_error) => {
+                        let delay = self.inner.transport.backoff(attempt);
+                        log(
+                            LogLevel::Warn,
+                            &format!(
+                                "{error}; cannot list the jobs to check whether it created one ({list_error}), retry {} of {max_retries} in {delay:?}",
+                                attempt + 1
+                            ),
+                        );
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
                     }
                 }
-                Err(e) => e,
-            };
-            if !error.outcome_unknown() {
-                return Err(error);
             }
-            if let Some(found) = self.find_new_job(app_id, job, &before).await {
-                log(
-                    LogLevel::Warn,
-                    &format!(
-                        "{context}: the answer was lost ({error}); adopted job {} that the request created",
-                        found.id
-                    ),
-                );
-                return Ok(found);
-            }
-            if attempt >= self.inner.transport.max_retries() {
+            // The listing shows that the POST created nothing: sending it again is safe.
+            if attempt >= max_retries {
                 return Err(error);
             }
             let delay = self.inner.transport.backoff(attempt);
             log(
                 LogLevel::Warn,
                 &format!(
-                    "{context}: {error}; the job was not created, retry {} of {} in {delay:?}",
-                    attempt + 1,
-                    self.inner.transport.max_retries()
+                    "{error}; the job was not created, retry {} of {max_retries} in {delay:?}",
+                    attempt + 1
                 ),
             );
             tokio::time::sleep(delay).await;
@@ -337,24 +397,17 @@ impl HerokuClient {
         }
     }
 
-    /// A job matching `job` that is not among `before`, from a fresh listing.
-    async fn find_new_job(
+    fn unverified(
         &self,
         app_id: Uuid,
-        job: &NewSchedulerJob,
-        before: &HashSet<String>,
-    ) -> Option<SchedulerJob> {
-        match self.scheduler_jobs_fresh(app_id).await {
-            Ok(jobs) => jobs
-                .into_iter()
-                .find(|j| !before.contains(&j.id) && job.matches(j)),
-            Err(e) => {
-                log(
-                    LogLevel::Warn,
-                    &format!("could not list scheduler jobs to check a create: {e}"),
-                );
-                None
-            }
+        context: &RequestContext,
+        error: &HerokuError,
+        check: &str,
+    ) -> HerokuError {
+        HerokuError::CreateUnverified {
+            context: context.clone(),
+            app: self.app_label(app_id),
+            cause: format!("{error}; then {check}"),
         }
     }
 
@@ -421,6 +474,47 @@ impl HerokuClient {
             .send_write::<()>(Api::Scheduler, Method::DELETE, url, None, true, &context)
             .await;
         self.invalidate_app_data(app_id);
+        if result.as_ref().is_ok() || result.as_ref().is_err_and(HerokuError::is_not_found) {
+            self.job_snapshot(app_id).forget(job_id);
+        }
         result.map(|_| ())
+    }
+}
+
+/// Per app: the jobs known not to be the answer of a create of ours still to be verified,
+/// and the lock that keeps POSTs (shared) and verifications (exclusive) apart.
+#[derive(Default)]
+pub(crate) struct JobSnapshot {
+    known: OnceCell<Mutex<HashSet<String>>>,
+    posting: RwLock<()>,
+}
+
+impl JobSnapshot {
+    fn ids(&self) -> Option<std::sync::MutexGuard<'_, HashSet<String>>> {
+        self.known
+            .get()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    fn record(&self, id: &str) {
+        if let Some(mut ids) = self.ids() {
+            ids.insert(id.to_string());
+        }
+    }
+
+    fn forget(&self, id: &str) {
+        if let Some(mut ids) = self.ids() {
+            ids.remove(id);
+        }
+    }
+
+    /// The first listed job that matches and is not known, now recorded as ours.
+    fn adopt(&self, jobs: Vec<SchedulerJob>, job: &NewSchedulerJob) -> Option<SchedulerJob> {
+        let mut ids = self.ids()?;
+        let found = jobs
+            .into_iter()
+            .find(|j| !ids.contains(&j.id) && job.matches(j))?;
+        ids.insert(found.id.clone());
+        Some(found)
     }
 }
