@@ -65,41 +65,6 @@ impl PlanModifier for RequiresReplace {
     }
 }
 
-/// A change replaces the resource when `condition(prior, planned)` says so.
-pub struct RequiresReplaceIf<F> {
-    description: String,
-    condition: F,
-}
-
-impl<F> RequiresReplaceIf<F>
-where
-    F: Fn(&Value, &Value) -> bool + Send + Sync,
-{
-    /// `condition(prior, planned)` is called only when the two differ.
-    pub fn new(description: impl Into<String>, condition: F) -> Self {
-        RequiresReplaceIf {
-            description: description.into(),
-            condition,
-        }
-    }
-}
-
-impl<F> PlanModifier for RequiresReplaceIf<F>
-where
-    F: Fn(&Value, &Value) -> bool + Send + Sync,
-{
-    fn description(&self) -> String {
-        self.description.clone()
-    }
-
-    fn modify(&self, plan: &mut AttributePlan<'_>) {
-        let Some(prior) = plan.prior else { return };
-        if &plan.planned != prior && (self.condition)(prior, &plan.planned) {
-            plan.requires_replace = true;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

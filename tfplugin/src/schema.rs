@@ -260,11 +260,6 @@ impl Block {
         self.attributes.iter().find(|a| a.name == name)
     }
 
-    /// The attribute called `name`, mutably (to attach validators or modifiers after deriving).
-    pub fn attribute_mut(&mut self, name: &str) -> Option<&mut Attribute> {
-        self.attributes.iter_mut().find(|a| a.name == name)
-    }
-
     /// The nested block type called `name`.
     pub fn block_type(&self, name: &str) -> Option<&NestedBlock> {
         self.block_types.iter().find(|b| b.type_name == name)
@@ -284,33 +279,5 @@ impl Schema {
     /// The object type of configuration and state.
     pub fn value_type(&self) -> Type {
         self.block.value_type()
-    }
-
-    /// Attaches a validator to the top-level attribute `name`.
-    pub fn with_validator(
-        mut self,
-        name: &str,
-        validator: impl Validator + 'static,
-    ) -> Result<Self, SchemaDeriveError> {
-        let attribute = self
-            .block
-            .attribute_mut(name)
-            .ok_or_else(|| SchemaDeriveError::UnknownAttribute(name.to_string()))?;
-        attribute.validators.push(Arc::new(validator));
-        Ok(self)
-    }
-
-    /// Attaches a plan modifier to the top-level attribute `name`.
-    pub fn with_plan_modifier(
-        mut self,
-        name: &str,
-        modifier: impl PlanModifier + 'static,
-    ) -> Result<Self, SchemaDeriveError> {
-        let attribute = self
-            .block
-            .attribute_mut(name)
-            .ok_or_else(|| SchemaDeriveError::UnknownAttribute(name.to_string()))?;
-        attribute.plan_modifiers.push(Arc::new(modifier));
-        Ok(self)
     }
 }

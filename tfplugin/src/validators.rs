@@ -154,40 +154,6 @@ impl Validator for NumberRange {
     }
 }
 
-/// A validator made of a description and a function returning the problem, if any.
-pub struct CheckFn<F> {
-    description: String,
-    check: F,
-}
-
-impl<F> CheckFn<F>
-where
-    F: Fn(&Value) -> Result<(), String> + Send + Sync,
-{
-    /// `check` returns `Err(detail)` for a bad value; `description` says what is accepted.
-    pub fn new(description: impl Into<String>, check: F) -> Self {
-        CheckFn {
-            description: description.into(),
-            check,
-        }
-    }
-}
-
-impl<F> Validator for CheckFn<F>
-where
-    F: Fn(&Value) -> Result<(), String> + Send + Sync,
-{
-    fn description(&self) -> String {
-        self.description.clone()
-    }
-
-    fn validate(&self, path: &AttributePath, value: &Value, diagnostics: &mut Diagnostics) {
-        if let Err(detail) = (self.check)(value) {
-            diagnostics.push(invalid(path, detail));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

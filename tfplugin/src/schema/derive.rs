@@ -64,9 +64,6 @@ pub enum SchemaDeriveError {
     /// An attribute that may be unknown at plan time is not a `Field`.
     #[error("field `{0}` must be a tfplugin::Field (or Option of a nested block): its value may be unknown at plan time")]
     NotAField(String),
-    /// Validators or modifiers were attached to an attribute that does not exist.
-    #[error("no attribute `{0}` in the schema")]
-    UnknownAttribute(String),
 }
 
 /// The JSON Schema of a model, with every sub-schema inlined.
