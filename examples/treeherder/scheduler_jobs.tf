@@ -14,6 +14,10 @@
 # a change here (say cycle_data at 4:30 instead of 5:00) is an in-place update of the job.
 # Other apps (treeherder-stage, treeherder-prototype) carry their own copies of these jobs;
 # manage them the same way, with `app` set to that app.
+#
+# WARNING: once imported, these jobs belong to this configuration. `terraform destroy` (or
+# deleting a block below) DELETES the production Scheduler job, and the task stops running.
+# To stop managing a job without deleting it, use `terraform state rm ADDRESS` instead.
 
 resource "treeherder_scheduler_job" "update_bugscache" {
   app       = "treeherder-prod"
