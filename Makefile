@@ -21,7 +21,7 @@ TREEHERDER_TERRAFORM_LATEST := $(shell command -v terraform 2>/dev/null)
 endif
 export TREEHERDER_TERRAFORM_LATEST
 
-.PHONY: tools build up down demo test fmt-check clippy schemas schemas-check bench
+.PHONY: tools build up down demo env test fmt-check clippy schemas schemas-check bench
 
 ## tools: Debian packages (MariaDB, openssl, venv, npm) if missing, Terraform 1.0.3, moto, the
 ## Heroku Platform API declarations (npm @heroku-cli/schema); checks the recent Terraform.
@@ -45,6 +45,11 @@ up: tools build
 ## down: stop what `up` started (by recorded pid only).
 down:
 	scripts/down.sh
+
+## env: `export` lines with every provider setting for the running world, to try your own
+## configuration against it: eval "$$(make -s env)".
+env: up
+	@scripts/world-env.sh
 
 ## demo: apply examples/treeherder/ against the world and show the second plan is empty.
 demo: up
