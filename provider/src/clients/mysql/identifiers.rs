@@ -57,6 +57,24 @@ fn check_common(kind: NameKind, name: &str, max: usize) -> Result<(), Identifier
     Ok(())
 }
 
+/// The privilege tables hold names as utf8mb3: comparing them with a character outside the
+/// Basic Multilingual Plane fails with ERROR 1267 (illegal mix of collations).
+fn check_bmp(kind: NameKind, name: &str) -> Result<(), IdentifierError> {
+    if name.chars().any(|c| u32::from(c) > 0xFFFF) {
+        return Err(IdentifierError::SupplementaryCharacter {
+            kind,
+            name: shown(name),
+        });
+    }
+    Ok(())
+}
+
+/// Account names: the common rules plus [`check_bmp`].
+fn check_account_part(kind: NameKind, name: &str, max: usize) -> Result<(), IdentifierError> {
+    check_common(kind, name, max)?;
+    check_bmp(kind, name)
+}
+
 /// A validated database, table or column name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Identifier(String);
@@ -66,12 +84,7 @@ impl Identifier {
     /// or control characters, only Basic Multilingual Plane characters, no trailing space.
     pub fn new(kind: NameKind, name: &str) -> Result<Self, IdentifierError> {
         check_common(kind, name, MAX_IDENTIFIER)?;
-        if name.chars().any(|c| u32::from(c) > 0xFFFF) {
-            return Err(IdentifierError::SupplementaryCharacter {
-                kind,
-                name: shown(name),
-            });
-        }
+        check_bmp(kind, name)?;
         if name.ends_with(' ') {
             return Err(IdentifierError::TrailingSpace {
                 kind,
@@ -137,10 +150,11 @@ pub struct Account {
 impl Account {
     /// Validates a user name (1 to 80 characters, the MariaDB limit; MySQL's 32-character limit
     /// is checked once the server is known, see [`Account::check_mysql_limit`]) and a host
-    /// pattern (1 to 255 characters, e.g. `%`). Neither may contain NUL or control characters.
+    /// pattern (1 to 255 characters, e.g. `%`). Neither may contain NUL, control characters or
+    /// characters outside the Basic Multilingual Plane.
     pub fn new(user: &str, host: &str) -> Result<Self, IdentifierError> {
-        check_common(NameKind::User, user, MAX_USER_NAME_MARIADB)?;
-        check_common(NameKind::Host, host, MAX_HOST)?;
+        check_account_part(NameKind::User, user, MAX_USER_NAME_MARIADB)?;
+        check_account_part(NameKind::Host, host, MAX_HOST)?;
         Ok(Account {
             user: user.to_owned(),
             host: host.to_owned(),
@@ -161,7 +175,7 @@ impl Account {
         if length > MAX_USER_NAME_MYSQL {
             return Err(IdentifierError::TooLong {
                 kind: NameKind::User,
-                name: self.user.clone(),
+                name: shown(&self.user),
                 length,
                 max: MAX_USER_NAME_MYSQL,
                 context: " on MySQL",
@@ -237,9 +251,10 @@ macro_rules! model_name {
 pub struct UserName(String);
 
 impl UserName {
-    /// Validates a user name: 1 to 80 characters without control characters.
+    /// Validates a user name: 1 to 80 characters without control characters or characters
+    /// outside the Basic Multilingual Plane.
     pub fn parse(name: &str) -> Result<Self, IdentifierError> {
-        check_common(NameKind::User, name, MAX_USER_NAME_MARIADB)?;
+        check_account_part(NameKind::User, name, MAX_USER_NAME_MARIADB)?;
         Ok(UserName(name.to_owned()))
     }
 
@@ -251,7 +266,8 @@ impl UserName {
 
 model_name!(
     UserName,
-    "a user name of 1 to 80 characters (32 on MySQL) without control characters",
+    "a user name of 1 to 80 characters (32 on MySQL) without control characters or characters \
+     outside the Basic Multilingual Plane (such as emoji)",
     1,
     MAX_USER_NAME_MARIADB
 );
@@ -261,9 +277,10 @@ model_name!(
 pub struct HostPattern(String);
 
 impl HostPattern {
-    /// Validates a host pattern: 1 to 255 characters without control characters.
+    /// Validates a host pattern: 1 to 255 characters without control characters or characters
+    /// outside the Basic Multilingual Plane.
     pub fn parse(host: &str) -> Result<Self, IdentifierError> {
-        check_common(NameKind::Host, host, MAX_HOST)?;
+        check_account_part(NameKind::Host, host, MAX_HOST)?;
         Ok(HostPattern(host.to_owned()))
     }
 
@@ -275,7 +292,8 @@ impl HostPattern {
 
 model_name!(
     HostPattern,
-    "a host pattern of 1 to 255 characters without control characters, e.g. \"%\"",
+    "a host pattern of 1 to 255 characters without control characters or characters outside \
+     the Basic Multilingual Plane, e.g. \"%\"",
     1,
     MAX_HOST
 );

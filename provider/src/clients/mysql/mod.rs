@@ -69,6 +69,8 @@ pub struct ServerInfo {
 pub struct MysqlClient {
     pool: Pool,
     endpoint: String,
+    /// The admin user name the client logs in with.
+    login_user: String,
     database: Identifier,
     server: ServerInfo,
     queries: AtomicU64,
@@ -165,6 +167,15 @@ fn set_members(set: &str) -> impl Iterator<Item = &str> {
     set.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A `*_priv` column stem as a privilege name (`GRANT` is `GRANT OPTION`).
+fn global_name(stem: &str) -> String {
+    if stem == "GRANT" {
+        "GRANT OPTION".to_owned()
+    } else {
+        stem.to_owned()
+    }
+}
+
 fn privilege_name(member: &str) -> String {
     if member.eq_ignore_ascii_case("Grant") {
         "GRANT OPTION".to_owned()
@@ -196,6 +207,7 @@ impl MysqlClient {
         let mut client = MysqlClient {
             pool: Pool::new(opts),
             endpoint: config.endpoint.clone(),
+            login_user: config.username.clone(),
             database,
             server: ServerInfo {
                 version: String::new(),
@@ -224,6 +236,16 @@ impl MysqlClient {
     /// The server's version and flavour.
     pub fn server_info(&self) -> &ServerInfo {
         &self.server
+    }
+
+    /// The configured endpoint (`host:port`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The user name the client logs in with (the provider's own account).
+    pub fn login_user(&self) -> &str {
+        &self.login_user
     }
 
     /// The configured database.
@@ -352,6 +374,123 @@ impl MysqlClient {
         Ok(tables)
     }
 
+    /// Columns of the given tables of `database`, table → columns in table order. One query.
+    /// Tables that do not exist are absent from the result.
+    pub async fn list_columns(
+        &self,
+        database: &Identifier,
+        tables: &[&Identifier],
+    ) -> Result<BTreeMap<String, Vec<String>>, MysqlError> {
+        let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        if tables.is_empty() {
+            return Ok(columns);
+        }
+        let rows = self
+            .read_rows(
+                "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
+                "information_schema.COLUMNS",
+                vec![Value::from(database.as_str())],
+                None,
+            )
+            .await?;
+        for row in &rows {
+            let (Some(table), Some(column)) =
+                (value_text(row.as_ref(0)), value_text(row.as_ref(1)))
+            else {
+                continue;
+            };
+            if tables.iter().any(|t| t.as_str() == table) {
+                columns.entry(table).or_default().push(column);
+            }
+        }
+        Ok(columns)
+    }
+
+    /// Privileges of an account other than SELECT, on any database: global ones (`CREATE
+    /// USER`, `GRANT OPTION` …), database-, table- and column-level ones, described like
+    /// `INSERT on `db`.*`. Empty for a read-only account. Four queries.
+    pub async fn privileges_beyond_select(
+        &self,
+        account: &Account,
+    ) -> Result<Vec<String>, MysqlError> {
+        let who = || vec![Value::from(account.user()), Value::from(account.host())];
+        let mut found = Vec::new();
+        let users = self
+            .read_rows(
+                "SELECT * FROM mysql.user WHERE User = ? AND LOWER(Host) = LOWER(?)",
+                "mysql.user",
+                who(),
+                Some("mysql.user"),
+            )
+            .await?;
+        for row in &users {
+            for privilege in y_privileges(row) {
+                if privilege != "SELECT" {
+                    found.push(format!("global {}", global_name(&privilege)));
+                }
+            }
+        }
+        let dbs = self
+            .read_rows(
+                "SELECT * FROM mysql.db WHERE User = ? AND LOWER(Host) = LOWER(?)",
+                "mysql.db",
+                who(),
+                Some("mysql.db"),
+            )
+            .await?;
+        for row in &dbs {
+            let db = column_text(row, "Db").unwrap_or_default();
+            for privilege in y_privileges(row) {
+                if privilege != "SELECT" {
+                    found.push(format!(
+                        "{} on {}.*",
+                        global_name(&privilege),
+                        identifiers::quote_identifier(&db)
+                    ));
+                }
+            }
+        }
+        let tables = self
+            .read_rows(
+                "SELECT Db, Table_name, Table_priv FROM mysql.tables_priv \
+                 WHERE User = ? AND LOWER(Host) = LOWER(?)",
+                "mysql.tables_priv",
+                who(),
+                Some("mysql.tables_priv"),
+            )
+            .await?;
+        let columns = self
+            .read_rows(
+                "SELECT Db, Table_name, Column_priv FROM mysql.columns_priv \
+                 WHERE User = ? AND LOWER(Host) = LOWER(?)",
+                "mysql.columns_priv",
+                who(),
+                Some("mysql.columns_priv"),
+            )
+            .await?;
+        for (rows, level) in [(&tables, ""), (&columns, " (columns)")] {
+            for row in rows {
+                let db = value_text(row.as_ref(0)).unwrap_or_default();
+                let table = value_text(row.as_ref(1)).unwrap_or_default();
+                let privileges = value_text(row.as_ref(2)).unwrap_or_default();
+                for member in set_members(&privileges) {
+                    if !member.eq_ignore_ascii_case("Select") {
+                        found.push(format!(
+                            "{}{level} on {}.{}",
+                            privilege_name(member),
+                            identifiers::quote_identifier(&db),
+                            identifiers::quote_identifier(&table)
+                        ));
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
     /// The TLS cipher of a pooled session (`Ssl_cipher`), or `None` for a plaintext session.
     /// One query; lets callers and tests confirm the connection is encrypted.
     pub async fn session_tls_cipher(&self) -> Result<Option<String>, MysqlError> {
@@ -370,7 +509,8 @@ impl MysqlClient {
     }
 
     /// Reads an account's state for the configured database, or `None` if it does not
-    /// exist. Four queries whatever the number of grants. Fails with
+    /// exist. Four queries whatever the number of grants. Hosts compare case-insensitively,
+    /// as the server does (it stores them lower-cased). Fails with
     /// [`MysqlError::PrivilegeTablesUnreadable`] if the admin cannot read mysql.* (the
     /// information_schema views would silently show nothing instead).
     pub async fn read_user(&self, account: &Account) -> Result<Option<UserState>, MysqlError> {
@@ -394,7 +534,7 @@ impl MysqlClient {
         // ssl_type and the *_priv columns.
         let users = self
             .read_rows(
-                "SELECT * FROM mysql.user WHERE User = ? AND Host = ?",
+                "SELECT * FROM mysql.user WHERE User = ? AND LOWER(Host) = LOWER(?)",
                 "mysql.user",
                 who(),
                 Some("mysql.user"),
@@ -413,7 +553,7 @@ impl MysqlClient {
 
         let dbs = self
             .read_rows(
-                "SELECT * FROM mysql.db WHERE User = ? AND Host = ? AND Db = ?",
+                "SELECT * FROM mysql.db WHERE User = ? AND LOWER(Host) = LOWER(?) AND Db = ?",
                 "mysql.db",
                 with_db(),
                 Some("mysql.db"),
@@ -426,7 +566,7 @@ impl MysqlClient {
         let tables = self
             .read_rows(
                 "SELECT Table_name, Table_priv FROM mysql.tables_priv \
-                 WHERE User = ? AND Host = ? AND Db = ?",
+                 WHERE User = ? AND LOWER(Host) = LOWER(?) AND Db = ?",
                 "mysql.tables_priv",
                 with_db(),
                 Some("mysql.tables_priv"),
@@ -455,7 +595,7 @@ impl MysqlClient {
         let columns = self
             .read_rows(
                 "SELECT Table_name, Column_name, Column_priv FROM mysql.columns_priv \
-                 WHERE User = ? AND Host = ? AND Db = ?",
+                 WHERE User = ? AND LOWER(Host) = LOWER(?) AND Db = ?",
                 "mysql.columns_priv",
                 with_db(),
                 Some("mysql.columns_priv"),
@@ -534,6 +674,17 @@ impl MysqlClient {
     /// writability, since a failover may have moved the endpoint); see [`StatementKind`] for
     /// how each kind converges when a retry finds its work already done.
     pub async fn apply(&self, statements: &[Statement]) -> Result<(), MysqlError> {
+        let mut done = 0;
+        self.apply_counted(statements, &mut done).await
+    }
+
+    /// Like [`MysqlClient::apply`], counting in `done` the statements that completed, so a
+    /// caller whose apply failed halfway knows what exists now.
+    pub async fn apply_counted(
+        &self,
+        statements: &[Statement],
+        done: &mut usize,
+    ) -> Result<(), MysqlError> {
         if statements.is_empty() {
             return Ok(());
         }
@@ -547,6 +698,7 @@ impl MysqlClient {
         self.ensure_writable(&mut conn).await?;
         for statement in statements {
             self.execute(&mut conn, statement).await?;
+            *done += 1;
         }
         Ok(())
     }
