@@ -1088,3 +1088,553 @@ resource "treeherder_readonly_user" "ro" {{
         .run()
         .await;
 }
+
+/// A low-level Terraform root (for commands the step runner does not issue: `-replace`,
+/// `taint`, applies that are expected to fail halfway).
+struct Root {
+    tf: acceptance::harness::Terraform,
+    secrets: Vec<String>,
+}
+
+impl Root {
+    fn new(env: BTreeMap<String, String>, secrets: Vec<String>) -> Result<Root, String> {
+        let tf = acceptance::harness::Terraform::new(
+            &[ProviderUnderTest::treeherder()],
+            env,
+            secrets.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Root { tf, secrets })
+    }
+
+    /// Runs `args`, failing with the redacted output unless it succeeds.
+    async fn ok(
+        &self,
+        work: &acceptance::harness::Workspace<'_>,
+        args: &[&str],
+    ) -> Result<(), String> {
+        let out = work.run(args).await.map_err(|e| e.to_string())?;
+        self.tf.require_success(out).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// `plan -detailed-exitcode` (refreshed) must be empty.
+    async fn empty_plan(&self, work: &acceptance::harness::Workspace<'_>) -> Result<(), String> {
+        let plan = work.plan(true).await.map_err(|e| e.to_string())?;
+        if plan.has_changes {
+            return Err(format!(
+                "the plan is not empty:\n{}",
+                self.tf.redact(&plan.text)
+            ));
+        }
+        Ok(())
+    }
+
+    fn no_leaks(&self) -> Result<(), String> {
+        let scan = self.tf.scan(&self.secrets).map_err(|e| e.to_string())?;
+        if scan.leaks.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("secrets leaked: {:?}", scan.leaks))
+        }
+    }
+}
+
+const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
+
+/// Issue 9 finding 2: `-replace`, `taint` and a changed `name` replace the account (the old
+/// one is dropped first, so the create-time existence check must not refuse it), and each
+/// new account has the runbook's privileges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacement_by_replace_taint_and_a_new_name_works() {
+    let world = World::require(&[Service::Mysql]);
+    let (first, second) = (unique("repl"), unique("repl2"));
+    let pw = password("rp");
+    let address = "treeherder_readonly_user.ro";
+    let config = |name: &str| {
+        format!(
+            r#"{PROVIDER}
+resource "treeherder_readonly_user" "ro" {{
+  name     = "{name}"
+  password = "{pw}"
+}}
+"#
+        )
+    };
+    let mut secrets = world.secrets().to_vec();
+    secrets.push(pw.clone());
+    let outcome = async {
+        let root = Root::new(world.env().clone(), secrets)?;
+        let work = root.tf.workspace("work").map_err(|e| e.to_string())?;
+        work.write_config(&config(&first))
+            .map_err(|e| e.to_string())?;
+        work.init().await.map_err(|e| e.to_string())?;
+        let runbook = |user: String| {
+            let world = &world;
+            async move {
+                let mut conn = admin(world).await;
+                let expected = runbook_privileges(&mut conn, "treeherder").await;
+                let actual = privileges(&mut conn, &user).await;
+                conn.disconnect().await.ok();
+                if actual.as_ref() != Some(&expected) {
+                    return Err(format!("{user} after the replacement: {actual:?}"));
+                }
+                Ok(())
+            }
+        };
+        let result = async {
+            root.ok(&work, APPLY).await?;
+            let replace = format!("-replace={address}");
+            let mut args = APPLY.to_vec();
+            args.push(&replace);
+            root.ok(&work, &args)
+                .await
+                .map_err(|e| format!("-replace: {e}"))?;
+            runbook(first.clone()).await?;
+            login(&world, &first, &pw, true)
+                .await
+                .map_err(|c| format!("login after -replace: {c}"))?;
+            root.empty_plan(&work).await?;
+
+            root.ok(&work, &["taint", "-no-color", address]).await?;
+            root.ok(&work, APPLY)
+                .await
+                .map_err(|e| format!("after taint: {e}"))?;
+            runbook(first.clone()).await?;
+            root.empty_plan(&work).await?;
+
+            work.write_config(&config(&second))
+                .map_err(|e| e.to_string())?;
+            root.ok(&work, APPLY)
+                .await
+                .map_err(|e| format!("new name: {e}"))?;
+            runbook(second.clone()).await?;
+            let mut conn = admin(&world).await;
+            let old = privileges(&mut conn, &first).await;
+            conn.disconnect().await.ok();
+            if old.is_some() {
+                return Err(format!("{first} survived the rename"));
+            }
+            root.empty_plan(&work).await
+        }
+        .await;
+        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
+        root.no_leaks()?;
+        result?;
+        destroyed
+    }
+    .await;
+    drop_accounts(&world, &[first, second]).await;
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
+
+/// The `tainted` flag of `address` in `terraform show -json`.
+fn tainted(state: &acceptance::harness::State, address: &str) -> Option<bool> {
+    state.raw()["values"]["root_module"]["resources"]
+        .as_array()?
+        .iter()
+        .find(|r| r["address"] == address)
+        .map(|r| r["tainted"].as_bool().unwrap_or(false))
+}
+
+/// Issue 9 finding 3: a create that fails after CREATE USER (here a GRANT the admin may not
+/// give) keeps the account in state, tainted; the next apply replaces it and destroy drops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_failing_halfway_is_saved_tainted_and_replaced() {
+    let world = World::require(&[Service::Mysql]);
+    let db = unique("thhalf");
+    let limited = unique("half_admin");
+    let limited_pw = password("ha");
+    let user = unique("half");
+    let pw = password("hu");
+    let setup = [
+        format!("CREATE DATABASE `{db}`"),
+        format!("CREATE TABLE `{db}`.`group` (id int PRIMARY KEY)"),
+        format!("CREATE TABLE `{db}`.`job` (id int PRIMARY KEY)"),
+        format!("CREATE USER '{limited}'@'%' IDENTIFIED BY '{limited_pw}' REQUIRE SSL"),
+        format!("GRANT CREATE USER ON *.* TO '{limited}'@'%'"),
+        format!("GRANT SELECT ON mysql.* TO '{limited}'@'%'"),
+        format!("GRANT SELECT ON `{db}`.`group` TO '{limited}'@'%' WITH GRANT OPTION"),
+        // SELECT without GRANT OPTION: visible, so planned, but the GRANT fails (1142).
+        format!("GRANT SELECT ON `{db}`.`job` TO '{limited}'@'%'"),
+    ];
+    for sql in setup {
+        admin_sql(&world, sql).await.expect("setup");
+    }
+    let config = format!(
+        r#"{PROVIDER}
+resource "treeherder_readonly_user" "ro" {{
+  name          = "{user}"
+  password      = "{pw}"
+  database      = "{db}"
+  column_grants = {{}}
+}}
+"#
+    );
+    let address = "treeherder_readonly_user.ro";
+    let mut env = world.env().clone();
+    env.insert("TREEHERDER_MYSQL_USERNAME".into(), limited.clone());
+    env.insert("TREEHERDER_MYSQL_PASSWORD".into(), limited_pw.clone());
+    let mut secrets = world.secrets().to_vec();
+    secrets.extend([pw.clone(), limited_pw.clone()]);
+    let outcome = async {
+        let root = Root::new(env, secrets)?;
+        let work = root.tf.workspace("work").map_err(|e| e.to_string())?;
+        work.write_config(&config).map_err(|e| e.to_string())?;
+        work.init().await.map_err(|e| e.to_string())?;
+        let result = async {
+            let out = work.run(APPLY).await.map_err(|e| e.to_string())?;
+            if out.success() {
+                return Err("the apply was expected to fail at GRANT ON job".to_string());
+            }
+            let text = root.tf.redact(&format!("{}\n{}", out.stdout, out.stderr));
+            if !Regex::new(r"GRANT SELECT ON `[^`]+`\.`job`[\s\S]*1142")
+                .unwrap()
+                .is_match(&text)
+            {
+                return Err(format!("unexpected failure:\n{text}"));
+            }
+            let state = work.state().await.map_err(|e| e.to_string())?;
+            if tainted(&state, address) != Some(true) {
+                return Err(format!(
+                    "the half-created account must be in state, tainted; got {:?}\n{text}",
+                    tainted(&state, address)
+                ));
+            }
+            let mut conn = admin(&world).await;
+            let half = privileges(&mut conn, &user).await;
+            conn.disconnect().await.ok();
+            if half.is_none() {
+                return Err("the account should exist after the failed create".into());
+            }
+
+            admin_sql(
+                &world,
+                format!("GRANT SELECT ON `{db}`.`job` TO '{limited}'@'%' WITH GRANT OPTION"),
+            )
+            .await?;
+            let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
+            let change = change_of(&plan, address)?;
+            if change.actions != ["delete", "create"] {
+                return Err(format!("expected a replacement, got {:?}", change.actions));
+            }
+            root.ok(&work, APPLY)
+                .await
+                .map_err(|e| format!("replacing: {e}"))?;
+            let mut conn = admin(&world).await;
+            let p = privileges(&mut conn, &user)
+                .await
+                .ok_or("account missing")?;
+            conn.disconnect().await.ok();
+            let granted: Vec<&str> = p.tables.keys().map(|(_, t)| t.as_str()).collect();
+            if granted != ["group", "job"] {
+                return Err(format!("grants after the replacement: {granted:?}"));
+            }
+            root.empty_plan(&work).await
+        }
+        .await;
+        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
+        root.no_leaks()?;
+        result?;
+        destroyed?;
+        let mut conn = admin(&world).await;
+        let left = privileges(&mut conn, &user).await;
+        conn.disconnect().await.ok();
+        match left {
+            Some(_) => Err("destroy must drop the account".to_string()),
+            None => Ok(()),
+        }
+    }
+    .await;
+    drop_accounts(&world, &[user, limited]).await;
+    admin_sql(&world, format!("DROP DATABASE IF EXISTS `{db}`"))
+        .await
+        .expect("drop scratch database");
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
+
+/// Issue 9 finding 3: column names are checked at plan like table names, and a column listed
+/// twice is refused; nothing is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_repeated_columns_fail_the_plan() {
+    let world = World::require(&[Service::Mysql]);
+    let user = unique("cols");
+    let pw = password("c");
+    let config = |columns: &str| {
+        format!(
+            r#"{PROVIDER}
+resource "treeherder_readonly_user" "ro" {{
+  name          = "{user}"
+  password      = "{pw}"
+  column_grants = {{ auth_user = [{columns}] }}
+}}
+"#
+        )
+    };
+    let result = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        .step(
+            Step::config(config(r#""id", "no_such_column""#))
+                .expect_error(
+                    Regex::new(
+                        r#"column_grants\s*=[\s\S]*no\s+column\s+"no_such_column";\s+its\s+columns\s+are[\s\S]*"username""#,
+                    )
+                    .unwrap(),
+                ),
+        )
+        .step(
+            Step::config(config(r#""id", "email", "id""#))
+                .plan_only()
+                .expect_error(Regex::new(r#"column_grants\s*=[\s\S]*"id"\s+more\s+than\s+once"#).unwrap()),
+        )
+        .step(Step::config(PROVIDER))
+        .try_run()
+        .await;
+    let mut conn = admin(&world).await;
+    let created = privileges(&mut conn, &user).await;
+    conn.disconnect().await.ok();
+    drop_accounts(&world, std::slice::from_ref(&user)).await;
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    assert!(created.is_none(), "a refused plan must create nothing");
+}
+
+/// Issue 9 finding 4: the server lower-cases hosts; an account with `host = "Example.COM"`
+/// or `"LOCALHOST"` stays in state with the configured spelling and plans nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_compare_case_insensitively() {
+    let world = Arc::new(World::require(&[Service::Mysql]));
+    let (a, b) = (unique("hosta"), unique("hostb"));
+    let pw = password("hc");
+    let config = format!(
+        r#"{PROVIDER}
+resource "treeherder_readonly_user" "a" {{
+  name     = "{a}"
+  host     = "Example.COM"
+  password = "{pw}"
+}}
+resource "treeherder_readonly_user" "b" {{
+  name     = "{b}"
+  host     = "LOCALHOST"
+  password = "{pw}"
+}}
+"#
+    );
+    let check = {
+        let (a, b) = (a.clone(), b.clone());
+        move |state: &acceptance::harness::State| -> Result<(), String> {
+            for (address, user, host) in [
+                ("treeherder_readonly_user.a", &a, "Example.COM"),
+                ("treeherder_readonly_user.b", &b, "LOCALHOST"),
+            ] {
+                if state.attr_str(address, "host").as_deref() != Some(host) {
+                    return Err(format!("{address}: host spelling not kept"));
+                }
+                if state.attr_str(address, "id") != Some(format!("{user}@{host}")) {
+                    return Err(format!("{address}: id {:?}", state.attr_str(address, "id")));
+                }
+                let granted =
+                    strings(&state.attr(address, "granted_tables").unwrap_or(Value::Null));
+                if !granted.contains(&"job".to_string()) {
+                    return Err(format!("{address}: granted_tables {granted:?}"));
+                }
+            }
+            Ok(())
+        }
+    };
+    let result = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        .step(Step::config(config).check(check))
+        .try_run()
+        .await;
+    let mut conn = admin(&world).await;
+    let mut left = Vec::new();
+    for (user, host) in [(&a, "example.com"), (&b, "localhost")] {
+        let rows: Vec<String> = conn
+            .exec("SELECT User FROM mysql.user WHERE User = ?", (user,))
+            .await
+            .expect("mysql.user");
+        left.extend(rows);
+        conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'{host}'"))
+            .await
+            .expect("cleanup");
+    }
+    conn.disconnect().await.ok();
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    assert!(left.is_empty(), "destroy left {left:?}");
+}
+
+/// Issue 9 finding 7: the provider's own login and accounts with more than SELECT can be
+/// neither imported nor managed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_and_privileged_accounts_are_refused() {
+    let world = World::require(&[Service::Mysql]);
+    let login = world
+        .get("TREEHERDER_MYSQL_USERNAME")
+        .expect("admin user")
+        .to_string();
+    let writer = unique("writer");
+    let writer_pw = password("w");
+    let pw = password("ad");
+    for sql in [
+        format!("CREATE USER '{writer}'@'%' IDENTIFIED BY '{writer_pw}' REQUIRE SSL"),
+        format!("GRANT SELECT, INSERT ON treeherder.job TO '{writer}'@'%'"),
+    ] {
+        admin_sql(&world, sql).await.expect("setup");
+    }
+    let config = |name: &str| {
+        format!(
+            r#"{PROVIDER}
+resource "treeherder_readonly_user" "x" {{
+  name     = "{name}"
+  password = "{pw}"
+}}
+"#
+        )
+    };
+    let address = "treeherder_readonly_user.x";
+    let result = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        .sensitive(writer_pw.clone())
+        .step(
+            Step::import(address)
+                .import_id(format!("{login}@%"))
+                .with_config(config(&login))
+                .expect_error(Regex::new(r"account\s+the\s+provider\s+logs\s+in\s+with").unwrap()),
+        )
+        .step(
+            Step::import(address)
+                .import_id(format!("{writer}@%"))
+                .with_config(config(&writer))
+                .expect_error(
+                    Regex::new(
+                        r"privileges\s+beyond\s+SELECT[\s\S]*INSERT\s+on\s+`treeherder`\.`job`",
+                    )
+                    .unwrap(),
+                ),
+        )
+        .step(
+            Step::config(config(&login))
+                .plan_only()
+                .expect_error(Regex::new(r"account\s+the\s+provider\s+logs\s+in\s+with").unwrap()),
+        )
+        .step(Step::config(PROVIDER))
+        .try_run()
+        .await;
+    let mut conn = admin(&world).await;
+    let writer_left = privileges(&mut conn, &writer).await;
+    conn.disconnect().await.ok();
+    drop_accounts(&world, std::slice::from_ref(&writer)).await;
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    assert!(
+        writer_left.is_some_and(|p| p.ssl_type == "ANY"),
+        "the privileged account must be left alone"
+    );
+}
+
+/// Issue 9 finding 11: after a refresh `grant_statements` holds no statement, so a plan shows
+/// exactly the statements its apply runs (nothing "removed" from the previous apply), and an
+/// unchanged account shows no diff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grant_statements_show_only_the_coming_statements() {
+    let world = Arc::new(World::require(&[Service::Mysql]));
+    let user = unique("stmts");
+    let (pw, pw2) = (password("s"), password("s2"));
+    let config = |pw: &str| {
+        format!(
+            r#"{PROVIDER}
+resource "treeherder_readonly_user" "ro" {{
+  name     = "{user}"
+  password = "{pw}"
+}}
+"#
+        )
+    };
+    let address = "treeherder_readonly_user.ro";
+    let revoke = |table: &'static str| {
+        let (world, user) = (world.clone(), user.clone());
+        move || {
+            let (world, user) = (world.clone(), user.clone());
+            async move {
+                admin_sql(
+                    &world,
+                    format!("REVOKE SELECT ON treeherder.`{table}` FROM '{user}'@'%'"),
+                )
+                .await
+            }
+        }
+    };
+    let expect = |expected: Vec<String>| {
+        move |plan: &Plan| -> CheckResult {
+            let change = change_of(plan, address)?;
+            let before = strings(&change.before["grant_statements"]);
+            let after = strings(&change.after["grant_statements"]);
+            if !before.is_empty() || after != expected {
+                return Err(format!("grant_statements {before:?} -> {after:?}").into());
+            }
+            Ok(())
+        }
+    };
+    let grant_job = format!("GRANT SELECT ON `treeherder`.`job` TO '{user}'@'%'");
+    let grant_group = format!("GRANT SELECT ON `treeherder`.`group` TO '{user}'@'%'");
+    let alter = format!("ALTER USER '{user}'@'%' IDENTIFIED BY '<password>'");
+    let result = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        .sensitive(pw2.clone())
+        .step(Step::config(config(&pw)))
+        .step(
+            Step::config(config(&pw))
+                .pre_step_async(revoke("job"))
+                .plan_check(expect(vec![grant_job])),
+        )
+        .step(
+            Step::config(config(&pw2))
+                .pre_step_async(revoke("group"))
+                .plan_check(expect(vec![alter, grant_group])),
+        )
+        .try_run()
+        .await;
+    drop_accounts(&world, std::slice::from_ref(&user)).await;
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+}
+
+/// Issue 9 finding 10: a name the server's utf8mb3 privilege tables cannot compare (ERROR 1267)
+/// is refused at `name` before any SQL runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_outside_the_basic_multilingual_plane_fail_at_the_attribute() {
+    let world = World::require(&[Service::Mysql]);
+    let pw = password("e");
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        .step(
+            Step::config(format!(
+                r#"{PROVIDER}
+resource "treeherder_readonly_user" "ro" {{
+  name     = "reader_😀"
+  password = "{pw}"
+}}
+"#
+            ))
+            .plan_only()
+            .expect_error(Regex::new(r"name\s*=[\s\S]*Basic\s+Multilingual\s+Plane").unwrap()),
+        )
+        .step(Step::config(PROVIDER))
+        .run()
+        .await;
+}

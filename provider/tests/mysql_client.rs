@@ -828,3 +828,69 @@ async fn unusable_ca_file_is_a_config_error_before_connecting() {
         ErrorKind::WouldBlock
     );
 }
+
+/// Issue 9 findings 4, 7, 3 and 10 at the SQL level: the server lower-cases hosts and the
+/// client still finds the account; privileges beyond SELECT are listed; columns are listed in
+/// table order; a user name outside the BMP is what the server rejects with ERROR 1267.
+#[tokio::test]
+async fn hosts_privileges_columns_and_the_name_rules_match_the_server() {
+    let mut fx = Fixture::treeherder().await;
+    let client = fx.client().await;
+    let user = unique("case");
+    let mixed = Account::new(&user, "Example.COM").unwrap();
+    fx.users.push(Account::new(&user, "example.com").unwrap());
+    client
+        .create_user(&mixed, &password('c'), true)
+        .await
+        .unwrap();
+    let database = Identifier::database(&fx.database).unwrap();
+    let job = Identifier::table("job").unwrap();
+    client
+        .grant_select_tables(&mixed, &[job.clone()])
+        .await
+        .unwrap();
+    let state = client.read_user_in(&mixed, &database).await.unwrap();
+    assert!(
+        state.is_some_and(|s| s.table_grants.contains("job")),
+        "an account created as 'Example.COM' must be found again"
+    );
+    assert!(client
+        .privileges_beyond_select(&mixed)
+        .await
+        .unwrap()
+        .is_empty());
+
+    fx.sql(&format!(
+        "GRANT INSERT ON `{{db}}`.`job` TO '{user}'@'example.com'"
+    ))
+    .await;
+    let extra = client.privileges_beyond_select(&mixed).await.unwrap();
+    assert_eq!(extra, [format!("INSERT on `{}`.`job`", fx.database)]);
+    let login = Account::new(client.login_user(), "%").unwrap();
+    let admin = client.privileges_beyond_select(&login).await.unwrap();
+    assert!(admin.iter().any(|p| p == "global CREATE USER"), "{admin:?}");
+
+    let auth_user = Identifier::table("auth_user").unwrap();
+    let columns = client.list_columns(&database, &[&auth_user]).await.unwrap();
+    assert_eq!(columns.len(), 1);
+    assert_eq!(columns["auth_user"][..2], ["id", "password"]);
+
+    // The rule the client enforces is the one the server's privilege tables impose.
+    let err = fx
+        .conn
+        .exec_drop(
+            "SELECT User FROM mysql.user WHERE User = ?",
+            ("reader_\u{1F600}",),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("1267"), "{err}");
+    assert!(Account::new("reader_\u{1F600}", "%").is_err());
+    assert!(Account::new("réader", "%").is_ok());
+    fx.conn
+        .exec_drop("SELECT User FROM mysql.user WHERE User = ?", ("réader",))
+        .await
+        .unwrap();
+    client.disconnect().await.unwrap();
+    fx.cleanup().await;
+}

@@ -7,12 +7,14 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tfplugin::framework::{Context, NotKnown, Resource, ResourcePlan};
+use tfplugin::types::quote;
 use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
 
 use crate::clients::mysql::identifiers::{
@@ -175,6 +177,95 @@ fn id_of(account: &Account) -> String {
     format!("{}@{}", account.user(), account.host())
 }
 
+/// Private-state key of the account this resource instance's state holds (see
+/// [`remember_account`]).
+const PRIOR_ACCOUNT: &str = "prior_account";
+
+/// Records the account in private state. Terraform plans a replacement's create half with a
+/// null prior but with the instance's private state (the state's for a tainted object, the
+/// first plan call's for `-replace` or a changed attribute): an existing account recorded
+/// there is the one being replaced, which the apply drops first, not a stranger's.
+fn remember_account(ctx: &Context<'_, Clients>, account: &Account) {
+    ctx.set_private(PRIOR_ACCOUNT, &account_key(account));
+}
+
+/// Accounts this provider process has refreshed from some resource's state, by endpoint. A
+/// tainted object is planned as a plain create (null prior, no private state), after Terraform
+/// refreshed it in the same run: an account listed here is in this configuration's state, and
+/// will be dropped before it is created again.
+static REFRESHED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn refreshed_key(mysql: &MysqlClient, account: &Account) -> String {
+    format!("{}|{}", mysql.endpoint(), account_key(account))
+}
+
+fn note_refreshed(mysql: &MysqlClient, account: &Account) {
+    let mut set = REFRESHED.lock().unwrap_or_else(|p| p.into_inner());
+    set.insert(refreshed_key(mysql, account));
+}
+
+fn was_refreshed(mysql: &MysqlClient, account: &Account) -> bool {
+    let set = REFRESHED.lock().unwrap_or_else(|p| p.into_inner());
+    set.contains(&refreshed_key(mysql, account))
+}
+
+/// An account as the server identifies it: hosts are case-insensitive.
+fn account_key(account: &Account) -> String {
+    format!("{}@{}", account.user(), account.host().to_lowercase())
+}
+
+/// At most `max` items of a list for a message, then how many more.
+fn some_of(items: &[String], max: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(max)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > max {
+        text.push_str(&format!(" and {} more", items.len() - max));
+    }
+    text
+}
+
+/// Refuses the provider's own login: managing it would ALTER or DROP the account the provider
+/// works with.
+fn refuse_login_account(mysql: &MysqlClient, account: &Account) -> Result<(), Diagnostics> {
+    if account.user() != mysql.login_user() {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "The provider's own account cannot be managed",
+        format!(
+            "{account} is the account the provider logs in with (its `mysql.username`). \
+             A read-only user resource would change its password, REQUIRE setting and grants, \
+             or drop it on destroy. Use another name."
+        ),
+    )
+    .at(attr!(ReadonlyUserModel, name))
+    .into())
+}
+
+/// Refuses an account holding more than SELECT: this resource would rewrite its password and
+/// REQUIRE setting, so it must only ever own read-only accounts.
+async fn refuse_privileged(mysql: &MysqlClient, account: &Account) -> Result<(), Diagnostics> {
+    let extra = mysql.privileges_beyond_select(account).await?;
+    if extra.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "Not a read-only account",
+        format!(
+            "{account} holds privileges beyond SELECT and USAGE ({}), so it is not a read-only \
+             account and this resource will not manage it (it would change its password and \
+             REQUIRE setting). Revoke them by hand first, or use another name.",
+            some_of(&extra, 8)
+        ),
+    )
+    .at(attr!(ReadonlyUserModel, name))
+    .into())
+}
+
 fn account_of(model: &ReadonlyUserModel) -> Result<Account, NotKnown> {
     Ok(Account::of(model.name.value()?, model.host.value()?))
 }
@@ -216,24 +307,57 @@ impl Spec {
 
     /// The desired account for the database's current `tables`. Without a `password` (not
     /// known at plan time) a placeholder stands in.
+    /// The tables of `column_grants`, whose columns [`Spec::desired`] checks.
+    fn column_tables(&self) -> Vec<&Identifier> {
+        self.column_grants
+            .keys()
+            .map(TableName::identifier)
+            .collect()
+    }
+
+    /// `columns` holds the columns of the `column_grants` tables (table → columns).
     fn desired(
         &self,
         database: &DatabaseName,
         tables: &[String],
+        columns_of: &BTreeMap<String, Vec<String>>,
         password: Option<&Password>,
     ) -> Result<DesiredUser, Diagnostics> {
         let mut column_grants = BTreeMap::new();
         for (table, columns) in &self.column_grants {
+            let at = attr!(ReadonlyUserModel, column_grants).key(table.as_str());
+            if let Some(existing) = columns_of.get(table.as_str()) {
+                let missing: Vec<String> = columns
+                    .iter()
+                    .filter(|c| !existing.iter().any(|e| e == c.as_str()))
+                    .map(|c| quote(c.as_str()))
+                    .collect();
+                if !missing.is_empty() {
+                    let listed: Vec<String> = existing.iter().map(|c| quote(c)).collect();
+                    return Err(Diagnostic::error(
+                        "Unknown column",
+                        format!(
+                            "table {} of database {} has no column {}; its columns are {}",
+                            quote(table.as_str()),
+                            quote(database.as_str()),
+                            some_of(&missing, 8),
+                            some_of(&listed, 40)
+                        ),
+                    )
+                    .at(at)
+                    .into());
+                }
+            }
             if !tables.iter().any(|t| t == table.as_str()) {
                 return Err(Diagnostic::error(
                     "Unknown table",
                     format!(
-                        "table {:?} does not exist in database {:?}",
-                        table.as_str(),
-                        database.as_str()
+                        "table {} does not exist in database {}",
+                        quote(table.as_str()),
+                        quote(database.as_str())
                     ),
                 )
-                .at(attr!(ReadonlyUserModel, column_grants).key(table.as_str()))
+                .at(at)
                 .into());
             }
             let columns: BTreeSet<Identifier> =
@@ -310,6 +434,14 @@ fn column_grants_read(
         .collect()
 }
 
+/// What a converge did.
+struct Converged {
+    model: ReadonlyUserModel,
+    /// Set when a statement failed: the model then describes the account as far as it was
+    /// made (for a create, the account exists once CREATE USER ran).
+    failure: Option<(usize, Diagnostics)>,
+}
+
 impl ReadonlyUser {
     /// Runs the statements that bring the account to the model and fills the computed
     /// attributes. `current` is the account as it is now (None: it does not exist).
@@ -320,13 +452,16 @@ impl ReadonlyUser {
         mut model: ReadonlyUserModel,
         current: Option<&UserState>,
         password_changed: bool,
-    ) -> Result<ReadonlyUserModel, Diagnostics> {
+    ) -> Result<Converged, Diagnostics> {
         let clients = ctx.client()?;
         let database = database_of(&model, clients)?;
         let spec = Spec::of(&model)?;
         let tables = mysql.list_tables(database.as_str()).await?;
+        let columns = mysql
+            .list_columns(database.identifier(), &spec.column_tables())
+            .await?;
         let password = model.password.value()?.password();
-        let mut desired = spec.desired(&database, &tables, Some(password))?;
+        let mut desired = spec.desired(&database, &tables, &columns, Some(password))?;
         desired.password_changed = password_changed;
         let statements = plan_statements(current, &desired);
         let texts = display_texts(&statements);
@@ -345,17 +480,22 @@ impl ReadonlyUser {
                 ));
             }
         }
-        mysql.apply(&statements).await?;
+        let mut done = 0;
+        let failure = match mysql.apply_counted(&statements, &mut done).await {
+            Ok(()) => None,
+            Err(e) => Some((done, Diagnostics::from(e))),
+        };
         model.id.set(id_of(&spec.account));
         model.database.set(database);
         model.granted_tables.set(granted_list(&desired));
         model.grant_statements.set(texts);
-        Ok(model)
+        Ok(Converged { model, failure })
     }
 
     /// The planning work that needs the server; see [`Resource::modify_plan`].
     async fn plan_with_server(
         &self,
+        ctx: &Context<'_, Clients>,
         clients: &Clients,
         plan: &mut ResourcePlan<ReadonlyUserModel>,
     ) -> Result<(), Diagnostics> {
@@ -389,9 +529,13 @@ impl ReadonlyUser {
         plan.planned.id.set(id_of(&spec.account));
 
         let mysql = clients.mysql().await?;
+        refuse_login_account(mysql, &spec.account)?;
         let tables = mysql.list_tables(database.as_str()).await?;
+        let columns = mysql
+            .list_columns(database.identifier(), &spec.column_tables())
+            .await?;
         let password = plan.planned.password.get().map(AccountPassword::password);
-        let mut desired = spec.desired(&database, &tables, password)?;
+        let mut desired = spec.desired(&database, &tables, &columns, password)?;
         plan.planned.granted_tables.set(granted_list(&desired));
 
         if plan.prior.as_ref() == Some(&plan.planned) {
@@ -407,18 +551,17 @@ impl ReadonlyUser {
             .read_user_in(&spec.account, database.identifier())
             .await?;
         if plan.is_create() && existing.is_some() {
-            // CREATE USER would fail with 1396 at apply; say so now, with the way out.
-            return Err(Diagnostic::error(
-                "The account already exists",
-                format!(
-                    "{} exists on the server. Import it with `terraform import <address> '{}'` \
-                     instead of creating it.",
-                    spec.account,
-                    id_of(&spec.account)
-                ),
-            )
-            .at(attr!(ReadonlyUserModel, name))
-            .into());
+            let replaced = ctx.private::<String>(PRIOR_ACCOUNT).as_deref()
+                == Some(account_key(&spec.account).as_str())
+                || was_refreshed(mysql, &spec.account);
+            if !replaced {
+                // Not the account this resource's state holds: CREATE USER would fail at
+                // apply (after destroying the old account of a replacement); say so now.
+                return Err(already_exists(&spec.account));
+            }
+        }
+        if !plan.is_create() && !replacing && existing.is_some() {
+            refuse_privileged(mysql, &spec.account).await?;
         }
         let current = if plan.is_create() || replacing {
             None
@@ -435,6 +578,20 @@ impl ReadonlyUser {
     }
 }
 
+/// The error for a create whose account exists and is not in this resource's state.
+fn already_exists(account: &Account) -> Diagnostics {
+    Diagnostic::error(
+        "The account already exists",
+        format!(
+            "{account} exists on the server and is not the account in this resource's state. \
+             Import it with `terraform import <address> '{}'` instead of creating it.",
+            id_of(account)
+        ),
+    )
+    .at(attr!(ReadonlyUserModel, name))
+    .into()
+}
+
 #[async_trait]
 impl Resource for ReadonlyUser {
     type Model = ReadonlyUserModel;
@@ -445,18 +602,40 @@ impl Resource for ReadonlyUser {
     }
 
     fn validate(&self, config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
-        // An empty list would grant nothing, and so never match what Read finds.
         for (table, columns) in config.column_grants.get().into_iter().flatten() {
+            let at = attr!(ReadonlyUserModel, column_grants).key(table.as_str());
+            // An empty list would grant nothing, and so never match what Read finds.
             if columns.is_empty() {
                 diagnostics.push(
                     Diagnostic::error(
                         "No columns",
                         format!(
-                            "table {:?} lists no columns; name at least one or remove the entry",
-                            table.as_str()
+                            "table {} lists no columns; name at least one or remove the entry",
+                            quote(table.as_str())
                         ),
                     )
-                    .at(attr!(ReadonlyUserModel, column_grants).key(table.as_str())),
+                    .at(at.clone()),
+                );
+            }
+            // The server keeps one grant per column: a repeated one would never match Read.
+            let mut seen = BTreeSet::new();
+            let repeated: BTreeSet<&str> = columns
+                .iter()
+                .map(ColumnName::as_str)
+                .filter(|c| !seen.insert(*c))
+                .collect();
+            if !repeated.is_empty() {
+                let repeated: Vec<String> = repeated.into_iter().map(quote).collect();
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Repeated column",
+                        format!(
+                            "table {} lists {} more than once; name each column once",
+                            quote(table.as_str()),
+                            some_of(&repeated, 8)
+                        ),
+                    )
+                    .at(at),
                 );
             }
         }
@@ -467,12 +646,36 @@ impl Resource for ReadonlyUser {
         ctx: &Context<'_, Clients>,
         plan: &mut ResourcePlan<ReadonlyUserModel>,
     ) -> Result<(), Diagnostics> {
+        // Handed to the create half if Terraform replaces the object (see PRIOR_ACCOUNT).
+        if let Some(Ok(account)) = plan.prior.as_ref().map(account_of) {
+            remember_account(ctx, &account);
+        }
         // Without a configured provider (its settings unknown until apply) the framework's
         // unknown-marking stands.
         let Some(clients) = ctx.try_client() else {
             return Ok(());
         };
-        self.plan_with_server(clients, plan).await
+        self.plan_with_server(ctx, clients, plan).await
+    }
+
+    async fn plan_destroy(
+        &self,
+        ctx: &Context<'_, Clients>,
+        prior: &ReadonlyUserModel,
+    ) -> Result<(), Diagnostics> {
+        let (Some(clients), Ok(account)) = (ctx.try_client(), account_of(prior)) else {
+            return Ok(());
+        };
+        if let Ok(mysql) = clients.mysql().await {
+            refuse_login_account(mysql, &account).map_err(|mut diags| {
+                diags.push(Diagnostic::error(
+                    "Refusing to drop the provider's own account",
+                    "Remove it from the state with `terraform state rm <address>` instead.",
+                ));
+                diags
+            })?;
+        }
+        Ok(())
     }
 
     async fn create(
@@ -480,19 +683,48 @@ impl Resource for ReadonlyUser {
         ctx: &Context<'_, Clients>,
         plan: ReadonlyUserModel,
     ) -> Result<ReadonlyUserModel, Diagnostics> {
-        let mysql = ctx.client()?.mysql().await?;
-        self.converge(ctx, mysql, plan, None, true)
-            .await
-            .map_err(|mut diags| {
-                if diags.0.iter().any(|d| d.detail.contains("1396")) {
-                    diags.push(Diagnostic::error(
-                        "The account may already exist",
-                        "MySQL error 1396 on CREATE USER means the account exists: import it with \
-                         `terraform import <address> 'name@host'`.",
-                    ));
-                }
-                diags
-            })
+        let clients = ctx.client()?;
+        let mysql = clients.mysql().await?;
+        let database = database_of(&plan, clients)?;
+        let account = account_of(&plan)?;
+        refuse_login_account(mysql, &account)?;
+        // At apply a replaced account is already dropped: one found now is someone else's.
+        if mysql
+            .read_user_in(&account, database.identifier())
+            .await?
+            .is_some()
+        {
+            return Err(already_exists(&account));
+        }
+        let converged = self.converge(ctx, mysql, plan, None, true).await?;
+        let Some((done, mut diags)) = converged.failure else {
+            remember_account(ctx, &account);
+            return Ok(converged.model);
+        };
+        // CREATE USER is the first statement: once it ran, the account exists, so the
+        // state is saved (tainted by Terraform) and the next apply replaces it.
+        if done == 0 {
+            if diags.iter().any(|d| d.detail.contains("1396")) {
+                diags.push(Diagnostic::error(
+                    "The account may already exist",
+                    "MySQL error 1396 on CREATE USER means the account exists: import it with \
+                     `terraform import <address> 'name@host'`.",
+                ));
+            }
+            return Err(diags);
+        }
+        remember_account(ctx, &account);
+        for d in diags.iter() {
+            ctx.add(d.clone());
+        }
+        ctx.add(Diagnostic::error(
+            "The account was created but not completely granted",
+            format!(
+                "{account} exists after {done} statement(s) of the create; it is saved in the \
+                 state (tainted) so the next apply replaces it, or `terraform destroy` drops it."
+            ),
+        ));
+        Ok(converged.model)
     }
 
     async fn read(
@@ -507,6 +739,8 @@ impl Resource for ReadonlyUser {
         let Some(server) = mysql.read_user_in(&account, database.identifier()).await? else {
             return Ok(None);
         };
+        remember_account(ctx, &account);
+        note_refreshed(mysql, &account);
         if server.has_unmanaged_privileges() {
             ctx.add(Diagnostic::warning(
                 format!("{account} holds privileges this resource does not manage"),
@@ -526,9 +760,9 @@ impl Resource for ReadonlyUser {
         state.column_grants.set(column_grants);
         state.database.set(database);
         state.id.set(id_of(&account));
-        if !state.grant_statements.is_known() {
-            state.grant_statements.set(Vec::new());
-        }
+        // Statements still to run: none once the server is read. A plan then shows only the
+        // statements its apply will run, not those of the previous apply.
+        state.grant_statements.set(Vec::new());
         Ok(Some(state))
     }
 
@@ -542,10 +776,17 @@ impl Resource for ReadonlyUser {
         let mysql = clients.mysql().await?;
         let database = database_of(&plan, clients)?;
         let account = account_of(&plan)?;
+        refuse_login_account(mysql, &account)?;
         let current = mysql.read_user_in(&account, database.identifier()).await?;
         let password_changed = prior.password != plan.password;
-        self.converge(ctx, mysql, plan, current.as_ref(), password_changed)
-            .await
+        let converged = self
+            .converge(ctx, mysql, plan, current.as_ref(), password_changed)
+            .await?;
+        remember_account(ctx, &account);
+        match converged.failure {
+            None => Ok(converged.model),
+            Some((_, diags)) => Err(diags),
+        }
     }
 
     async fn delete(
@@ -554,7 +795,9 @@ impl Resource for ReadonlyUser {
         state: ReadonlyUserModel,
     ) -> Result<(), Diagnostics> {
         let mysql = ctx.client()?.mysql().await?;
-        mysql.drop_user(&account_of(&state)?).await?;
+        let account = account_of(&state)?;
+        refuse_login_account(mysql, &account)?;
+        mysql.drop_user(&account).await?;
         Ok(())
     }
 
@@ -572,10 +815,11 @@ impl Resource for ReadonlyUser {
         // User names may contain '@'; host patterns do not.
         let (name, host) = id
             .rsplit_once('@')
-            .ok_or_else(|| invalid(format!("got {}", tfplugin::types::quote(id))))?;
+            .ok_or_else(|| invalid(format!("got {}", quote(id))))?;
         let name = UserName::parse(name).map_err(|e| invalid(e.to_string()))?;
         let host = HostPattern::parse(host).map_err(|e| invalid(e.to_string()))?;
-        let database = ctx.client()?.default_database().ok_or_else(|| {
+        let clients = ctx.client()?;
+        let database = clients.default_database().ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "No database",
                 "Importing needs `mysql.database` (or its default) in the provider.",
@@ -583,6 +827,30 @@ impl Resource for ReadonlyUser {
         })?;
         let database = DatabaseName::parse(database)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid database", e.to_string())))?;
+        let account = Account::of(&name, &host);
+        let mysql = clients.mysql().await?;
+        // Import diagnostics have no attribute to point at.
+        let unpointed = |mut diags: Diagnostics| {
+            for d in diags.0.iter_mut() {
+                d.attribute = None;
+            }
+            diags
+        };
+        refuse_login_account(mysql, &account).map_err(unpointed)?;
+        if mysql
+            .read_user_in(&account, database.identifier())
+            .await?
+            .is_none()
+        {
+            return Err(Diagnostic::error(
+                "No such account",
+                format!("{account} does not exist on the server."),
+            )
+            .into());
+        }
+        refuse_privileged(mysql, &account)
+            .await
+            .map_err(unpointed)?;
         Ok(ReadonlyUserModel {
             name: Field::known(name),
             host: Field::known(host),
@@ -591,7 +859,7 @@ impl Resource for ReadonlyUser {
             database: Field::known(database),
             exclude_tables: default_exclude_tables(),
             column_grants: default_column_grants(),
-            id: Field::known(id),
+            id: Field::known(id_of(&account)),
             granted_tables: Field::Null,
             grant_statements: Field::Null,
         })
@@ -640,6 +908,88 @@ mod tests {
         model(overrides).err().unwrap_or_default()
     }
 
+    fn auth_user_columns() -> BTreeMap<String, Vec<String>> {
+        let columns = ["id", "password", "username", "email"];
+        BTreeMap::from([(
+            "auth_user".to_string(),
+            columns.iter().map(|c| c.to_string()).collect(),
+        )])
+    }
+
+    #[test]
+    fn missing_columns_are_an_error_naming_them_and_listing_the_table() {
+        let mut s = spec(DEFAULT_EXCLUDE_TABLES);
+        let long = "c".repeat(64);
+        s.column_grants.insert(
+            TableName::parse("auth_user").unwrap(),
+            vec![
+                ColumnName::parse("id").unwrap(),
+                ColumnName::parse("no_such_column").unwrap(),
+                ColumnName::parse(&long).unwrap(),
+            ],
+        );
+        let mut columns = auth_user_columns();
+        columns
+            .get_mut("auth_user")
+            .unwrap()
+            .extend((0..100).map(|i| format!("{}{i}", "x".repeat(60))));
+        let err = s
+            .desired(&db(), &tables(&["auth_user", "job"]), &columns, None)
+            .unwrap_err();
+        let d = err.iter().next().unwrap();
+        assert_eq!(
+            d.attribute.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("column_grants[\"auth_user\"]")
+        );
+        assert!(
+            d.detail.contains("no column \"no_such_column\""),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("\"username\""), "{}", d.detail);
+        assert!(d.detail.contains("and 64 more"), "{}", d.detail);
+        assert!(d.detail.len() < 4000, "{}", d.detail.len());
+    }
+
+    #[test]
+    fn repeated_columns_fail_validation_at_their_entry() {
+        let config = model(serde_json::json!({
+            "column_grants": { "auth_user": ["id", "email", "id"] }
+        }))
+        .unwrap();
+        let mut diagnostics = Diagnostics::new();
+        ReadonlyUser.validate(&config, &mut diagnostics);
+        let d = diagnostics.iter().next().expect("an error");
+        assert!(d.detail.contains("\"id\" more than once"), "{}", d.detail);
+        assert_eq!(
+            d.attribute.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("column_grants[\"auth_user\"]")
+        );
+    }
+
+    #[test]
+    fn names_the_server_cannot_compare_are_refused_and_echoes_are_cut() {
+        let err = refused(serde_json::json!({ "name": "reader\u{1F600}" }));
+        assert!(err.contains("Basic Multilingual Plane"), "{err}");
+        let err = refused(serde_json::json!({ "host": "\u{1F600}.example.com" }));
+        assert!(err.contains("Basic Multilingual Plane"), "{err}");
+        let huge = "n".repeat(1_000_000);
+        for field in ["name", "host", "database"] {
+            let err = refused(serde_json::json!({ field: huge.clone() }));
+            assert!(
+                !err.is_empty() && err.len() < 1000,
+                "{field}: {} bytes",
+                err.len()
+            );
+        }
+        let err = refused(serde_json::json!({ "exclude_tables": format!("({huge}") }));
+        assert!(!err.is_empty() && err.len() < 1000, "{} bytes", err.len());
+        let err = refused(serde_json::json!({ "column_grants": { huge.clone(): ["id"] } }));
+        assert!(!err.is_empty() && err.len() < 1000, "{} bytes", err.len());
+        let err = refused(serde_json::json!({ "column_grants": { "t": [huge.clone()] } }));
+        assert!(!err.is_empty() && err.len() < 1000, "{} bytes", err.len());
+    }
+
     #[test]
     fn desired_follows_the_runbook_shape() {
         let t = tables(&[
@@ -652,7 +1002,7 @@ mod tests {
         ]);
         let password = Password::new("a".repeat(30)).unwrap();
         let d = spec(DEFAULT_EXCLUDE_TABLES)
-            .desired(&db(), &t, Some(&password))
+            .desired(&db(), &t, &auth_user_columns(), Some(&password))
             .unwrap();
         assert_eq!(granted_list(&d), ["group", "job", "oauth_token"]);
         let cols: Vec<&str> = d.column_grants[&Identifier::table("auth_user").unwrap()]
@@ -673,7 +1023,12 @@ mod tests {
             ],
         );
         let d = s
-            .desired(&db(), &tables(&["auth_user", "job", "push"]), None)
+            .desired(
+                &db(),
+                &tables(&["auth_user", "job", "push"]),
+                &BTreeMap::new(),
+                None,
+            )
             .unwrap();
         assert_eq!(granted_list(&d), ["push"]);
         assert_eq!(d.column_grants.len(), 2);
@@ -682,7 +1037,7 @@ mod tests {
     #[test]
     fn missing_column_grant_table_is_an_error_at_its_attribute() {
         let err = spec(DEFAULT_EXCLUDE_TABLES)
-            .desired(&db(), &tables(&["job"]), None)
+            .desired(&db(), &tables(&["job"]), &BTreeMap::new(), None)
             .unwrap_err();
         let at = err.iter().next().and_then(|d| d.attribute.clone());
         assert_eq!(
