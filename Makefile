@@ -84,6 +84,7 @@ schemas-check:
 
 ## bench: every benchmark, printing its figures (release builds; needs the world).
 bench: up
+	scripts/install-null-provider.sh
 	cargo build --release -p tfplugin --example file_provider
 	cargo build --release -p terraform-provider-treeherder
 	eval "$$(scripts/test-env.sh)" && TREEHERDER_PROVIDER_BIN=$(ROOT)/target/release/terraform-provider-treeherder cargo bench --workspace

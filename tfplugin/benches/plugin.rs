@@ -30,6 +30,18 @@ fn example_binary() -> PathBuf {
     panic!("build the example first: cargo build --release -p tfplugin --example file_provider");
 }
 
+/// HashiCorp's Go null provider, when installed (scripts/install-null-provider.sh).
+fn null_provider() -> Option<PathBuf> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/terraform-provider-null");
+    if path.exists() {
+        Some(path)
+    } else {
+        println!("(Go null provider not installed: run `make bench` for the side-by-side figures)");
+        None
+    }
+}
+
 fn client_cert_pem() -> String {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).expect("key");
     let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
@@ -82,23 +94,48 @@ fn main() {
     let cert = client_cert_pem();
     println!("benchmark                              value");
 
-    let mut tls_starts = Vec::new();
-    for _ in 0..20 {
-        let (mut child, line, elapsed) = start(&binary, true, &cert);
-        assert!(line.starts_with("1|6|tcp|"), "unexpected handshake {line}");
-        tls_starts.push(elapsed);
-        let _ = child.kill();
-        let _ = child.wait();
+    // Side by side with HashiCorp's Go null provider 2.1.2 (`make bench` installs it), in
+    // alternation so both see the same machine load.
+    let null = null_provider();
+    let mut ours = (Vec::new(), Vec::new());
+    let mut go = (Vec::new(), Vec::new());
+    for _ in 0..30 {
+        for tls in [true, false] {
+            let (mut child, line, elapsed) = start(&binary, tls, &cert);
+            assert!(line.starts_with("1|6|tcp|"), "unexpected handshake {line}");
+            if tls { &mut ours.0 } else { &mut ours.1 }.push(elapsed);
+            let _ = child.kill();
+            let _ = child.wait();
+            if let Some(null) = &null {
+                let (mut child, line, elapsed) = start(null, tls, &cert);
+                assert!(line.starts_with("1|5|"), "unexpected null handshake {line}");
+                if tls { &mut go.0 } else { &mut go.1 }.push(elapsed);
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
-    tls_starts.sort();
-    println!(
-        "start -> handshake line (mTLS), p50     {:?}",
-        percentile(&tls_starts, 0.5)
-    );
-    println!(
-        "start -> handshake line (mTLS), p95     {:?}",
-        percentile(&tls_starts, 0.95)
-    );
+    for (label, ours, go) in [
+        ("mTLS", &mut ours.0, &mut go.0),
+        ("plaintext", &mut ours.1, &mut go.1),
+    ] {
+        ours.sort();
+        go.sort();
+        let p50 = percentile(ours, 0.5);
+        println!("start -> handshake ({label}), p50       {p50:?}");
+        println!(
+            "start -> handshake ({label}), p95       {:?}",
+            percentile(ours, 0.95)
+        );
+        if !go.is_empty() {
+            let go50 = percentile(go, 0.5);
+            println!("  Go null 2.1.2 ({label}), p50          {go50:?}");
+            println!(
+                "  ratio ours / Go null ({label}), p50   {:.2}",
+                p50.as_secs_f64() / go50.as_secs_f64()
+            );
+        }
+    }
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (mut child, line, _) = start(&binary, false, &cert);
