@@ -38,6 +38,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::scheduler_job::SchedulerJobResource)?,
             tfplugin::framework::resource(crate::resources::pipeline_promotion::PipelinePromotion)?,
             tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUser)?,
+            tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
         ])
     }
 

@@ -9,6 +9,7 @@ mod apps;
 mod coalesce;
 mod dynos;
 mod error;
+mod formation;
 mod pipelines;
 mod scheduler;
 mod transport;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 pub use apps::{App, Formation, FormationUpdate, NamedRef};
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
 pub use error::{HerokuError, RequestContext, TransportFailure};
+pub use formation::AvailableDynoSize;
 pub use pipelines::{
     AppRef, IdRef, Pipeline, PipelineCoupling, PipelineOwner, PipelineRef, Promotion,
     PromotionSource, PromotionStatus, PromotionTarget, PromotionTargetStatus, Release,
