@@ -153,9 +153,9 @@ pub struct ReadonlyUserModel {
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]
     pub granted_tables: Field<Vec<String>>,
-    /// The SQL statements the most recent apply ran, with the password shown as
-    /// `'<password>'`. In a plan with changes it shows the statements the coming apply will
-    /// run, for review.
+    /// The SQL statements still to run, in the order the apply runs them, with the password
+    /// shown as `'<password>'`: empty in state after every refresh, so a plan with changes
+    /// shows exactly what the coming apply will run, for review.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]
     pub grant_statements: Field<Vec<String>>,
