@@ -39,6 +39,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::pipeline_promotion::PipelinePromotion)?,
             tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUser)?,
             tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
+            tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
         ])
     }
 

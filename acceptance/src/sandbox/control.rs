@@ -127,6 +127,7 @@ fn route(
                 "GET /faults", "POST /faults", "DELETE /faults",
                 "POST /latency",
                 "GET /promotion-failures", "POST /promotion-failures",
+                "GET /release-phase", "POST /release-phase",
                 "POST /rate-limit", "POST /reset", "GET /state",
             ],
         })),
@@ -172,6 +173,11 @@ fn route(
             shared.lock().latency_ms = r.ms;
             ok(json!({ "ms": r.ms }))
         }
+        ("GET", "/release-phase") => ok(super::heroku::releases::release_phase_json(shared)),
+        ("POST", "/release-phase") => {
+            super::heroku::releases::configure_release_phase(shared, &parse(body)?);
+            ok(super::heroku::releases::release_phase_json(shared))
+        }
         ("GET", "/promotion-failures") => ok(json!(shared.lock().promotion_failures)),
         ("POST", "/promotion-failures") => {
             let r: PromotionFailure = parse(body)?;
@@ -191,6 +197,7 @@ fn route(
             world.faults.clear();
             world.latency_ms = 0;
             world.promotion_failures.clear();
+            super::heroku::releases::reset_release_phase(shared);
             world.log.clear();
             world.bucket.fill();
             shared.persist(&world.state);

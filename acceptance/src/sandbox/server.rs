@@ -46,6 +46,8 @@ pub struct Shared {
     pub state_file: Option<PathBuf>,
     pub promotion_delay: Duration,
     pub shutdown: watch::Receiver<bool>,
+    /// Release-phase settings (own lock: handlers run under the world lock).
+    pub release_phase: Mutex<super::heroku::releases::ReleasePhase>,
 }
 
 impl Shared {
@@ -69,6 +71,7 @@ impl Shared {
             state_file: config.state_file.clone(),
             promotion_delay: config.promotion_delay,
             shutdown,
+            release_phase: Mutex::default(),
         }
     }
 

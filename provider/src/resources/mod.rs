@@ -1,4 +1,5 @@
 //! Managed resources, one per file.
+pub mod config_vars;
 pub mod formation;
 pub mod pipeline_promotion;
 pub mod readonly_user;

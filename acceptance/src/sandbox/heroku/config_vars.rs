@@ -1,9 +1,12 @@
 //! `/apps/{app}/config-vars`: PATCH merges, `null` deletes, each change makes a release.
+//! When the app's code has a `release` process type, that release is `pending` while its
+//! release phase runs (see `releases::run_release_phase`); a failed release phase leaves
+//! the vars set and the previous release current.
 
 use serde_json::{Map, Value};
 
-use super::app_index;
-use super::releases::find_release;
+use super::releases::{find_release, has_release_phase, run_release_phase};
+use super::{app_index, Ctx};
 use crate::sandbox::http::{json_object, ApiError, ApiResult, Reply};
 use crate::sandbox::state::SandboxState;
 
@@ -33,7 +36,7 @@ fn valid_key(key: &str) -> bool {
 }
 
 /// `PATCH /apps/{app}/config-vars`.
-pub fn update(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
+pub fn update(ctx: &Ctx<'_>, state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
     let i = app_index(state, ident)?;
     let body = json_object(body)?;
     // Validate everything before changing anything.
@@ -56,6 +59,7 @@ pub fn update(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
             }
         }
     }
+    let release_phase = has_release_phase(state, &state.apps[i]);
     let app = &mut state.apps[i];
     let mut set = Vec::new();
     let mut removed = Vec::new();
@@ -86,7 +90,10 @@ pub fn update(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
         };
         let slug = app.current_release().and_then(|r| r.slug_id);
         let vars = app.config_vars.clone();
-        app.push_release(description, slug, vars);
+        let r = app.push_release(description, slug, vars);
+        if release_phase {
+            run_release_phase(ctx.shared, state, i, r);
+        }
     }
     Ok(Reply::ok(vars_json(&state.apps[i].config_vars)))
 }

@@ -42,7 +42,7 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
         ("PATCH", ["apps", app]) => apps::update(state, app, body),
         ("DELETE", ["apps", app]) => apps::delete(state, app),
         ("GET", ["apps", app, "config-vars"]) => config_vars::get(state, app),
-        ("PATCH", ["apps", app, "config-vars"]) => config_vars::update(state, app, body),
+        ("PATCH", ["apps", app, "config-vars"]) => config_vars::update(ctx, state, app, body),
         ("GET", ["apps", app, "releases", rel, "config-vars"]) => {
             config_vars::for_release(state, app, rel)
         }

@@ -1,6 +1,7 @@
 //! `/apps/{app}/releases` (list, info, create from a slug, rollback) and `/apps/{app}/slugs`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -8,6 +9,7 @@ use uuid::Uuid;
 use super::catalog::stack_ref;
 use super::{app_index, app_ref, identity_of, opt_str};
 use crate::sandbox::http::{json_object, ApiError, ApiResult, Reply};
+use crate::sandbox::server::Shared;
 use crate::sandbox::state::{now, App, SandboxState, Slug};
 
 /// Sortable fields of release lists: `version` first (heroku-go and the Terraform
@@ -181,4 +183,122 @@ pub fn slug_info(state: &SandboxState, ident: &str, slug: &str) -> ApiResult {
         .and_then(|id| state.find_slug(id))
         .ok_or_else(|| ApiError::not_found("slug", "slug"))?;
     Ok(Reply::ok(slug_json(app, found)))
+}
+
+/// Release-phase behaviour of one sandbox, set through `POST /__control/release-phase`
+/// `{"ms": 300, "fail": [{"app": "treeherder-stage", "count": 1}]}`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleasePhase {
+    /// How long a release stays `pending` (0: it settles at once).
+    #[serde(default)]
+    pub ms: u64,
+    /// Queued failures: the next `count` release phases of `app` (name or id) fail.
+    #[serde(default)]
+    pub fail: Vec<ReleasePhaseFailure>,
+}
+
+/// A queued failure of the next `count` release phases on `app`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleasePhaseFailure {
+    pub app: String,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn phase(shared: &Shared) -> std::sync::MutexGuard<'_, ReleasePhase> {
+    shared
+        .release_phase
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// `GET /__control/release-phase`.
+pub fn release_phase_json(shared: &Shared) -> Value {
+    json!(*phase(shared))
+}
+
+/// `POST /__control/release-phase`: sets the duration and appends the failures.
+pub fn configure_release_phase(shared: &Shared, request: &ReleasePhase) {
+    let mut current = phase(shared);
+    current.ms = request.ms;
+    current.fail.extend(request.fail.iter().cloned());
+}
+
+/// Back to the defaults (on `/__control/reset`).
+pub fn reset_release_phase(shared: &Shared) {
+    *phase(shared) = ReleasePhase::default();
+}
+
+/// True when the app's current code declares a `release` process type (Heroku then runs
+/// the release phase for every new release, config changes included).
+pub fn has_release_phase(state: &SandboxState, app: &App) -> bool {
+    app.current_release()
+        .and_then(|r| r.slug_id)
+        .and_then(|id| state.find_slug(id))
+        .is_some_and(|slug| slug.process_types.contains_key("release"))
+}
+
+/// Runs the release phase of release `index` of app `app_index`: it fails when a failure is
+/// queued for the app, else succeeds; with a duration set, the release is `pending` until
+/// then.
+pub fn run_release_phase(
+    shared: &Arc<Shared>,
+    state: &mut SandboxState,
+    app_index: usize,
+    index: usize,
+) {
+    let app = &mut state.apps[app_index];
+    let (ms, outcome) = {
+        let mut settings = phase(shared);
+        let queued = settings
+            .fail
+            .iter()
+            .position(|f| f.app == app.name || f.app.eq_ignore_ascii_case(&app.id.to_string()));
+        let outcome = match queued {
+            Some(f) => {
+                settings.fail[f].count = settings.fail[f].count.saturating_sub(1);
+                if settings.fail[f].count == 0 {
+                    settings.fail.remove(f);
+                }
+                "failed"
+            }
+            None => "succeeded",
+        };
+        (settings.ms, outcome)
+    };
+    if ms == 0 {
+        app.releases[index].status = outcome.to_string();
+        return;
+    }
+    app.releases[index].status = "pending".to_string();
+    let (app_id, release_id) = (app.id, app.releases[index].id);
+    let shared = Arc::clone(shared);
+    let mut shutdown = shared.shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(ms)) => {
+                settle_release(&shared, app_id, release_id, outcome);
+            }
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+    });
+}
+
+fn settle_release(shared: &Shared, app_id: Uuid, release_id: Uuid, outcome: &str) {
+    let mut world = shared.lock();
+    let Some(a) = world.state.app_index_by_id(app_id) else {
+        return;
+    };
+    let app = &mut world.state.apps[a];
+    if let Some(release) = app.releases.iter_mut().find(|r| r.id == release_id) {
+        release.status = outcome.to_string();
+        release.updated_at = now();
+    }
+    shared.persist(&world.state);
 }

@@ -7,6 +7,7 @@
 
 mod apps;
 mod coalesce;
+mod config_vars;
 mod dynos;
 mod error;
 mod formation;
@@ -26,6 +27,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use apps::{App, Formation, FormationUpdate, NamedRef};
+pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWaitError};
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
 pub use error::{HerokuError, RequestContext, TransportFailure};
 pub use formation::AvailableDynoSize;
