@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tfplugin::framework::{DynDataSource, DynResource, Provider};
+use tfplugin::framework::{DynDataSource, DynEphemeralResource, DynResource, Provider};
 use tfplugin::schema::SchemaDeriveError;
 use tfplugin::Diagnostics;
 
@@ -46,6 +46,14 @@ impl Provider for TreeherderProvider {
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<Clients>>>, SchemaDeriveError> {
         Ok(vec![tfplugin::framework::data_source(
             crate::data_sources::mysql_tables::MysqlTables,
+        )?])
+    }
+
+    fn ephemeral_resources(
+        &self,
+    ) -> Result<Vec<Arc<dyn DynEphemeralResource<Clients>>>, SchemaDeriveError> {
+        Ok(vec![tfplugin::framework::ephemeral_resource(
+            crate::ephemeral_resources::password::PasswordEphemeral,
         )?])
     }
 }

@@ -1,4 +1,4 @@
-//! Every resource and data source has a docs page that documents each of its attributes, and
+//! Every resource, data source and ephemeral resource has a docs page that documents each of its attributes, and
 //! an example beside it, so the docs cannot silently drift from the schema.
 
 use std::path::{Path, PathBuf};
@@ -33,6 +33,11 @@ fn names(block: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
 fn check(kind: &str, schemas: &serde_json::Value, problems: &mut Vec<String>) {
     let (docs_dir, examples_dir, example_file) = match kind {
         "resource" => ("docs/resources", "examples/resources", "resource.tf"),
+        "ephemeral resource" => (
+            "docs/ephemeral-resources",
+            "examples/ephemeral-resources",
+            "ephemeral-resource.tf",
+        ),
         _ => (
             "docs/data-sources",
             "examples/data-sources",
@@ -86,6 +91,12 @@ fn every_resource_and_data_source_is_documented_with_an_example() {
         &provider["data_source_schemas"],
         &mut problems,
     );
+    let ephemeral = &provider["ephemeral_resource_schemas"];
+    assert!(
+        ephemeral.as_object().is_some_and(|e| !e.is_empty()),
+        "no ephemeral resources in the schema"
+    );
+    check("ephemeral resource", ephemeral, &mut problems);
 
     let index = std::fs::read_to_string(repo().join("docs/index.md")).expect("docs/index.md");
     let mut settings = Vec::new();

@@ -87,6 +87,74 @@ fn disallowed(c: char) -> Option<&'static str> {
     })
 }
 
+/// Characters of generated passwords: RFC 3986's unreserved set (letters, digits, `- . _ ~`), a
+/// subset of what [`validate_password`] accepts that no URL, shell or SQL quoting alters.
+pub const GENERATED_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+
+/// Longest password [`generate_password`] makes (MySQL accepts far longer ones; a DATABASE_URL
+/// need not carry more than this).
+pub const MAX_GENERATED_LENGTH: usize = 256;
+
+/// Why no password could be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The length is outside what is accepted.
+    #[error(
+        "a generated password must be {MIN_PASSWORD_LENGTH} to {MAX_GENERATED_LENGTH} characters \
+         long, not {0}"
+    )]
+    Length(u64),
+    /// The operating system's random source failed.
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(getrandom::Error),
+}
+
+/// A new random password of `length` characters from the OS's CSPRNG (`getrandom`), drawn
+/// uniformly from [`GENERATED_ALPHABET`] and holding at least one upper-case letter, one
+/// lower-case letter, one digit and one symbol (so MySQL's `validate_password` policies accept
+/// it too). It passes [`validate_password`].
+pub fn generate_password(length: u64) -> Result<Password, GenerateError> {
+    let n = usize::try_from(length)
+        .ok()
+        .filter(|n| (MIN_PASSWORD_LENGTH..=MAX_GENERATED_LENGTH).contains(n))
+        .ok_or(GenerateError::Length(length))?;
+    // Redraw until every class is present: rejection keeps the draw uniform over the
+    // accepted passwords (about one draw in ten is redrawn at length 40).
+    loop {
+        let text = random_text(n)?;
+        if has_every_class(&text) {
+            return Password::new(text).map_err(|_| GenerateError::Length(length));
+        }
+    }
+}
+
+/// `n` characters of [`GENERATED_ALPHABET`], each uniform: bytes at or above the largest
+/// multiple of the alphabet's size are dropped, so `%` introduces no bias.
+fn random_text(n: usize) -> Result<String, GenerateError> {
+    let size = GENERATED_ALPHABET.len();
+    let limit = 256 - 256 % size;
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 64];
+    while out.len() < n {
+        getrandom::fill(&mut buf).map_err(GenerateError::Random)?;
+        for &b in buf.iter().filter(|&&b| usize::from(b) < limit) {
+            if out.len() == n {
+                break;
+            }
+            out.push(char::from(GENERATED_ALPHABET[usize::from(b) % size]));
+        }
+    }
+    Ok(out)
+}
+
+fn has_every_class(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_uppercase())
+        && text.chars().any(|c| c.is_ascii_lowercase())
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text.chars().any(|c| !c.is_ascii_alphanumeric())
+}
+
 /// A password that passed [`validate_password`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(SecretString);
@@ -155,6 +223,42 @@ mod tests {
             assert!(text.contains(word), "{c:?}: {text}");
             assert!(!text.contains("SECRETTAIL"), "{text}");
         }
+    }
+
+    #[test]
+    fn generated_passwords_satisfy_every_rule_over_many_draws() {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut counts = [0u32; 66];
+        for i in 0..5000u64 {
+            let length = MIN_PASSWORD_LENGTH as u64 + i % 60;
+            let p = generate_password(length).unwrap();
+            let text = p.expose();
+            assert_eq!(text.chars().count() as u64, length);
+            assert!(validate_password(text).is_ok());
+            assert!(has_every_class(text));
+            assert!(text.bytes().all(|b| GENERATED_ALPHABET.contains(&b)));
+            // No character Django's URL parsing or percent-decoding would alter.
+            assert!(!text.contains(['%', '@', ':', '/', '?', '#', '+', '&', '=']));
+            for b in text.bytes() {
+                if let Some(i) = GENERATED_ALPHABET.iter().position(|&a| a == b) {
+                    counts[i] += 1;
+                }
+            }
+            assert!(seen.insert(text.to_owned()), "a password repeated");
+        }
+        // Every character of the alphabet turns up (about 5000 of each are expected).
+        assert_eq!(GENERATED_ALPHABET.len(), counts.len());
+        assert!(counts.iter().all(|&c| c > 3000), "{counts:?}");
+    }
+
+    #[test]
+    fn generated_lengths_outside_the_range_are_refused() {
+        for bad in [0, 29, 257, u64::MAX] {
+            let err = generate_password(bad).unwrap_err();
+            assert!(err.to_string().contains("30 to 256"), "{err}");
+        }
+        assert_eq!(generate_password(30).unwrap().expose().len(), 30);
+        assert_eq!(generate_password(256).unwrap().expose().len(), 256);
     }
 
     #[test]
