@@ -2,8 +2,9 @@
 
 use serde::de::DeserializeOwned;
 
+use super::view::Level;
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::schema::{Block, Nesting};
+use crate::schema::Block;
 use crate::value::{json, Type, Value};
 
 /// `value` with every unknown, at any depth, replaced by null.
@@ -112,32 +113,40 @@ pub(crate) fn unknown_paths(value: &Value, path: AttributePath, out: &mut Vec<At
     }
 }
 
-/// Registers every sensitive string in `value` (an object of `block`) with the log masker.
+/// Registers every sensitive string in `value` (an object of `block`) with the log masker, at
+/// every depth of nested blocks and nested attributes.
 pub(crate) fn register_sensitive(block: &Block, value: &Value) {
+    register_level(Level::of(block), value);
+}
+
+fn register_level(level: Level<'_>, value: &Value) {
     let Value::Object(entries) = value else {
         return;
     };
-    for attribute in &block.attributes {
-        if attribute.sensitive {
-            if let Some(v) = entries.get(&attribute.name) {
-                register_strings(v);
-            }
-        }
-    }
-    for nested in &block.block_types {
-        let Some(v) = entries.get(&nested.type_name) else {
+    for attribute in level.attributes {
+        let Some(v) = entries.get(&attribute.name) else {
             continue;
         };
-        match (nested.nesting, v) {
-            (Nesting::Single, v) => register_sensitive(&nested.block, v),
-            (_, Value::List(items) | Value::Set(items)) => items
-                .iter()
-                .for_each(|i| register_sensitive(&nested.block, i)),
-            (_, Value::Map(items)) => items
-                .values()
-                .for_each(|i| register_sensitive(&nested.block, i)),
-            _ => {}
+        if attribute.sensitive {
+            register_strings(v);
+        } else if let Some((_, inner)) = Level::nested(attribute) {
+            each_object(v, |o| register_level(inner, o));
         }
+    }
+    for nested in level.blocks {
+        if let Some(v) = entries.get(&nested.type_name) {
+            each_object(v, |o| register_level(Level::of(&nested.block), o));
+        }
+    }
+}
+
+/// Calls `f` on the object, or on each object of a collection.
+fn each_object(value: &Value, mut f: impl FnMut(&Value)) {
+    match value {
+        Value::Object(_) => f(value),
+        Value::List(items) | Value::Set(items) => items.iter().for_each(f),
+        Value::Map(items) => items.values().for_each(f),
+        _ => {}
     }
 }
 
@@ -153,23 +162,55 @@ fn register_strings(value: &Value) {
     }
 }
 
-/// A compact rendering of a value for TRACE logs; sensitive attributes of `block` are hidden.
+/// A compact rendering of a value for TRACE logs; sensitive attributes of `block` are hidden
+/// at every depth.
 pub(crate) fn render(block: &Block, value: &Value) -> String {
+    render_level(Level::of(block), value)
+}
+
+fn render_level(level: Level<'_>, value: &Value) -> String {
+    let Value::Object(entries) = value else {
+        return render_plain(value);
+    };
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|(name, v)| {
+            let attribute = level.attributes.iter().find(|a| &a.name == name);
+            let nested_block = level.blocks.iter().find(|b| &b.type_name == name);
+            let text = match (attribute, nested_block) {
+                (Some(a), _) if a.sensitive && !v.is_null() => "(sensitive)".to_string(),
+                (Some(a), _) => match Level::nested(a) {
+                    Some((_, inner)) => render_nested(inner, v),
+                    None => render_plain(v),
+                },
+                (None, Some(b)) => render_nested(Level::of(&b.block), v),
+                (None, None) => render_plain(v),
+            };
+            format!("{name}={text}")
+        })
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+fn render_nested(level: Level<'_>, value: &Value) -> String {
     match value {
-        Value::Object(entries) => {
-            let parts: Vec<String> = entries
+        Value::Object(_) => render_level(level, value),
+        Value::List(items) | Value::Set(items) => format!(
+            "[{}]",
+            items
                 .iter()
-                .map(|(name, v)| {
-                    let sensitive = block.attribute(name).is_some_and(|a| a.sensitive);
-                    if sensitive && !v.is_null() {
-                        format!("{name}=(sensitive)")
-                    } else {
-                        format!("{name}={}", render_plain(v))
-                    }
-                })
-                .collect();
-            format!("{{{}}}", parts.join(", "))
-        }
+                .map(|i| render_level(level, i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Map(items) => format!(
+            "{{{}}}",
+            items
+                .iter()
+                .map(|(k, i)| format!("{k}={}", render_level(level, i)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => render_plain(other),
     }
 }
@@ -233,6 +274,38 @@ mod tests {
             Some(&Value::String("every_day_at_4:30".into()))
         );
         assert_eq!(merged.get_attr("id"), Some(&Value::String("7".into())));
+    }
+
+    #[test]
+    fn secrets_inside_nested_attributes_are_registered_and_hidden() {
+        use crate::schema::{Attribute, NestedAttributes, Nesting};
+        let inner = vec![Attribute::new("value", Type::String).sensitive()];
+        let mut vars = Attribute::new(
+            "vars",
+            Type::map(Type::object([("value".to_string(), Type::String)])),
+        );
+        vars.nested = Some(NestedAttributes {
+            nesting: Nesting::Map,
+            attributes: inner,
+        });
+        let block = Block {
+            attributes: vec![vars],
+            ..Block::default()
+        };
+        let value = object(&[(
+            "vars",
+            Value::Map(BTreeMap::from([(
+                "PULSE_AUTH".to_string(),
+                object(&[("value", Value::String("nested-secret-8812".into()))]),
+            )])),
+        )]);
+        let shown = render(&block, &value);
+        assert!(
+            shown.contains("PULSE_AUTH") && !shown.contains("nested-secret-8812"),
+            "{shown}"
+        );
+        register_sensitive(&block, &value);
+        assert!(!crate::log::mask("x nested-secret-8812 y").contains("nested-secret-8812"));
     }
 
     #[test]
