@@ -44,9 +44,10 @@ impl Provider for TreeherderProvider {
     }
 
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<Clients>>>, SchemaDeriveError> {
-        Ok(vec![tfplugin::framework::data_source(
-            crate::data_sources::mysql_tables::MysqlTables,
-        )?])
+        Ok(vec![
+            tfplugin::framework::data_source(crate::data_sources::mysql_tables::MysqlTables)?,
+            tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
+        ])
     }
 
     fn ephemeral_resources(

@@ -1,2 +1,3 @@
 //! Data sources, one per file.
+pub mod app;
 pub mod mysql_tables;

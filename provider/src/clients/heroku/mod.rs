@@ -5,6 +5,7 @@
 //! clones share the same connection pool, rate-limit state, request coalescing and
 //! caches (see `coalesce.rs`).
 
+mod app_info;
 mod apps;
 mod coalesce;
 mod config_vars;
@@ -26,6 +27,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use app_info::Slug;
 pub use apps::{App, Formation, FormationUpdate, NamedRef};
 pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWaitError};
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
