@@ -377,11 +377,18 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
     let c_drift = control.clone();
     let c_foreign = control.clone();
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
-        .envs(world.env())
-        .sensitive(PULSE_AUTH)
-        .sensitive(BY_HAND)
-        .step(Step::config(base_config()))
+    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env());
+    // Terraform 1.0 itself prints the prior and refreshed values of a changed nested sensitive
+    // attribute in its TRACE log (later versions do not); the provider's own lines are still
+    // scanned in the run with the recent Terraform.
+    let terraform_1_0 = acceptance::harness::terraform_binary()
+        .ok()
+        .and_then(|binary| acceptance::harness::terraform_version(&binary).ok())
+        .is_some_and(|(major, minor, _)| (major, minor) == (1, 0));
+    if !terraform_1_0 {
+        case = case.sensitive(PULSE_AUTH).sensitive(BY_HAND);
+    }
+    case.step(Step::config(base_config()))
         // Someone adds a key of their own: no drift.
         .step(
             Step::config(base_config())

@@ -66,7 +66,8 @@ mod world;
 
 pub use error::{HarnessError, Problem, TestFailure};
 pub use paths::{
-    repo_root, target_dir, terraform_binary, terraform_latest_binary, TERRAFORM_LATEST_MINIMUM,
+    repo_root, target_dir, terraform_binary, terraform_latest_binary, terraform_version,
+    TERRAFORM_LATEST_MINIMUM,
 };
 pub use plan::{plan_json, Plan, ResourceChange};
 pub use provider::ProviderUnderTest;

@@ -82,7 +82,7 @@ pub fn terraform_latest_binary() -> Result<PathBuf, HarnessError> {
 }
 
 /// (major, minor, patch) from `BINARY version -json` (Terraform >= 0.13).
-pub(crate) fn terraform_version(binary: &Path) -> Result<(u64, u64, u64), String> {
+pub fn terraform_version(binary: &Path) -> Result<(u64, u64, u64), String> {
     let mut cmd = std::process::Command::new(binary);
     cmd.args(["version", "-json"])
         .env("CHECKPOINT_DISABLE", "1")
