@@ -6,11 +6,11 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use std::collections::BTreeMap;
-
-use acceptance::harness::{ProviderUnderTest, Step, Terraform, TestCase};
-use acceptance::sandbox::{self, RunningSandbox, SandboxConfig};
+use acceptance::harness::{
+    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+};
 use regex::Regex;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const API_KEY: &str = "config-vars-acceptance-key-8c2e4a";
@@ -23,129 +23,36 @@ const PULSE_AUTH_2: &str = "pulse-secret-rotated-77c0d2";
 const SENTRY_DSN: &str = "sentry-dsn-secret-0b93e1";
 const BY_HAND: &str = "changed-by-hand-secret-51aa";
 
-struct World {
-    sandbox: RunningSandbox,
-    http: reqwest::Client,
+/// A sandbox whose release phases stay pending for 300 ms (the provider must wait).
+async fn start_world() -> SandboxWorld {
+    let world = SandboxWorld::start(API_KEY).await;
+    world
+        .handle()
+        .control_post("/release-phase", json!({ "ms": 300 }))
+        .await;
+    world
 }
 
-impl World {
-    /// A sandbox whose release phases stay pending for 300 ms (the provider must wait).
-    async fn start() -> World {
-        let sandbox = sandbox::start(SandboxConfig {
-            api_key: API_KEY.to_string(),
-            ..SandboxConfig::default()
-        })
-        .await
-        .expect("sandbox starts");
-        let world = World {
-            sandbox,
-            http: reqwest::Client::new(),
-        };
-        world
-            .handle()
-            .control_post("/release-phase", json!({ "ms": 300 }))
-            .await;
-        world
-    }
-
-    fn env(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (
-                "HEROKU_API_URL".to_string(),
-                self.sandbox.heroku_url.clone(),
-            ),
-            (
-                "HEROKU_SCHEDULER_URL".to_string(),
-                self.sandbox.scheduler_url.clone(),
-            ),
-            ("HEROKU_API_KEY".to_string(), API_KEY.to_string()),
-        ])
-    }
-
-    fn handle(&self) -> Control {
-        Control {
-            http: self.http.clone(),
-            control: self.sandbox.control_url.clone(),
-            heroku: self.sandbox.heroku_url.clone(),
-        }
-    }
+async fn vars(control: &SandboxControl) -> Value {
+    control.app(APP).await["config_vars"].clone()
 }
 
-#[derive(Clone)]
-struct Control {
-    http: reqwest::Client,
-    control: String,
-    heroku: String,
+async fn releases(control: &SandboxControl) -> Vec<Value> {
+    control.app(APP).await["releases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
-impl Control {
-    async fn control_post(&self, path: &str, body: Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.control))
-            .json(&body)
-            .send()
-            .await
-            .expect("control request");
-        assert!(
-            response.status().is_success(),
-            "POST {path}: {}",
-            response.status()
-        );
-    }
-
-    async fn control_get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.control))
-            .send()
-            .await
-            .expect("control request")
-            .json()
-            .await
-            .expect("control json")
-    }
-
-    async fn app(&self) -> Value {
-        let state = self.control_get("/state").await;
-        state["apps"]
-            .as_array()
-            .and_then(|apps| apps.iter().find(|a| a["name"] == APP))
-            .cloned()
-            .expect("the app in the sandbox")
-    }
-
-    async fn vars(&self) -> Value {
-        self.app().await["config_vars"].clone()
-    }
-
-    async fn releases(&self) -> Vec<Value> {
-        self.app().await["releases"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// A config-var change made behind Terraform's back (the dashboard, `heroku config`).
-    async fn patch_vars(&self, body: Value) {
-        let response = self
-            .http
-            .patch(format!("{}/apps/{APP}/config-vars", self.heroku))
-            .bearer_auth(API_KEY)
-            .header("Accept", "application/vnd.heroku+json; version=3")
-            .json(&body)
-            .send()
-            .await
-            .expect("config-vars request");
-        assert!(response.status().is_success(), "{}", response.status());
-    }
-
-    async fn requests(&self) -> Vec<Value> {
-        self.control_get("/requests")
-            .await
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
+/// A config-var change made behind Terraform's back (the dashboard, `heroku config`).
+async fn patch_vars(control: &SandboxControl, body: Value) {
+    control
+        .heroku(
+            Method::PATCH,
+            &format!("/apps/{APP}/config-vars"),
+            Some(body),
+        )
+        .await;
 }
 
 fn provider_block() -> &'static str {
@@ -216,9 +123,9 @@ fn newest_version(releases: &[Value]) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
-    let world = World::start().await;
+    let world = start_world().await;
     let control = world.handle();
-    let before = control.vars().await;
+    let before = vars(&control).await;
     assert!(before["DATABASE_URL"].is_string(), "seeded add-on var");
 
     let c1 = control.clone();
@@ -241,7 +148,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
                     "id",
                     "treeherder-stage:LOG_LEVEL,NEW_RELIC_APP_NAME:PULSE_AUTH",
                 )?;
-                let app = control.app().await;
+                let app = control.app(APP).await;
                 state.expect_attr(ADDR, "app_id", app["id"].clone())?;
                 check_vars(
                     &app["config_vars"],
@@ -252,7 +159,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
                     ],
                 )?;
                 // The apply waited for the release the change created.
-                let releases = control.releases().await;
+                let releases = releases(&control).await;
                 let newest = newest_version(&releases);
                 state.expect_attr(ADDR, "release_version", newest)?;
                 let release = releases.iter().find(|r| r["version"] == newest);
@@ -276,12 +183,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
                     move || {
                         let control = control.clone();
                         async move {
-                            control
-                                .http
-                                .delete(format!("{}/requests", control.control))
-                                .send()
-                                .await
-                                .map_err(|e| e.to_string())?;
+                            control.clear_requests().await;
                             Ok::<(), String>(())
                         }
                     }
@@ -319,7 +221,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
                     let control = c2.clone();
                     async move {
                         check_vars(
-                            &control.vars().await,
+                            &vars(&control).await,
                             &[
                                 ("NEW_RELIC_APP_NAME", Some("treeherder-stage")),
                                 ("LOG_LEVEL", None),
@@ -341,7 +243,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
                         {
                             return Err("LOG_LEVEL was not removed as null".into());
                         }
-                        let newest = newest_version(&control.releases().await);
+                        let newest = newest_version(&releases(&control).await);
                         state.expect_attr(ADDR, "release_version", newest)
                     }
                 }),
@@ -350,7 +252,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
             let control = cd.clone();
             let before = before.clone();
             async move {
-                let vars = control.vars().await;
+                let vars = vars(&control).await;
                 check_vars(
                     &vars,
                     &[
@@ -372,7 +274,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
-    let world = World::start().await;
+    let world = start_world().await;
     let control = world.handle();
     let c_drift = control.clone();
     let c_foreign = control.clone();
@@ -395,9 +297,7 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
                 .pre_step_async(move || {
                     let control = c_foreign.clone();
                     async move {
-                        control
-                            .patch_vars(json!({ "ADDED_BY_DASHBOARD": "x" }))
-                            .await;
+                        patch_vars(&control, json!({ "ADDED_BY_DASHBOARD": "x" })).await;
                         Ok::<(), String>(())
                     }
                 })
@@ -409,9 +309,11 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
                 .pre_step_async(move || {
                     let control = c_drift.clone();
                     async move {
-                        control
-                            .patch_vars(json!({ "PULSE_AUTH": BY_HAND, "LOG_LEVEL": null }))
-                            .await;
+                        patch_vars(
+                            &control,
+                            json!({ "PULSE_AUTH": BY_HAND, "LOG_LEVEL": null }),
+                        )
+                        .await;
                         Ok::<(), String>(())
                     }
                 })
@@ -434,7 +336,7 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
             let control = c_check.clone();
             async move {
                 check_vars(
-                    &control.vars().await,
+                    &vars(&control).await,
                     &[
                         ("LOG_LEVEL", Some("INFO")),
                         ("PULSE_AUTH", Some(PULSE_AUTH)),
@@ -450,7 +352,7 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
 /// The human plan output names each changed sensitive key and shows no value.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_output_names_sensitive_keys_without_values() {
-    let world = World::start().await;
+    let world = start_world().await;
     let secrets = vec![
         PULSE_AUTH.to_string(),
         PULSE_AUTH_2.to_string(),
@@ -499,7 +401,7 @@ async fn plan_output_names_sensitive_keys_without_values() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_time_errors_for_bad_keys_and_keys_in_both_maps() {
-    let world = World::start().await;
+    let world = start_world().await;
     TestCase::new(ProviderUnderTest::treeherder())
         .envs(world.env())
         // Terraform quotes the offending configuration lines, so no secrets here.
@@ -527,11 +429,11 @@ async fn plan_time_errors_for_bad_keys_and_keys_in_both_maps() {
 /// A 429 and a lost PATCH answer during one change: exactly one release, the right vars.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_and_lost_patch_answer_make_one_release() {
-    let world = World::start().await;
+    let world = start_world().await;
     let control = world.handle();
     let c_faults = control.clone();
     let c_check = control.clone();
-    let releases_before = newest_version(&control.releases().await);
+    let releases_before = newest_version(&releases(&control).await);
     TestCase::new(ProviderUnderTest::treeherder())
         .envs(world.env())
         .sensitive(PULSE_AUTH)
@@ -541,7 +443,7 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                     let control = c_faults.clone();
                     async move {
                         // The provider addresses the app by UUID once it knows it.
-                        let id = control.app().await["id"]
+                        let id = control.app(APP).await["id"]
                             .as_str()
                             .unwrap_or_default()
                             .to_string();
@@ -570,7 +472,7 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                         if faults.as_array().is_some_and(|f| !f.is_empty()) {
                             return Err(format!("faults not consumed: {faults}"));
                         }
-                        let releases = control.releases().await;
+                        let releases = releases(&control).await;
                         let newest = newest_version(&releases);
                         if newest != releases_before + 1 {
                             return Err(format!(
@@ -580,7 +482,7 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                         }
                         state.expect_attr(ADDR, "release_version", newest)?;
                         check_vars(
-                            &control.vars().await,
+                            &vars(&control).await,
                             &[
                                 ("NEW_RELIC_APP_NAME", Some("treeherder-stage")),
                                 ("LOG_LEVEL", Some("INFO")),
@@ -598,7 +500,7 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
 /// holds, so the next plan is empty.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_release_phase_is_an_error_and_state_matches_heroku() {
-    let world = World::start().await;
+    let world = start_world().await;
     let control = world.handle();
     let c_fail = control.clone();
     let c_check = control.clone();
@@ -644,14 +546,14 @@ async fn failing_release_phase_is_an_error_and_state_matches_heroku() {
                     let control = c_check.clone();
                     async move {
                         check_vars(
-                            &control.vars().await,
+                            &vars(&control).await,
                             &[
                                 ("LOG_LEVEL", Some("DEBUG")),
                                 ("PULSE_AUTH", Some(PULSE_AUTH_2)),
                             ],
                         )?;
                         state.expect_attr(ADDR, "vars.LOG_LEVEL", "DEBUG")?;
-                        let releases = control.releases().await;
+                        let releases = releases(&control).await;
                         let newest = newest_version(&releases);
                         let failed = releases.iter().find(|r| r["version"] == newest);
                         if failed.is_none_or(|r| r["status"] != "failed") {

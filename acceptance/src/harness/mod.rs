@@ -61,6 +61,7 @@ mod provider;
 mod secrets;
 mod state;
 mod terraform;
+mod sandbox_world;
 mod testcase;
 mod world;
 
@@ -71,6 +72,7 @@ pub use paths::{
 };
 pub use plan::{plan_json, Plan, ResourceChange};
 pub use provider::ProviderUnderTest;
+pub use sandbox_world::{SandboxControl, SandboxWorld};
 pub use secrets::{scan_for_secrets, Leak, SecretScan};
 pub use state::{flatten_attributes, ResourceState, State};
 pub use terraform::{CommandOutput, PlanOutcome, Terraform, Workspace};

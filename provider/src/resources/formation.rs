@@ -127,8 +127,7 @@ impl JsonSchema for ProcessType {
 /// The path of `type`. `attr!` spells a raw identifier `r#type` (an SDK gap), so the
 /// compiler-checked path is corrected here.
 fn type_path() -> tfplugin::AttributePath {
-    let checked = attr!(FormationModel, r#type).to_string();
-    tfplugin::AttributePath::root(checked.trim_start_matches("r#"))
+    attr!(FormationModel, r#type)
 }
 
 /// True when the process runs gunicorn, whose worker count is `WEB_CONCURRENCY`.

@@ -55,6 +55,22 @@ macro_rules! attr {
         let _checked = |model: &$model| {
             let _ = &model.$field;
         };
-        $crate::AttributePath::root(stringify!($field))
+        // A raw identifier (`r#type`) names the attribute `type`.
+        $crate::AttributePath::root(stringify!($field).trim_start_matches("r#"))
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    #[allow(dead_code)]
+    struct Model {
+        app: u8,
+        r#type: u8,
+    }
+
+    #[test]
+    fn attr_names_fields_raw_identifiers_included() {
+        assert_eq!(crate::attr!(Model, app).to_string(), "app");
+        assert_eq!(crate::attr!(Model, r#type).to_string(), "type");
+    }
 }
