@@ -846,7 +846,7 @@ async fn hosts_privileges_columns_and_the_name_rules_match_the_server() {
     let database = Identifier::database(&fx.database).unwrap();
     let job = Identifier::table("job").unwrap();
     client
-        .grant_select_tables(&mixed, &[job.clone()])
+        .grant_select_tables(&mixed, std::slice::from_ref(&job))
         .await
         .unwrap();
     let state = client.read_user_in(&mixed, &database).await.unwrap();
