@@ -48,6 +48,8 @@ pub struct Fault {
     /// Perform the action, then answer with the error (a lost response).
     pub after_effect: bool,
     pub message: Option<String>,
+    /// Matching requests still let through before the fault applies.
+    pub skip: u32,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +66,8 @@ struct FaultRequest {
     #[serde(default)]
     after_effect: bool,
     message: Option<String>,
+    #[serde(default)]
+    skip: u32,
 }
 
 fn one() -> u32 {
@@ -160,6 +164,7 @@ fn route(
                 retry_after: r.retry_after,
                 after_effect: r.after_effect,
                 message: r.message,
+                skip: r.skip,
             };
             world.next_fault_id += 1;
             world.faults.push(fault.clone());

@@ -13,7 +13,8 @@
 //!   `/apps/{app_uuid}/jobs/{id}` (PATCH, DELETE → 204).
 //! * `/__control` — no auth: `GET|DELETE /requests` (request log), `GET|POST|DELETE /faults`
 //!   (`{"api":"heroku"|"scheduler"|"any","status":503,"count":1,"path_prefix":"/apps/x",
-//!   "method":"PATCH","retry_after":1,"after_effect":true,"message":"..."}`),
+//!   "method":"PATCH","retry_after":1,"after_effect":true,"message":"...","skip":0}`; `skip`
+//!   lets that many matching requests through first),
 //!   `POST /latency {"ms":N}`, `GET|POST /promotion-failures {"app":"name or id","message":".."}`,
 //!   `POST /rate-limit {"remaining":N}`, `POST /reset` (seed state; clears faults, latency,
 //!   queued failures and the request log; refills the bucket), `GET /state`.

@@ -258,6 +258,10 @@ fn take_fault(world: &mut World, api: Api, req: &ApiRequest, full_path: &str) ->
             .is_none_or(|p| req.path.starts_with(p) || full_path.starts_with(p));
         api_ok && method_ok && path_ok && f.remaining > 0
     })?;
+    if world.faults[pos].skip > 0 {
+        world.faults[pos].skip -= 1;
+        return None;
+    }
     let fault = world.faults[pos].clone();
     world.faults[pos].remaining -= 1;
     if world.faults[pos].remaining == 0 {
