@@ -270,9 +270,6 @@ async fn prod_runs(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promotion_lifecycle_import_triggers_release_id_and_destroy() {
     let world = World::start().await;
-    let stage_id = world.app_id("treeherder-stage").await.unwrap();
-    let prod_id = world.app_id("treeherder-prod").await.unwrap();
-    let pipeline_id = world.pipeline_id("treeherder").await.unwrap();
     let prod_before = world.current_release("treeherder-prod").await.unwrap();
     let stage_v2 = str_at(
         &world
@@ -293,8 +290,6 @@ async fn promotion_lifecycle_import_triggers_release_id_and_destroy() {
     let w_deploy = Arc::clone(&world);
     let w_destroy = Arc::clone(&world);
     let prod_version_before = prod_before["version"].as_u64().unwrap();
-    let (import_stage, import_prod, import_pipeline) =
-        (stage_id.clone(), prod_id.clone(), pipeline_id.clone());
     let stage_v2_check = stage_v2.clone();
 
     world
@@ -319,16 +314,11 @@ async fn promotion_lifecycle_import_triggers_release_id_and_destroy() {
                 }
             }),
         )
-        // 2. Import by promotion id: arguments come back as UUIDs (documented), the rest matches.
+        // 2. Import by promotion id: arguments come back as names (documented), keys too; only
+        //    what Heroku does not record (triggers) differs.
         .step(
             Step::import(ADDRESS)
-                .verify_import([
-                    "pipeline",
-                    "source_app",
-                    "targets",
-                    "triggers",
-                    "promoted_releases",
-                ])
+                .verify_import(["triggers"])
                 .check(move |state| {
                     let expect = |path: &str, want: &str| -> Result<(), String> {
                         let got = attr(state, path)?;
@@ -338,13 +328,10 @@ async fn promotion_lifecycle_import_triggers_release_id_and_destroy() {
                             Err(format!("imported {path} = {got:?}, want {want:?}"))
                         }
                     };
-                    expect("pipeline", &import_pipeline)?;
-                    expect("source_app", &import_stage)?;
-                    expect("targets.0", &import_prod)?;
-                    expect(
-                        &format!("promoted_releases.{import_prod}.status"),
-                        "succeeded",
-                    )?;
+                    expect("pipeline", "treeherder")?;
+                    expect("source_app", "treeherder-stage")?;
+                    expect("targets.0", "treeherder-prod")?;
+                    expect("promoted_releases.treeherder-prod.status", "succeeded")?;
                     if state
                         .attr(ADDRESS, "release_id")
                         .is_some_and(|v| !v.is_null())
@@ -702,7 +689,8 @@ async fn treeherder_example_promotes_stage_to_prod() {
 }
 
 /// A promotion made outside Terraform (as `heroku pipelines:promote` would), imported into a
-/// configuration written with the UUIDs the import produces, plans empty, as the docs say.
+/// configuration written with UUIDs, plans no new promotion (the import writes names, the
+/// same apps by UUID are at most an in-place update of spellings), as the docs say.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_promotion_with_uuid_config_plans_empty() {
     use acceptance::harness::Terraform;
@@ -760,14 +748,20 @@ resource "treeherder_pipeline_promotion" "prod" {{
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "plan after import:\n{}", plan.text);
-    // `terraform plan` does not save what it refreshed: record it before reading the state.
-    tf.require_success(work.apply_refresh_only().await.unwrap())
-        .expect("refresh");
+    assert!(
+        !plan.text.contains("must be replaced") && !plan.text.contains("will be created"),
+        "plan after import:\n{}",
+        plan.text
+    );
+    tf.require_success(work.apply().await.unwrap())
+        .expect("apply");
+    let plan = work.plan(true).await.expect("plan");
+    assert!(!plan.has_changes, "plan after apply:\n{}", plan.text);
     let state = work.state().await.expect("state");
     assert_eq!(attr(&state, "status").unwrap(), "completed");
+    assert_eq!(attr(&state, "id").unwrap(), promotion_id);
     assert_eq!(
-        attr(&state, &format!("promoted_releases.{prod}.status")).unwrap(),
+        attr(&state, "promoted_releases.treeherder-prod.status").unwrap(),
         "succeeded"
     );
     let scan = tf.scan(&[DEFAULT_API_KEY.to_string()]).expect("scan");
@@ -825,4 +819,76 @@ async fn create_timeout_saves_the_pending_promotion_as_tainted() {
         started.elapsed() < Duration::from_secs(60),
         "the apply did not stop at its timeout"
     );
+}
+
+/// Issue 9, finding 8: `promoted_releases` is keyed by app name however the state was made,
+/// so a configuration indexing `promoted_releases["treeherder-prod"]` survives `terraform
+/// import` (Terraform 1.11 evaluates it there), and a `state rm` + import of the promotion
+/// plans no new promotion. Run with both Terraform versions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reimported_promotion_keeps_name_keys_and_plans_no_new_promotion() {
+    use acceptance::harness::Terraform;
+
+    let world = World::start().await;
+    let body = promotion("aaa111", "")
+        + r#"
+output "prod_version" {
+  value = treeherder_pipeline_promotion.prod.promoted_releases["treeherder-prod"].version
+}
+"#;
+    for latest in [true, false] {
+        let case = world.case();
+        let tf = if latest {
+            Terraform::latest(
+                &case.providers,
+                case.env.clone(),
+                vec![DEFAULT_API_KEY.into()],
+            )
+        } else {
+            Terraform::new(
+                &case.providers,
+                case.env.clone(),
+                vec![DEFAULT_API_KEY.into()],
+            )
+        }
+        .expect("terraform");
+        let work = tf.workspace("work").expect("workspace");
+        work.write_config(&body).unwrap();
+        tf.require_success(work.init().await.unwrap())
+            .expect("init");
+        tf.require_success(work.apply().await.unwrap())
+            .expect("apply");
+        let created = work.state().await.expect("state");
+        let id = attr(&created, "id").unwrap();
+        let version = created.output("prod_version");
+        tf.require_success(work.run(&["state", "rm", ADDRESS]).await.unwrap())
+            .expect("state rm");
+        tf.require_success(work.import(ADDRESS, &id).await.unwrap())
+            .unwrap_or_else(|e| panic!("import (latest: {latest}): {e}"));
+        let imported = work.state().await.expect("state");
+        for path in ["pipeline", "source_app", "targets.0"] {
+            assert_eq!(
+                attr(&imported, path).ok(),
+                attr(&created, path).ok(),
+                "{path} (latest: {latest})"
+            );
+        }
+        assert_eq!(
+            attr(&imported, "promoted_releases.treeherder-prod.status").unwrap(),
+            "succeeded"
+        );
+        let plan = work.plan(true).await.expect("plan");
+        assert!(
+            !plan.text.contains("must be replaced") && !plan.text.contains("will be created"),
+            "plan after import (latest: {latest}):\n{}",
+            plan.text
+        );
+        tf.require_success(work.apply().await.unwrap())
+            .expect("apply after import");
+        let after = work.state().await.expect("state");
+        assert_eq!(attr(&after, "id").unwrap(), id, "latest: {latest}");
+        assert_eq!(after.output("prod_version"), version, "latest: {latest}");
+        let scan = tf.scan(&[DEFAULT_API_KEY.to_string()]).expect("scan");
+        assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+    }
 }

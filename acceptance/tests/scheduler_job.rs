@@ -849,3 +849,232 @@ async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
     let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
 }
+
+/// Issue 9, finding 5: a create whose answer is lost (the job was made) while the listing
+/// that would verify it keeps failing. The provider must not POST again: one job on the app,
+/// one POST in the log, and an error saying the job may exist and how to import it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_create_that_cannot_be_verified_is_never_posted_again() {
+    let world = World::start().await;
+    let control = world.handle();
+    let command = "./manage.py lost_create_probe";
+    let config = format!(
+        r#"{}
+resource "treeherder_scheduler_job" "job" {{
+  app       = "treeherder-prod"
+  command   = "{command}"
+  frequency = "every_ten_minutes"
+}}
+"#,
+        provider_block_with(2, 2)
+    );
+    let c_pre = control.clone();
+    let c_destroy = control.clone();
+    let error =
+        Regex::new(r"(?s)may\s+exist.*terraform\s+import\s+ADDRESS\s+treeherder-prod:<job\s+id>")
+            .unwrap();
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        .step(
+            Step::config(config)
+                .pre_step_async(move || {
+                    let control = c_pre.clone();
+                    async move {
+                        control.clear_requests().await;
+                        for fault in [
+                            json!({"api": "scheduler", "status": 500, "count": 1,
+                                   "method": "POST", "after_effect": true}),
+                            // The listing before the POST succeeds, every later one fails
+                            // (the sandbox log of the issue: GET 200, POST 500, GET 503 ...).
+                            json!({"api": "scheduler", "status": 503, "count": 1000,
+                                   "method": "GET", "skip": 1}),
+                        ] {
+                            control.post("/faults", fault).await;
+                        }
+                        Ok::<(), String>(())
+                    }
+                })
+                .expect_error(error),
+        )
+        .check_destroy_async(move |_| {
+            let control = c_destroy.clone();
+            async move {
+                let log = control.requests().await;
+                let posts = log
+                    .iter()
+                    .filter(|r| r["api"] == "scheduler" && r["method"] == "POST")
+                    .count();
+                let jobs = control
+                    .jobs_with_command("treeherder-prod", "./manage.py lost_create_probe")
+                    .await;
+                if posts != 1 || jobs.len() != 1 {
+                    return Err(format!(
+                        "{posts} POSTs, {} jobs with the command: {jobs:?}",
+                        jobs.len()
+                    ));
+                }
+                Ok::<(), String>(())
+            }
+        })
+        .run()
+        .await;
+}
+
+/// Issue 9 (performance): creating N jobs on one app costs one Scheduler request per job,
+/// plus a constant (the app's job list, taken once per app and process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_jobs_costs_one_scheduler_request_each() {
+    let world = World::start().await;
+    let control = world.handle();
+    let tf = Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        world.env(),
+        vec![API_KEY.to_string()],
+    )
+    .expect("terraform");
+    let work = tf.workspace("work").expect("workspace");
+    let n = 40;
+    work.write_config(&many_jobs_config("treeherder-prod", n, "cost_job"))
+        .unwrap();
+    work.init().await.expect("init");
+    control.clear_requests().await;
+    let applied = work.apply().await.expect("apply runs");
+    tf.require_success(applied).expect("apply succeeds");
+    let log = control.requests().await;
+    let scheduler = scheduler_requests(&log);
+    let posts = scheduler.iter().filter(|r| r["method"] == "POST").count();
+    eprintln!(
+        "creating {n} jobs: {} requests ({} Scheduler, {posts} POST)",
+        log.len(),
+        scheduler.len()
+    );
+    assert_eq!(posts, n, "one POST per job");
+    assert!(
+        scheduler.len() <= n + 1,
+        "{n} creates made {} Scheduler requests",
+        scheduler.len()
+    );
+    assert!(
+        log.len() <= n + 4,
+        "{n} creates made {} requests",
+        log.len()
+    );
+    let destroyed = work.destroy().await;
+    assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
+    assert_eq!(control.jobs("treeherder-prod").await.len(), 3);
+}
+
+/// Issue 9, finding 9: values that only failed at apply fail the plan, at their attribute,
+/// without a request that could reach `GET /apps`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_app_size_and_command_fail_at_plan_time() {
+    let world = World::start().await;
+    let control = world.handle();
+    let unknown_app = Regex::new(r#"(?s)Unknown app.*no-such-app"#).unwrap();
+    let size = Regex::new(r"(?s)Invalid value for dyno_size.*Standard-1X.*Shield-L").unwrap();
+    let blank = Regex::new(r"(?s)Invalid value for command.*blank").unwrap();
+    let app_name = Regex::new(r"(?s)Invalid value for app.*lowercase letters").unwrap();
+    let job = |app: &str, command: &str, size: Option<&str>| {
+        job_config(app, command, "every_ten_minutes", size)
+    };
+    let c_check = control.clone();
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        .step(
+            Step::config(job("no-such-app", "./manage.py x", None))
+                .plan_only()
+                .expect_error(unknown_app),
+        )
+        .step(
+            Step::config(job("treeherder-prod", "./manage.py x", Some("Huge-9X")))
+                .plan_only()
+                .expect_error(size),
+        )
+        .step(
+            Step::config(job("treeherder-prod", " ", None))
+                .plan_only()
+                .expect_error(blank),
+        )
+        .step(
+            Step::config(job("", "./manage.py x", None))
+                .plan_only()
+                .expect_error(app_name.clone()),
+        )
+        .step(
+            Step::config(job("..", "./manage.py x", None))
+                .plan_only()
+                .expect_error(app_name.clone()),
+        )
+        .step(
+            Step::config(job("Treeherder-Prod", "./manage.py x", None))
+                .plan_only()
+                .expect_error(app_name),
+        )
+        // A valid configuration last, for the harness's destroy.
+        .step(
+            Step::config(job("treeherder-prod", "./manage.py x", None))
+                .plan_only()
+                .expect_non_empty_plan(),
+        )
+        .check_destroy_async(move |_| {
+            let control = c_check.clone();
+            async move {
+                let log = control.requests().await;
+                if let Some(bad) = log
+                    .iter()
+                    .find(|r| r["method"] != "GET" || r["path"] == "/apps")
+                {
+                    return Err(format!("a failed plan sent {bad}"));
+                }
+                Ok::<(), String>(())
+            }
+        })
+        .run()
+        .await;
+}
+
+/// Issue 9, finding 6: the API key never goes over plain HTTP to a remote host. The hosts
+/// are under `.invalid` (they never resolve): the error comes from the configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_urls_to_remote_hosts_are_refused_at_configuration() {
+    let world = World::start().await;
+    let job = job_config(
+        "treeherder-prod",
+        "./manage.py x",
+        "every_ten_minutes",
+        None,
+    );
+    let from_env = Regex::new(r"(?s)heroku\.api_url.*HEROKU_API_URL.*https://").unwrap();
+    let in_config = Regex::new(r"(?s)heroku\.scheduler_url.*https://").unwrap();
+    let configured = job.replace(
+        "max_retries ",
+        "scheduler_url       = \"http://scheduler.invalid:8080/x\"\n    max_retries ",
+    );
+    assert!(configured.contains("scheduler.invalid"));
+    let mut env = world.env();
+    env.insert(
+        "HEROKU_API_URL".to_string(),
+        "http://api.heroku.invalid".to_string(),
+    );
+    for (env, config, expected) in [(env, job, from_env), (world.env(), configured, in_config)] {
+        let tf = Terraform::new(
+            &[ProviderUnderTest::treeherder()],
+            env,
+            vec![API_KEY.to_string()],
+        )
+        .expect("terraform");
+        let work = tf.workspace("work").expect("workspace");
+        work.write_config(&config).unwrap();
+        tf.require_success(work.init().await.unwrap())
+            .expect("init");
+        let out = work
+            .run(&["plan", "-input=false", "-no-color"])
+            .await
+            .expect("plan runs");
+        assert!(!out.success(), "the plan succeeded:\n{}", out.stdout);
+        let text = out.stderr.replace('\n', " ");
+        assert!(expected.is_match(&text), "{expected}: {text}");
+        let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
+        assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+    }
+}

@@ -1,7 +1,9 @@
 //! `treeherder_pipeline_promotion`: promotes a release from one app of a Heroku pipeline
 //! to others (stage → prod) and waits until every target is released.
 //!
-//! A promotion is an event: every argument forces a new one, deleting only forgets it.
+//! A promotion is an event: every argument forces a new one, deleting only forgets it. Apps
+//! and the pipeline compare by identity (a name and the UUID of the same app are the same),
+//! so an imported promotion (which has names) plans no new promotion.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,13 +14,13 @@ use schemars::{json_schema, JsonSchema, SchemaGenerator};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use tfplugin::framework::{Context, Resource};
-use tfplugin::types::{CreateTimeout, Uuid};
+use tfplugin::types::{quote, CreateTimeout, Uuid};
 use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
 use tokio::time::Instant;
 
 use crate::clients::heroku::{
-    HerokuClient, HerokuError, PipelineCoupling, Promotion, PromotionStatus, PromotionTarget,
-    PromotionTargetStatus,
+    AppIdentity, HerokuClient, HerokuError, PipelineCoupling, Promotion, PromotionStatus,
+    PromotionTarget, PromotionTargetStatus,
 };
 use crate::clients::Clients;
 
@@ -37,22 +39,19 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PipelinePromotionModel {
     /// Pipeline name or UUID, e.g. `treeherder`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub pipeline: Field<String>,
     /// App promoted from (name or UUID), e.g. `treeherder-stage`. It must be in the pipeline.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub source_app: Field<String>,
+    pub source_app: Field<AppIdentity>,
     /// Apps promoted to (names or UUIDs), e.g. `["treeherder-prod"]`. Each must be in the
     /// pipeline and differ from `source_app`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub targets: Field<Targets>,
     /// UUID of the source app's release to promote (as `heroku releases:info --json` shows
     /// it). Default: the source app's current release at apply time.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     #[serde(default)]
     pub release_id: Field<Uuid>,
     /// Arbitrary values whose change makes a new promotion, e.g. `{ commit = var.commit_sha }`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    /// Setting them on a promotion that has none (e.g. after an import) records them without
+    /// promoting again.
     #[serde(default)]
     pub triggers: Field<BTreeMap<String, String>>,
     /// The promotion's UUID.
@@ -68,7 +67,8 @@ pub struct PipelinePromotionModel {
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
     #[serde(default)]
     pub source_release_id: Field<String>,
-    /// Per target app, keyed as written in `targets`: the release created on it, its version
+    /// Per target app, keyed by the app's name (however `targets` names it, and after an
+    /// import too): the release created on it, its version
     /// and the target's status (`succeeded`, `failed` or `pending`).
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
     #[serde(default)]
@@ -92,16 +92,16 @@ pub struct PromotedRelease {
 /// The apps promoted to, as written: at least one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Targets(Vec<String>);
+pub struct Targets(Vec<AppIdentity>);
 
 impl Targets {
     /// The apps, when there is at least one.
-    pub fn new(apps: Vec<String>) -> Option<Targets> {
+    pub fn new(apps: Vec<AppIdentity>) -> Option<Targets> {
         (!apps.is_empty()).then_some(Targets(apps))
     }
 
     /// The apps as written.
-    pub fn as_slice(&self) -> &[String] {
+    pub fn as_slice(&self) -> &[AppIdentity] {
         &self.0
     }
 }
@@ -123,8 +123,9 @@ impl JsonSchema for Targets {
         true
     }
 
-    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
-        json_schema!({ "type": "array", "items": { "type": "string" }, "minItems": 1 })
+    fn json_schema(generator: &mut SchemaGenerator) -> schemars::Schema {
+        let items = AppIdentity::json_schema(generator);
+        json_schema!({ "type": "array", "items": items, "minItems": 1 })
     }
 }
 
@@ -162,7 +163,7 @@ fn status_text<T: Serialize>(status: &T) -> String {
 struct Spelled<'a> {
     pipeline: Option<&'a str>,
     source: Option<&'a str>,
-    targets: Option<&'a [String]>,
+    targets: Option<&'a [AppIdentity]>,
     release_id: Option<&'a Uuid>,
 }
 
@@ -170,7 +171,7 @@ impl<'a> Spelled<'a> {
     fn of(model: &'a PipelinePromotionModel) -> Self {
         Spelled {
             pipeline: model.pipeline.as_str(),
-            source: model.source_app.as_str(),
+            source: model.source_app.get().map(AppIdentity::as_str),
             targets: model.targets.get().map(Targets::as_slice),
             release_id: model.release_id.get(),
         }
@@ -221,7 +222,10 @@ async fn check_apps(
                 problems.push(
                     Diagnostic::error(
                         "Unknown pipeline",
-                        format!("Heroku has no pipeline {name:?} (or this API key cannot see it)."),
+                        format!(
+                            "Heroku has no pipeline {} (or this API key cannot see it).",
+                            quote(name)
+                        ),
                     )
                     .at(attr!(PipelinePromotionModel, pipeline)),
                 );
@@ -256,7 +260,8 @@ async fn check_apps(
                 Diagnostic::error(
                     "Unknown app",
                     format!(
-                        "{attribute}: Heroku has no app {spelling:?} (or this API key cannot see it)."
+                        "{attribute}: Heroku has no app {} (or this API key cannot see it).",
+                        quote(spelling)
                     ),
                 )
                 .at(path.clone()),
@@ -291,12 +296,13 @@ async fn check_apps(
                     .clone()
                     .unwrap_or_else(|| other.pipeline.id.to_string());
                 format!(
-                    "{attribute}: app {spelling:?} belongs to pipeline {other_name:?}, not to pipeline {:?}; all apps of a promotion must be in the same pipeline. Apps in {:?}: {members}.",
-                    pipeline.name, pipeline.name
+                    "{attribute}: app {} belongs to pipeline {other_name:?}, not to pipeline {:?}; all apps of a promotion must be in the same pipeline. Apps in {:?}: {members}.",
+                    quote(spelling), pipeline.name, pipeline.name
                 )
             }
             None => format!(
-                "{attribute}: app {spelling:?} is not in pipeline {:?}. Apps in it: {members}.",
+                "{attribute}: app {} is not in pipeline {:?}. Apps in it: {members}.",
+                quote(spelling),
                 pipeline.name
             ),
         };
@@ -312,9 +318,9 @@ async fn check_apps(
                 Diagnostic::error(
                     "Target is the source app",
                     format!(
-                        "{}: {:?} is the source app; an app cannot be promoted to itself.",
+                        "{}: {} is the source app; an app cannot be promoted to itself.",
                         target_path(i),
-                        targets[i]
+                        quote(targets[i].as_str())
                     ),
                 )
                 .at(target_path(i)),
@@ -324,9 +330,9 @@ async fn check_apps(
                 Diagnostic::error(
                     "Duplicate target",
                     format!(
-                        "{}: {:?} is listed more than once.",
+                        "{}: {} is listed more than once.",
                         target_path(i),
-                        targets[i]
+                        quote(targets[i].as_str())
                     ),
                 )
                 .at(target_path(i)),
@@ -344,8 +350,8 @@ async fn check_apps(
                     Diagnostic::error(
                         "Unknown release",
                         format!(
-                            "{path}: {release} is not a release of the source app {:?}.",
-                            spelled.source.unwrap_or_default()
+                            "{path}: {release} is not a release of the source app {}.",
+                            quote(spelled.source.unwrap_or_default())
                         ),
                     )
                     .at(path),
@@ -499,9 +505,143 @@ fn known_or<T>(planned: Field<T>, prior: Field<T>) -> Field<T> {
     }
 }
 
+/// The app's name as Heroku has it (a cached read), or its UUID when the app is gone.
+async fn app_name(client: &HerokuClient, id: uuid::Uuid) -> Result<AppIdentity, Diagnostics> {
+    match client.app(&id.to_string()).await {
+        Ok(app) => Ok(AppIdentity::parse(&app.name).unwrap_or_else(|_| AppIdentity::from(id))),
+        Err(e) if e.is_not_found() => Ok(AppIdentity::from(id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The pipeline's name as Heroku has it, or its UUID when it is gone.
+async fn pipeline_name(client: &HerokuClient, id: uuid::Uuid) -> Result<String, Diagnostics> {
+    match client.pipeline(&id.to_string()).await {
+        Ok(pipeline) => Ok(pipeline.name),
+        Err(e) if e.is_not_found() => Ok(id.to_string()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The pipeline a spelling names, `None` when Heroku does not know it.
+async fn pipeline_id(
+    client: &HerokuClient,
+    spelling: &str,
+) -> Result<Option<uuid::Uuid>, Diagnostics> {
+    if let Ok(id) = uuid::Uuid::parse_str(spelling) {
+        return Ok(Some(id));
+    }
+    match client.pipeline(spelling).await {
+        Ok(p) => Ok(Some(p.id)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// True when the prior and configured pipelines are the same pipeline. Without a client
+/// (provider not configured yet) only the same spelling is.
+async fn same_pipeline(
+    client: Option<&HerokuClient>,
+    prior: Option<&str>,
+    config: Option<&str>,
+) -> Result<bool, Diagnostics> {
+    match (prior, config, client) {
+        (Some(a), Some(b), _) if a == b => Ok(true),
+        (Some(a), Some(b), Some(client)) => {
+            let (a, b) = (pipeline_id(client, a).await?, pipeline_id(client, b).await?);
+            Ok(a.is_some() && a == b)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Like [`same_pipeline`], for lists of apps (in any order).
+async fn same_apps(
+    client: Option<&HerokuClient>,
+    prior: Option<&[AppIdentity]>,
+    config: Option<&[AppIdentity]>,
+) -> Result<bool, Diagnostics> {
+    let (Some(prior), Some(config)) = (prior, config) else {
+        return Ok(false);
+    };
+    if prior == config {
+        return Ok(true);
+    }
+    let Some(client) = client else {
+        return Ok(false);
+    };
+    if prior.len() != config.len() {
+        return Ok(false);
+    }
+    let mut ids = [BTreeSet::new(), BTreeSet::new()];
+    for (set, apps) in ids.iter_mut().zip([prior, config]) {
+        for app in apps {
+            match lookup_app(client, app.as_str()).await? {
+                Some(id) => set.insert(id),
+                None => return Ok(false),
+            };
+        }
+    }
+    Ok(ids[0] == ids[1] && ids[0].len() == prior.len())
+}
+
 impl PipelinePromotion {
+    /// Replaces the promotion only when an argument names another object or value: another
+    /// spelling of the same pipeline or app, a `release_id` equal to the release that was
+    /// promoted, or triggers set where there were none (an import) change nothing remotely.
+    async fn plan_replacement(
+        &self,
+        client: Option<&HerokuClient>,
+        prior: &PipelinePromotionModel,
+        plan: &mut tfplugin::framework::ResourcePlan<PipelinePromotionModel>,
+    ) -> Result<(), Diagnostics> {
+        let config = &plan.config;
+        let pipeline =
+            same_pipeline(client, prior.pipeline.as_str(), config.pipeline.as_str()).await?;
+        let source = same_apps(
+            client,
+            prior.source_app.get().map(std::slice::from_ref),
+            config.source_app.get().map(std::slice::from_ref),
+        )
+        .await?;
+        let targets = same_apps(
+            client,
+            prior.targets.get().map(Targets::as_slice),
+            config.targets.get().map(Targets::as_slice),
+        )
+        .await?;
+        let release = match (&prior.release_id, &config.release_id) {
+            (_, Field::Unknown) => false,
+            (Field::Known(a), Field::Known(b)) => a.get() == b.get(),
+            (Field::Known(_), _) => false,
+            (_, Field::Known(b)) => prior
+                .source_release_id
+                .as_str()
+                .is_some_and(|promoted| promoted.eq_ignore_ascii_case(b.as_str())),
+            _ => true,
+        };
+        let triggers = match (&prior.triggers, &config.triggers) {
+            (_, Field::Unknown) => false,
+            (Field::Null, _) => true,
+            (a, b) => a.get() == b.get(),
+        };
+        for (same, path) in [
+            (pipeline, attr!(PipelinePromotionModel, pipeline)),
+            (source, attr!(PipelinePromotionModel, source_app)),
+            (targets, attr!(PipelinePromotionModel, targets)),
+            (release, attr!(PipelinePromotionModel, release_id)),
+            (triggers, attr!(PipelinePromotionModel, triggers)),
+        ] {
+            if !same {
+                plan.require_replace(path);
+            }
+        }
+        Ok(())
+    }
+
     /// Fills the model from Heroku's view of the promotion, keeping the user's spelling of
-    /// every identity that still names the same object and using UUIDs where it does not.
+    /// every identity that still names the same object and using Heroku's names where it
+    /// does not. `promoted_releases` is keyed by app name.
     async fn refresh(
         &self,
         client: &HerokuClient,
@@ -515,23 +655,27 @@ impl PipelinePromotion {
             None => false,
         };
         if !same_pipeline {
-            model.pipeline.set(promotion.pipeline.id.to_string());
+            model
+                .pipeline
+                .set(pipeline_name(client, promotion.pipeline.id).await?);
         }
-        let source = match model.source_app.as_str() {
-            Some(spelling) => lookup_app(client, spelling).await?,
+        let source = match model.source_app.get() {
+            Some(spelling) => lookup_app(client, spelling.as_str()).await?,
             None => None,
         };
         if source != Some(promotion.source.app.id) {
-            model.source_app.set(promotion.source.app.id.to_string());
+            model
+                .source_app
+                .set(app_name(client, promotion.source.app.id).await?);
         }
-        let mut written: Vec<String> = model
+        let written: Vec<AppIdentity> = model
             .targets
             .get()
             .map(|t| t.as_slice().to_vec())
             .unwrap_or_default();
         let mut spelled_ids = Vec::with_capacity(written.len());
         for spelling in &written {
-            spelled_ids.push(lookup_app(client, spelling).await?);
+            spelled_ids.push(lookup_app(client, spelling.as_str()).await?);
         }
         let remote_ids: Vec<uuid::Uuid> = targets.iter().map(|t| t.app.id).collect();
         let same_targets = spelled_ids.len() == remote_ids.len()
@@ -539,12 +683,12 @@ impl PipelinePromotion {
                 .iter()
                 .all(|id| id.is_some_and(|id| remote_ids.contains(&id)));
         if !same_targets {
-            if let Some(remote) =
-                Targets::new(remote_ids.iter().map(uuid::Uuid::to_string).collect())
-            {
-                written = remote.as_slice().to_vec();
+            let mut names = Vec::with_capacity(remote_ids.len());
+            for id in &remote_ids {
+                names.push(app_name(client, *id).await?);
+            }
+            if let Some(remote) = Targets::new(names) {
                 model.targets.set(remote);
-                spelled_ids = remote_ids.iter().copied().map(Some).collect();
             }
         }
 
@@ -562,11 +706,7 @@ impl PipelinePromotion {
             .unwrap_or_default();
         let mut promoted = BTreeMap::new();
         for target in targets {
-            let key = spelled_ids
-                .iter()
-                .position(|id| *id == Some(target.app.id))
-                .and_then(|i| written.get(i).cloned())
-                .unwrap_or_else(|| target.app.id.to_string());
+            let key = app_name(client, target.app.id).await?.to_string();
             let release_id = target.release.map(|r| r.id.to_string());
             // Release ids and versions never change: reuse the version already known.
             let known_version = prior
@@ -611,10 +751,11 @@ impl Resource for PipelinePromotion {
         ctx: &Context<'_, Clients>,
         plan: &mut tfplugin::framework::ResourcePlan<PipelinePromotionModel>,
     ) -> Result<(), Diagnostics> {
+        let client = ctx.try_client().and_then(|c| c.heroku().ok());
         // Existing promotions are not re-checked: a change replaces them, and the
         // replacement is planned as a create, which is checked.
-        if !plan.is_create() {
-            return Ok(());
+        if let Some(prior) = plan.prior.clone() {
+            return self.plan_replacement(client, &prior, plan).await;
         }
         let Some(clients) = ctx.try_client() else {
             return Ok(());
@@ -632,10 +773,10 @@ impl Resource for PipelinePromotion {
             .id
             .get()
             .map_or_else(|| "(no id)".to_string(), ToString::to_string);
-        let targets = prior
-            .targets
-            .get()
-            .map_or_else(String::new, |t| format!(" ({})", t.as_slice().join(", ")));
+        let targets = prior.targets.get().map_or_else(String::new, |t| {
+            let apps: Vec<&str> = t.as_slice().iter().map(AppIdentity::as_str).collect();
+            format!(" ({})", apps.join(", "))
+        });
         ctx.add(Diagnostic::warning(
             "Destroying only forgets the promotion",
             format!(
@@ -685,7 +826,10 @@ impl Resource for PipelinePromotion {
         tfplugin::info!(
             "created promotion {} from {} to {} target(s)",
             created.id,
-            plan.source_app.as_str().unwrap_or_default(),
+            plan.source_app
+                .get()
+                .map(AppIdentity::as_str)
+                .unwrap_or_default(),
             resolved.target_ids.len()
         );
         let waited = wait_for_promotion(ctx, client, created, timeout, &timeout_label).await;
@@ -738,7 +882,7 @@ impl Resource for PipelinePromotion {
                 .iter()
                 .position(|id| *id == target.app.id);
             let name = index
-                .and_then(|i| written.get(i).cloned())
+                .and_then(|i| written.get(i).map(ToString::to_string))
                 .unwrap_or_else(|| client.app_label(target.app.id));
             let message = target
                 .error_message
@@ -836,10 +980,15 @@ impl Resource for PipelinePromotion {
             Err(e) => return Err(e.into()),
         };
         let targets = client.promotion_targets(promotion_id).await?;
+        // Names, as a configuration usually has them (UUIDs plan the same, see modify_plan).
+        let mut target_names = Vec::with_capacity(targets.len());
+        for target in &targets {
+            target_names.push(app_name(client, target.app.id).await?);
+        }
         let mut model = PipelinePromotionModel {
-            pipeline: Field::known(promotion.pipeline.id.to_string()),
-            source_app: Field::known(promotion.source.app.id.to_string()),
-            targets: Targets::new(targets.iter().map(|t| t.app.id.to_string()).collect()).into(),
+            pipeline: Field::known(pipeline_name(client, promotion.pipeline.id).await?),
+            source_app: Field::known(app_name(client, promotion.source.app.id).await?),
+            targets: Targets::new(target_names).into(),
             release_id: Field::Null,
             triggers: Field::Null,
             id: Field::known(promotion.id),
@@ -917,8 +1066,9 @@ mod tests {
     }
 
     #[test]
-    fn schema_forces_replacement_on_every_argument() {
+    fn schema_leaves_replacement_to_modify_plan() {
         let schema = PipelinePromotion.schema().unwrap();
+        // Replacement is decided by identity in modify_plan, not by spelling.
         for name in [
             "pipeline",
             "source_app",
@@ -927,13 +1077,32 @@ mod tests {
             "triggers",
         ] {
             let attribute = schema.block.attribute(name).unwrap();
-            assert!(!attribute.plan_modifiers.is_empty(), "{name}");
+            assert!(!attribute.computed, "{name}");
         }
         for name in ["id", "status", "source_release_id", "promoted_releases"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }
         let timeouts = schema.block.block_type("timeouts").unwrap();
         assert!(timeouts.block.attribute("create").unwrap().optional);
+        let err = model(json!({ "targets": [".."] })).unwrap_err();
+        assert!(err.to_string().contains("lowercase letters"), "{err}");
+        let err = model(json!({ "source_app": "" })).unwrap_err();
+        assert!(err.to_string().contains("app UUID"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn without_a_client_only_the_same_spelling_is_the_same() {
+        assert!(same_pipeline(None, Some("treeherder"), Some("treeherder"))
+            .await
+            .unwrap());
+        assert!(!same_pipeline(None, Some("treeherder"), Some("other"))
+            .await
+            .unwrap());
+        let app = |s: &str| AppIdentity::parse(s).unwrap();
+        let (a, b) = ([app("treeherder-prod")], [app("treeherder-stage")]);
+        assert!(same_apps(None, Some(&a), Some(&a)).await.unwrap());
+        assert!(!same_apps(None, Some(&a), Some(&b)).await.unwrap());
+        assert!(!same_apps(None, Some(&a), None).await.unwrap());
     }
 
     #[test]

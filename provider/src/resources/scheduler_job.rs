@@ -16,7 +16,7 @@ use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
-use crate::clients::heroku::{NewSchedulerJob, SchedulerJob};
+use crate::clients::heroku::{AppIdentity, HerokuClient, NewSchedulerJob, SchedulerJob};
 use crate::clients::Clients;
 
 /// The accepted frequency forms, as shown in diagnostics and docs.
@@ -32,7 +32,7 @@ const FREQUENCY_PATTERN: &str =
 static FREQUENCY_REGEX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(FREQUENCY_PATTERN).expect("FREQUENCY_PATTERN compiles"));
 
-/// Dyno sizes the Scheduler knows, in Heroku's spelling; a size written in another case is
+/// Dyno sizes the Scheduler accepts, in Heroku's spelling; a size written in another case is
 /// sent in this spelling (the API is case-sensitive) and kept as written in state.
 const DYNO_SIZES: &[&str] = &[
     "Free",
@@ -60,15 +60,17 @@ fn default_dyno_size() -> Field<DynoSize> {
 pub struct SchedulerJobModel {
     /// The app running the job, by name (`treeherder-prod`) or UUID. Moving the job to another
     /// app replaces it; naming the same app differently (name ↔ UUID) changes nothing remotely.
-    pub app: Field<String>,
-    /// The command run in a one-off dyno, e.g. `./manage.py cycle_data`.
+    pub app: Field<AppIdentity>,
+    /// The command run in a one-off dyno, e.g. `./manage.py cycle_data` (not blank).
     #[schemars(length(min = 1))]
     pub command: Field<String>,
     /// When the job runs (UTC): `every_ten_minutes`, `every_hour_at_<0|10|20|30|40|50>`
     /// (minutes past the hour) or `every_day_at_<H>:<00|30>` (H from 0 to 23, e.g.
     /// `every_day_at_4:30`; `04:30` is accepted and kept as written).
     pub frequency: Field<Frequency>,
-    /// Dyno size of the one-off dyno, e.g. `Standard-1X` (case as written is kept). Default `Standard-1X`.
+    /// Dyno size of the one-off dyno: one of Heroku's sizes (`Free`, `Hobby`, `Basic`, `Eco`,
+    /// `Standard-1X`, `Standard-2X`, `Performance-M`, `Performance-L`, `Private-S|M|L`,
+    /// `Shield-S|M|L`; case as written is kept). Default `Standard-1X`.
     #[serde(default = "default_dyno_size")]
     pub dyno_size: Field<DynoSize>,
     /// The Scheduler's job id.
@@ -207,8 +209,9 @@ impl JsonSchema for Frequency {
     }
 }
 
-/// A dyno size as written. Any size is accepted (Heroku adds sizes); a known one written in
-/// another case is sent in Heroku's spelling.
+/// A dyno size as written; a known one written in another case is sent in Heroku's spelling.
+/// The configuration accepts only [`DYNO_SIZES`] (checked by `validate`); a size Heroku
+/// reports is stored whatever it is, so that a state stays readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct DynoSize(String);
@@ -221,6 +224,13 @@ impl DynoSize {
             .copied()
             .find(|known| known.eq_ignore_ascii_case(&self.0))
             .unwrap_or(&self.0)
+    }
+
+    /// True when this is one of [`DYNO_SIZES`], whatever the case.
+    pub fn is_known(&self) -> bool {
+        DYNO_SIZES
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(&self.0))
     }
 
     /// True when Heroku's `size` is this one, whatever the case.
@@ -300,7 +310,32 @@ async fn app_id_of(
     if let Some(id) = model.app_id.get() {
         return Ok(id.get());
     }
-    Ok(clients.heroku()?.resolve_app_id(model.app.value()?).await?)
+    Ok(clients
+        .heroku()?
+        .resolve_app_id(model.app.value()?.as_str())
+        .await?)
+}
+
+/// The UUID of an existing app, or an error at `app` when Heroku does not know it.
+async fn existing_app(heroku: &HerokuClient, app: &AppIdentity) -> Result<uuid::Uuid, Diagnostics> {
+    let found = match app.uuid() {
+        // A UUID needs no lookup to be used, but must name an app.
+        Some(_) => heroku.app(app.as_str()).await.map(|a| a.id),
+        None => heroku.resolve_app_id(app.as_str()).await,
+    };
+    match found {
+        Ok(id) => Ok(id),
+        Err(e) if e.is_not_found() => Err(Diagnostic::error(
+            "Unknown app",
+            format!(
+                "Heroku has no app {} (or this API key cannot see it).",
+                quote(app.as_str())
+            ),
+        )
+        .at(attr!(SchedulerJobModel, app))
+        .into()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn missing_id() -> Diagnostics {
@@ -320,6 +355,33 @@ impl Resource for SchedulerJobResource {
         "treeherder_scheduler_job"
     }
 
+    fn validate(&self, config: &SchedulerJobModel, diagnostics: &mut Diagnostics) {
+        if config.command.as_str().is_some_and(|c| c.trim().is_empty()) {
+            let path = attr!(SchedulerJobModel, command);
+            diagnostics.push(
+                Diagnostic::error(
+                    format!("Invalid value for {path}"),
+                    "The command is blank; give the command the one-off dyno runs, e.g. `./manage.py cycle_data`.",
+                )
+                .at(path),
+            );
+        }
+        if let Some(size) = config.dyno_size.get().filter(|s| !s.is_known()) {
+            let path = attr!(SchedulerJobModel, dyno_size);
+            diagnostics.push(
+                Diagnostic::error(
+                    format!("Invalid value for {path}"),
+                    format!(
+                        "Expected one of Heroku's dyno sizes ({}; any case); got {}.",
+                        DYNO_SIZES.join(", "),
+                        quote(size.as_str())
+                    ),
+                )
+                .at(path),
+            );
+        }
+    }
+
     /// `app` forces a replacement only when it names another app: the same app by its
     /// other identifier (or a renamed app) keeps the job.
     async fn modify_plan(
@@ -327,25 +389,25 @@ impl Resource for SchedulerJobResource {
         ctx: &Context<'_, Clients>,
         plan: &mut ResourcePlan<SchedulerJobModel>,
     ) -> Result<(), Diagnostics> {
+        let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
         let Some(prior) = &plan.prior else {
+            // A new job: its app must exist (checked when the provider is configured).
+            if let (Some(heroku), Some(app)) = (heroku, plan.config.app.get()) {
+                existing_app(heroku, app).await?;
+            }
             return Ok(());
         };
-        let Some(prior_app) = prior.app.as_str() else {
+        let Some(prior_app) = prior.app.get() else {
             return Ok(());
         };
         let prior_id = prior.app_id.get().map(Uuid::get);
-        let same_app = match plan.config.app.as_str() {
+        let same_app = match plan.config.app.get() {
             Some(new_app) if new_app == prior_app => return Ok(()),
-            Some(new_app) => {
-                let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
-                match (prior_id, heroku) {
-                    // Resolved once per name and process; an unknown app fails the plan here.
-                    (Some(prior_id), Some(heroku)) => {
-                        heroku.resolve_app_id(new_app).await? == prior_id
-                    }
-                    _ => false,
-                }
-            }
+            Some(new_app) => match (prior_id, heroku) {
+                // Resolved once per name and process; an unknown app fails the plan here.
+                (Some(prior_id), Some(heroku)) => existing_app(heroku, new_app).await? == prior_id,
+                _ => false,
+            },
             // Not known until apply: it may be another app.
             None => false,
         };
@@ -364,7 +426,7 @@ impl Resource for SchedulerJobResource {
         let heroku = clients.heroku()?;
         let desired = plan.desired()?;
         let app = plan.app.value()?;
-        let app_id = heroku.resolve_app_id(app).await?;
+        let app_id = heroku.resolve_app_id(app.as_str()).await?;
         let job = heroku.create_scheduler_job(app_id, &desired).await?;
         tfplugin::debug!("created scheduler job {} on {app}", job.id);
         plan.id.set(job.id);
@@ -398,7 +460,7 @@ impl Resource for SchedulerJobResource {
             None => {
                 tfplugin::debug!(
                     "scheduler job {job_id} of {} is gone",
-                    state.app.as_str().unwrap_or_default()
+                    state.app.get().map(AppIdentity::as_str).unwrap_or_default()
                 );
                 Ok(None)
             }
@@ -453,7 +515,8 @@ impl Resource for SchedulerJobResource {
     ) -> Result<SchedulerJobModel, Diagnostics> {
         let parsed = id
             .split_once(':')
-            .filter(|(app, job)| !app.is_empty() && !job.is_empty() && !job.contains(':'));
+            .filter(|(_, job)| !job.is_empty() && !job.contains(':'))
+            .and_then(|(app, job)| Some((AppIdentity::parse(app).ok()?, job)));
         let Some((app, job)) = parsed else {
             return Err(Diagnostic::error(
                 "Invalid import id",
@@ -498,7 +561,7 @@ mod tests {
 
     fn model(frequency: &str, dyno_size: &str) -> SchedulerJobModel {
         SchedulerJobModel {
-            app: Field::known("treeherder-prod"),
+            app: Field::known(AppIdentity::parse("treeherder-prod").unwrap()),
             command: Field::known("x"),
             frequency: Field::known(Frequency::parse(frequency).unwrap()),
             dyno_size: Field::known(dyno_size),
@@ -652,6 +715,37 @@ mod tests {
         m.absorb(app, &job(10, None, "Performance-M"));
         assert_eq!(m.dyno_size.get().unwrap().as_str(), "Performance-M");
         assert_eq!(DynoSize::from("Custom-9X").canonical(), "Custom-9X");
+    }
+
+    #[test]
+    fn blank_commands_unknown_sizes_and_bad_app_names_are_refused() {
+        let mut diagnostics = Diagnostics::new();
+        SchedulerJobResource.validate(&model("every_ten_minutes", "standard-2x"), &mut diagnostics);
+        assert!(!diagnostics.has_errors());
+        let mut bad = model("every_ten_minutes", "Huge-9X");
+        bad.command = Field::known(" \t".to_string());
+        SchedulerJobResource.validate(&bad, &mut diagnostics);
+        let texts: Vec<String> = diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        assert!(texts[0].starts_with("Invalid value for command: The command is blank"));
+        assert!(
+            texts[1].contains("Standard-1X, Standard-2X"),
+            "{}",
+            texts[1]
+        );
+        assert!(texts[1].ends_with("got \"Huge-9X\"."), "{}", texts[1]);
+        for app in ["", "..", "Treeherder"] {
+            let config =
+                serde_json::json!({"app": app, "command": "x", "frequency": "every_ten_minutes"});
+            let err = serde_json::from_value::<SchedulerJobModel>(config).unwrap_err();
+            assert!(
+                err.to_string().contains("lowercase letters"),
+                "{app:?}: {err}"
+            );
+        }
     }
 
     #[test]

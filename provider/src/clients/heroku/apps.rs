@@ -204,3 +204,147 @@ impl HerokuClient {
         self.inner.store.invalidate(Scope::App(app_id));
     }
 }
+
+/// Heroku's app name rule: lowercase letters, digits and dashes, starting with a letter and
+/// not ending with a dash, 3 to 30 characters.
+const APP_NAME_PATTERN: &str = r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$";
+/// A hyphenated UUID, any case.
+const UUID_PATTERN: &str =
+    r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$";
+/// What an app attribute accepts, as shown in diagnostics.
+pub const APP_FORMS: &str = "an app name (3 to 30 lowercase letters, digits and dashes, starting with a letter, e.g. \"treeherder-prod\") or an app UUID";
+
+/// An app as written in a configuration: its name or its UUID, checked before any request
+/// (an empty or `..` name would otherwise become a request for another path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct AppIdentity(String);
+
+/// Why an app identity was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Expected {APP_FORMS}; got {}.", tfplugin::types::quote(.0))]
+pub struct AppIdentityError(String);
+
+impl AppIdentity {
+    /// Parses an app name or UUID.
+    pub fn parse(text: &str) -> Result<AppIdentity, AppIdentityError> {
+        if is_app_name(text) || Uuid::try_parse(text).is_ok_and(|_| text.len() == 36) {
+            Ok(AppIdentity(text.to_string()))
+        } else {
+            Err(AppIdentityError(text.to_string()))
+        }
+    }
+
+    /// The app's UUID when it is written as one.
+    pub fn uuid(&self) -> Option<Uuid> {
+        Uuid::try_parse(&self.0).ok()
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_app_name(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (3..=30).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes[bytes.len() - 1] != b'-'
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+impl From<Uuid> for AppIdentity {
+    fn from(id: Uuid) -> Self {
+        AppIdentity(id.to_string())
+    }
+}
+
+impl std::fmt::Display for AppIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AppIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        AppIdentity::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for AppIdentity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AppIdentity".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let pattern = format!(
+            "^(?:{}|{})$",
+            &APP_NAME_PATTERN[1..APP_NAME_PATTERN.len() - 1],
+            &UUID_PATTERN[1..UUID_PATTERN.len() - 1]
+        );
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": pattern,
+            "examples": ["treeherder-prod"]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_identities_are_names_or_uuids() {
+        for good in [
+            "treeherder-prod",
+            "abc",
+            "a1-2",
+            &"a".repeat(30),
+            "6f1c1e5e-0000-4000-8000-000000000001",
+            "6F1C1E5E-0000-4000-8000-00000000000A",
+        ] {
+            assert!(AppIdentity::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "ab",
+            &"a".repeat(31),
+            "Treeherder-prod",
+            "1app",
+            "app-",
+            "app_name",
+            "app/x",
+            " app",
+            "6f1c1e5e00004000800000000000000a",
+        ] {
+            assert!(AppIdentity::parse(bad).is_err(), "{bad:?}");
+        }
+        let err = AppIdentity::parse(&"x".repeat(10_000))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.len() < 500 && err.contains("lowercase letters"),
+            "{err}"
+        );
+        let pattern = regex::Regex::new(
+            schemars::SchemaGenerator::default()
+                .subschema_for::<AppIdentity>()
+                .get("pattern")
+                .and_then(|p| p.as_str())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(pattern.is_match("treeherder-prod") && !pattern.is_match(".."));
+    }
+}

@@ -28,7 +28,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use app_info::Slug;
-pub use apps::{App, Formation, FormationUpdate, NamedRef};
+pub use apps::{
+    App, AppIdentity, AppIdentityError, Formation, FormationUpdate, NamedRef, APP_FORMS,
+};
 pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWaitError};
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
 pub use error::{HerokuError, RequestContext, TransportFailure};
