@@ -3,3 +3,9 @@
 ephemeral "treeherder_password" "redash" {
   length = 40
 }
+
+resource "treeherder_readonly_user" "redash" {
+  name                = "redash"
+  password_wo         = ephemeral.treeherder_password.redash.result
+  password_wo_version = 1
+}

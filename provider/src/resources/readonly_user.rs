@@ -15,7 +15,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tfplugin::framework::{Context, NotKnown, Resource, ResourcePlan};
 use tfplugin::types::quote;
-use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive, WriteOnly};
 
 use crate::clients::mysql::identifiers::{
     ColumnName, DatabaseName, HostPattern, TableName, TablePattern, UserName,
@@ -127,8 +127,19 @@ pub struct ReadonlyUserModel {
     /// The account's password: at least 30 characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =`
     /// (characters such as `%`, `@`, `:`, `/`, `?`, `#`, quotes, backslash and whitespace
     /// break Django's `DATABASE_URL` parsing). Changing it runs `ALTER USER … IDENTIFIED BY`.
-    /// It cannot be read back from the server: after an import it is null in state.
+    /// Stored in state (as a sensitive value). It cannot be read back from the server: after
+    /// an import it is null in state. Set exactly one of `password` and `password_wo`.
+    #[serde(default)]
     pub password: Field<AccountPassword>,
+    /// The account's password, write-only (Terraform ≥ 1.11): never stored in state or plan
+    /// files, e.g. `ephemeral.treeherder_password.x.result`. Same rules as `password`. It is
+    /// only sent when the account is created or `password_wo_version` changes.
+    #[serde(default)]
+    pub password_wo: Field<WriteOnly>,
+    /// Version of `password_wo`, required with it: changing it sets the account's password to
+    /// `password_wo` again (`ALTER USER … IDENTIFIED BY`), which is how to rotate it.
+    #[serde(default)]
+    pub password_wo_version: Field<u64>,
     /// Whether the account must connect over TLS (`REQUIRE SSL`). Changed with
     /// `ALTER USER … REQUIRE`, never with `GRANT`.
     #[serde(default = "default_true")]
@@ -268,6 +279,54 @@ async fn refuse_privileged(mysql: &MysqlClient, account: &Account) -> Result<(),
 
 fn account_of(model: &ReadonlyUserModel) -> Result<Account, NotKnown> {
     Ok(Account::of(model.name.value()?, model.host.value()?))
+}
+
+/// `password_wo` checked against the password rules, at its attribute.
+fn write_only_password(secret: &WriteOnly) -> Result<Password, Diagnostics> {
+    // PasswordError names the rule broken, never the password.
+    Password::new(secret.expose()).map_err(|e| {
+        Diagnostic::error("Invalid password", e.to_string())
+            .at(attr!(ReadonlyUserModel, password_wo))
+            .into()
+    })
+}
+
+/// The password to set at apply: `password`, else `password_wo`.
+fn configured_password(model: &ReadonlyUserModel) -> Result<Password, Diagnostics> {
+    if let Some(password) = model.password.get() {
+        return Ok(password.password().clone());
+    }
+    match model.password_wo.get() {
+        Some(secret) => write_only_password(secret),
+        None => Err(missing_password()),
+    }
+}
+
+/// Whether the apply sets the password: a new account, a changed `password`, or a changed
+/// `password_wo_version` (the write-only value itself is never compared: it is not stored).
+fn password_changes(prior: Option<&ReadonlyUserModel>, planned: &ReadonlyUserModel) -> bool {
+    prior.is_none_or(|prior| {
+        prior.password != planned.password
+            || prior.password_wo_version != planned.password_wo_version
+    })
+}
+
+fn missing_password() -> Diagnostics {
+    let (password, password_wo) = (
+        attr!(ReadonlyUserModel, password),
+        attr!(ReadonlyUserModel, password_wo),
+    );
+    let version = attr!(ReadonlyUserModel, password_wo_version);
+    Diagnostic::error(
+        "Missing required argument",
+        format!(
+            "A password is required: set `{password}` (stored in state as a sensitive value; \
+             any Terraform), or, with Terraform 1.11 or later, `{password_wo}` (write-only, never \
+             stored, e.g. `ephemeral.treeherder_password.<name>.result`) with `{version}`."
+        ),
+    )
+    .at(password)
+    .into()
 }
 
 /// The provider's database, for a model that names none.
@@ -451,7 +510,7 @@ impl ReadonlyUser {
         mysql: &MysqlClient,
         mut model: ReadonlyUserModel,
         current: Option<&UserState>,
-        password_changed: bool,
+        password: Option<&Password>,
     ) -> Result<Converged, Diagnostics> {
         let clients = ctx.client()?;
         let database = database_of(&model, clients)?;
@@ -460,9 +519,9 @@ impl ReadonlyUser {
         let columns = mysql
             .list_columns(database.identifier(), &spec.column_tables())
             .await?;
-        let password = model.password.value()?.password();
-        let mut desired = spec.desired(&database, &tables, &columns, Some(password))?;
-        desired.password_changed = password_changed;
+        // Without a password to set a placeholder stands in; it is never sent.
+        let mut desired = spec.desired(&database, &tables, &columns, password)?;
+        desired.password_changed = password.is_some();
         let statements = plan_statements(current, &desired);
         let texts = display_texts(&statements);
         if let Some(planned) = model.grant_statements.get() {
@@ -541,7 +600,7 @@ impl ReadonlyUser {
         if plan.prior.as_ref() == Some(&plan.planned) {
             return Ok(());
         }
-        if plan.planned.password.is_unknown() {
+        if plan.planned.password.is_unknown() || plan.planned.password_wo_version.is_unknown() {
             plan.planned.grant_statements.set_unknown();
             return Ok(());
         }
@@ -568,8 +627,7 @@ impl ReadonlyUser {
         } else {
             existing
         };
-        desired.password_changed =
-            plan.prior.as_ref().map(|p| &p.password) != Some(&plan.planned.password);
+        desired.password_changed = password_changes(plan.prior.as_ref(), &plan.planned);
         let statements = plan_statements(current.as_ref(), &desired);
         plan.planned
             .grant_statements
@@ -592,6 +650,57 @@ fn already_exists(account: &Account) -> Diagnostics {
     .into()
 }
 
+/// Exactly one of `password` and `password_wo`, the latter with its version. Unknown values
+/// count as set; `password_wo` is usually unknown here (ephemeral values are opened at plan).
+fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
+    let (password, password_wo) = (
+        attr!(ReadonlyUserModel, password),
+        attr!(ReadonlyUserModel, password_wo),
+    );
+    let version = attr!(ReadonlyUserModel, password_wo_version);
+    let has_wo = !config.password_wo.is_null();
+    match (!config.password.is_null(), has_wo) {
+        (false, false) => diagnostics.extend(missing_password()),
+        (true, true) => diagnostics.push(
+            Diagnostic::error(
+                "Conflicting password arguments",
+                format!(
+                    "Set only one of `{password}` and `{password_wo}`: remove `{password}` to \
+                     keep the password out of the state (Terraform 1.11 or later), or remove \
+                     `{password_wo}` and `{version}` to keep using `{password}`."
+                ),
+            )
+            .at(password_wo.clone()),
+        ),
+        _ => {}
+    }
+    if let Field::Known(secret) = &config.password_wo {
+        if let Err(errors) = write_only_password(secret) {
+            diagnostics.extend(errors);
+        }
+    }
+    match (has_wo, config.password_wo_version.is_null()) {
+        (true, true) => diagnostics.push(
+            Diagnostic::error(
+                "Missing password_wo_version",
+                format!(
+                    "`{password_wo}` needs `{version}` (a number, e.g. 1): the write-only value \
+                     is not stored, so changing `{version}` is how a new one is sent."
+                ),
+            )
+            .at(version),
+        ),
+        (false, false) => diagnostics.push(
+            Diagnostic::error(
+                "password_wo_version without password_wo",
+                format!("`{version}` only applies to `{password_wo}`; remove it or set `{password_wo}`."),
+            )
+            .at(version),
+        ),
+        _ => {}
+    }
+}
+
 #[async_trait]
 impl Resource for ReadonlyUser {
     type Model = ReadonlyUserModel;
@@ -602,6 +711,7 @@ impl Resource for ReadonlyUser {
     }
 
     fn validate(&self, config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
+        validate_passwords(config, diagnostics);
         for (table, columns) in config.column_grants.get().into_iter().flatten() {
             let at = attr!(ReadonlyUserModel, column_grants).key(table.as_str());
             // An empty list would grant nothing, and so never match what Read finds.
@@ -646,6 +756,10 @@ impl Resource for ReadonlyUser {
         ctx: &Context<'_, Clients>,
         plan: &mut ResourcePlan<ReadonlyUserModel>,
     ) -> Result<(), Diagnostics> {
+        // The write-only value is only in the configuration (validate may not have seen it).
+        if let Some(secret) = plan.config.password_wo.get() {
+            write_only_password(secret)?;
+        }
         // Handed to the create half if Terraform replaces the object (see PRIOR_ACCOUNT).
         if let Some(Ok(account)) = plan.prior.as_ref().map(account_of) {
             remember_account(ctx, &account);
@@ -696,7 +810,10 @@ impl Resource for ReadonlyUser {
         {
             return Err(already_exists(&account));
         }
-        let converged = self.converge(ctx, mysql, plan, None, true).await?;
+        let password = configured_password(&plan)?;
+        let converged = self
+            .converge(ctx, mysql, plan, None, Some(&password))
+            .await?;
         let Some((done, mut diags)) = converged.failure else {
             remember_account(ctx, &account);
             return Ok(converged.model);
@@ -778,9 +895,12 @@ impl Resource for ReadonlyUser {
         let account = account_of(&plan)?;
         refuse_login_account(mysql, &account)?;
         let current = mysql.read_user_in(&account, database.identifier()).await?;
-        let password_changed = prior.password != plan.password;
+        let password = match password_changes(Some(&prior), &plan) {
+            true => Some(configured_password(&plan)?),
+            false => None,
+        };
         let converged = self
-            .converge(ctx, mysql, plan, current.as_ref(), password_changed)
+            .converge(ctx, mysql, plan, current.as_ref(), password.as_ref())
             .await?;
         remember_account(ctx, &account);
         match converged.failure {
@@ -855,6 +975,8 @@ impl Resource for ReadonlyUser {
             name: Field::known(name),
             host: Field::known(host),
             password: Field::Null,
+            password_wo: Field::Null,
+            password_wo_version: Field::Null,
             require_ssl: Field::known(true),
             database: Field::known(database),
             exclude_tables: default_exclude_tables(),
@@ -1096,7 +1218,7 @@ mod tests {
     }
 
     #[test]
-    fn null_password_round_trips_as_null_and_the_schema_keeps_it_required() {
+    fn null_password_round_trips_as_null_and_the_schema_marks_the_passwords() {
         let model = model(serde_json::json!({ "password": null })).unwrap();
         assert!(model.password.is_null());
         assert_eq!(
@@ -1106,7 +1228,11 @@ mod tests {
         let schema = ReadonlyUser.schema().unwrap();
         let attribute = |name: &str| schema.block.attribute(name).unwrap();
         let password = attribute("password");
-        assert!(password.required && password.sensitive);
+        assert!(password.optional && password.sensitive && !password.write_only);
+        let password_wo = attribute("password_wo");
+        assert!(password_wo.optional && password_wo.sensitive && password_wo.write_only);
+        let version = attribute("password_wo_version");
+        assert!(version.optional && !version.write_only && !version.sensitive);
         assert!(attribute("name").required);
         for defaulted in ["host", "require_ssl", "exclude_tables", "column_grants"] {
             assert!(attribute(defaulted).default.is_some(), "{defaulted}");
@@ -1166,6 +1292,116 @@ mod tests {
 
         let good = config(&[name, ("password", Value::String("a".repeat(30)))]);
         assert!(registered.validate(&good, true).iter().next().is_none());
+    }
+
+    #[test]
+    fn exactly_one_password_is_required_and_password_wo_needs_its_version() {
+        use tfplugin::value::Value;
+        let registered = tfplugin::framework::resource(ReadonlyUser).unwrap();
+        let name = ("name", Value::String("r".into()));
+        let good = Value::String("b".repeat(30));
+        let errors_of = |pairs: &[(&str, Value)], write_only_allowed: bool| {
+            let diagnostics = registered.validate(&config(pairs), write_only_allowed);
+            diagnostics
+                .iter()
+                .map(|d| {
+                    let at = d
+                        .attribute
+                        .as_ref()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default();
+                    (at, format!("{}: {}", d.summary, d.detail))
+                })
+                .collect::<Vec<_>>()
+        };
+        let version = ("password_wo_version", Value::Number(1u64.into()));
+        let wo = ("password_wo", good.clone());
+        assert!(errors_of(&[name.clone(), wo.clone(), version.clone()], true).is_empty());
+        // An ephemeral value is unknown at validate: it counts as set.
+        let unknown = ("password_wo", Value::Unknown);
+        assert!(errors_of(&[name.clone(), unknown, version.clone()], true).is_empty());
+
+        let neither = errors_of(std::slice::from_ref(&name), true);
+        assert_eq!(neither.len(), 1, "{neither:?}");
+        assert_eq!(neither[0].0, "password");
+        assert!(
+            neither[0].1.contains("password is required"),
+            "{}",
+            neither[0].1
+        );
+        assert!(
+            neither[0].1.contains("password_wo_version"),
+            "{}",
+            neither[0].1
+        );
+
+        let both = errors_of(
+            &[
+                name.clone(),
+                ("password", good.clone()),
+                wo.clone(),
+                version.clone(),
+            ],
+            true,
+        );
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert_eq!(both[0].0, "password_wo");
+        assert!(both[0].1.contains("only one of"), "{}", both[0].1);
+
+        let unversioned = errors_of(&[name.clone(), wo.clone()], true);
+        assert_eq!(unversioned.len(), 1, "{unversioned:?}");
+        assert_eq!(unversioned[0].0, "password_wo_version");
+
+        let stray = errors_of(&[name.clone(), ("password", good), version.clone()], true);
+        assert_eq!(stray.len(), 1, "{stray:?}");
+        assert_eq!(stray[0].0, "password_wo_version");
+
+        let bad = (
+            "password_wo",
+            Value::String("short%SECRETVALUE-short%SECRETVALUE".into()),
+        );
+        let invalid = errors_of(&[name.clone(), bad, version.clone()], true);
+        assert_eq!(invalid.len(), 1, "{invalid:?}");
+        assert_eq!(invalid[0].0, "password_wo");
+        assert!(invalid[0].1.contains("percent sign"), "{}", invalid[0].1);
+        assert!(!invalid[0].1.contains("SECRETVALUE"), "{}", invalid[0].1);
+
+        // Terraform < 1.11 cannot send write-only values: the SDK refuses them by name.
+        let old = errors_of(&[name, wo, version], false);
+        assert!(
+            old.iter()
+                .any(|(at, text)| at == "password_wo" && text.contains("1.11")),
+            "{old:?}"
+        );
+    }
+
+    #[test]
+    fn the_password_is_set_on_create_and_when_password_or_its_version_changes() {
+        let base = model(serde_json::json!({})).unwrap();
+        assert!(password_changes(None, &base));
+        assert!(!password_changes(Some(&base), &base.clone()));
+        let mut other = base.clone();
+        other.password = model(serde_json::json!({ "password": "c".repeat(31) }))
+            .unwrap()
+            .password;
+        assert!(password_changes(Some(&base), &other));
+        let wo = model(serde_json::json!({
+            "password": null, "password_wo": "d".repeat(30), "password_wo_version": 1
+        }))
+        .unwrap();
+        let mut same_version = wo.clone();
+        same_version.password_wo = Field::Null;
+        assert!(!password_changes(Some(&same_version), &wo));
+        let mut bumped = wo.clone();
+        bumped.password_wo_version = Field::known(2u64);
+        assert!(password_changes(Some(&wo), &bumped));
+        assert_eq!(
+            configured_password(&bumped).unwrap().expose(),
+            "d".repeat(30)
+        );
+        let mut none = wo;
+        none.password_wo = Field::Null;
+        assert!(configured_password(&none).is_err());
     }
 
     #[tokio::test]
