@@ -5,10 +5,9 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use std::collections::BTreeMap;
-
-use acceptance::harness::{ProviderUnderTest, Step, Terraform, TestCase};
-use acceptance::sandbox::{self, RunningSandbox, SandboxConfig};
+use acceptance::harness::{
+    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -16,164 +15,26 @@ use serde_json::{json, Value};
 const API_KEY: &str = "sched-acceptance-key-5d1f0c9a7e";
 const ADDR: &str = "treeherder_scheduler_job.job";
 
-/// A running sandbox and what tests need to reach it.
-struct World {
-    sandbox: RunningSandbox,
-    http: reqwest::Client,
+/// The app's jobs as the sandbox stores them.
+async fn jobs(control: &SandboxControl, app: &str) -> Vec<Value> {
+    control.app(app).await["jobs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
-impl World {
-    async fn start() -> World {
-        let sandbox = sandbox::start(SandboxConfig {
-            api_key: API_KEY.to_string(),
-            ..SandboxConfig::default()
-        })
+async fn jobs_with_command(control: &SandboxControl, app: &str, command: &str) -> Vec<Value> {
+    jobs(control, app)
         .await
-        .expect("sandbox starts");
-        World {
-            sandbox,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// Environment giving the provider this sandbox.
-    fn env(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (
-                "HEROKU_API_URL".to_string(),
-                self.sandbox.heroku_url.clone(),
-            ),
-            (
-                "HEROKU_SCHEDULER_URL".to_string(),
-                self.sandbox.scheduler_url.clone(),
-            ),
-            ("HEROKU_API_KEY".to_string(), API_KEY.to_string()),
-        ])
-    }
-
-    fn handle(&self) -> Control {
-        Control {
-            http: self.http.clone(),
-            control: self.sandbox.control_url.clone(),
-            scheduler: self.sandbox.scheduler_url.clone(),
-        }
-    }
+        .into_iter()
+        .filter(|j| j["command"] == command)
+        .collect()
 }
 
-/// A cloneable handle on the sandbox's control and Scheduler APIs, for hooks and checks.
-#[derive(Clone)]
-struct Control {
-    http: reqwest::Client,
-    control: String,
-    scheduler: String,
-}
-
-impl Control {
-    async fn state(&self) -> Value {
-        self.http
-            .get(format!("{}/state", self.control))
-            .send()
-            .await
-            .expect("control state")
-            .json()
-            .await
-            .expect("state json")
-    }
-
-    async fn app(&self, name: &str) -> Value {
-        let state = self.state().await;
-        state["apps"]
-            .as_array()
-            .and_then(|apps| apps.iter().find(|a| a["name"] == name))
-            .cloned()
-            .unwrap_or_else(|| panic!("no app {name} in the sandbox"))
-    }
-
-    /// The app's jobs as the sandbox stores them.
-    async fn jobs(&self, app: &str) -> Vec<Value> {
-        self.app(app).await["jobs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    async fn jobs_with_command(&self, app: &str, command: &str) -> Vec<Value> {
-        self.jobs(app)
-            .await
-            .into_iter()
-            .filter(|j| j["command"] == command)
-            .collect()
-    }
-
-    async fn next_job_id(&self) -> u64 {
-        self.state().await["next_job_id"]
-            .as_u64()
-            .expect("next_job_id in the sandbox state")
-    }
-
-    async fn post(&self, path: &str, body: Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.control))
-            .json(&body)
-            .send()
-            .await
-            .expect("control request");
-        assert!(
-            response.status().is_success(),
-            "POST {path}: {}",
-            response.status()
-        );
-    }
-
-    async fn clear_requests(&self) {
-        self.http
-            .delete(format!("{}/requests", self.control))
-            .send()
-            .await
-            .expect("clear request log");
-    }
-
-    async fn requests(&self) -> Vec<Value> {
-        self.http
-            .get(format!("{}/requests", self.control))
-            .send()
-            .await
-            .expect("request log")
-            .json()
-            .await
-            .expect("request log json")
-    }
-
-    async fn faults(&self) -> Vec<Value> {
-        self.http
-            .get(format!("{}/faults", self.control))
-            .send()
-            .await
-            .expect("faults")
-            .json()
-            .await
-            .expect("faults json")
-    }
-
-    /// Calls the Scheduler API as the dashboard would, behind Terraform's back.
-    async fn scheduler(&self, method: reqwest::Method, path: &str, body: Option<Value>) {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.scheduler))
-            .bearer_auth(API_KEY)
-            .header("Accept", "application/vnd.api+json")
-            .header("Content-Type", "application/vnd.api+json");
-        if let Some(body) = body {
-            request = request.body(body.to_string());
-        }
-        let response = request.send().await.expect("scheduler request");
-        assert!(
-            response.status().is_success(),
-            "{method} {path}: {}",
-            response.status()
-        );
-    }
+async fn next_job_id(control: &SandboxControl) -> u64 {
+    control.state().await["next_job_id"]
+        .as_u64()
+        .expect("next_job_id in the sandbox state")
 }
 
 fn provider_block() -> String {
@@ -256,9 +117,9 @@ fn expect_actions(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn life_cycle_import_update_replace_and_destroy() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let first_id = control.next_job_id().await.to_string();
+    let first_id = next_job_id(&control).await.to_string();
     let command = "./manage.py cycle_data";
     let changed = "./manage.py cycle_data --days 45";
 
@@ -294,9 +155,9 @@ async fn life_cycle_import_update_replace_and_destroy() {
                     state.expect_attr(ADDR, "frequency", "every_day_at_4:30")?;
                     let app = control.app("treeherder-stage").await;
                     state.expect_attr(ADDR, "app_id", app["id"].clone())?;
-                    let jobs = control
-                        .jobs_with_command("treeherder-stage", "./manage.py cycle_data")
-                        .await;
+                    let jobs =
+                        jobs_with_command(&control, "treeherder-stage", "./manage.py cycle_data")
+                            .await;
                     let ours: Vec<&Value> = jobs.iter().filter(|j| j["id"] == id).collect();
                     match ours.as_slice() {
                         [job]
@@ -334,9 +195,12 @@ async fn life_cycle_import_update_replace_and_destroy() {
                     // The user's spelling survives: no perpetual diff.
                     state.expect_attr(ADDR, "frequency", "every_day_at_04:30")?;
                     state.expect_attr(ADDR, "dyno_size", "standard-2x")?;
-                    let jobs = control
-                        .jobs_with_command("treeherder-stage", "./manage.py cycle_data --days 45")
-                        .await;
+                    let jobs = jobs_with_command(
+                        &control,
+                        "treeherder-stage",
+                        "./manage.py cycle_data --days 45",
+                    )
+                    .await;
                     match jobs.as_slice() {
                         [job]
                             if job["id"] == id
@@ -373,7 +237,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 let control = c4.clone();
                 async move {
                     let id = state.attr_str(ADDR, "id").unwrap_or_default();
-                    let jobs = control.jobs("treeherder-stage").await;
+                    let jobs = jobs(&control, "treeherder-stage").await;
                     match jobs.iter().find(|j| j["id"] == id.as_str()) {
                         Some(job) if job["every"] == 60 && job["at"] == 10 => Ok(()),
                         other => Err(format!("hourly job in the sandbox: {other:?}")),
@@ -423,11 +287,11 @@ async fn life_cycle_import_update_replace_and_destroy() {
                     if id == old {
                         return Err(format!("the job id did not change ({id})"));
                     }
-                    let stage = control.jobs("treeherder-stage").await;
+                    let stage = jobs(&control, "treeherder-stage").await;
                     if stage.iter().any(|j| j["id"] == old.as_str()) {
                         return Err(format!("job {old} is still on treeherder-stage"));
                     }
-                    let prototype = control.jobs("treeherder-prototype").await;
+                    let prototype = jobs(&control, "treeherder-prototype").await;
                     if prototype.iter().any(|j| j["id"] == id.as_str()) {
                         Ok(())
                     } else {
@@ -441,7 +305,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
             async move {
                 let id = last.attr_str(ADDR, "id").unwrap_or_default();
                 for app in ["treeherder-prototype", "treeherder-stage"] {
-                    let jobs = control.jobs(app).await;
+                    let jobs = jobs(&control, app).await;
                     if jobs.iter().any(|j| j["id"] == id.as_str()) {
                         return Err(format!("job {id} survived destroy on {app}"));
                     }
@@ -462,7 +326,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_deleted_or_changed_behind_terraforms_back() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let command = "./manage.py drift_probe";
     let config = job_config("treeherder-prod", command, "every_ten_minutes", None);
@@ -486,9 +350,12 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
                     let control = c_delete.clone();
                     let app = p_delete.clone();
                     async move {
-                        let jobs = control
-                            .jobs_with_command("treeherder-prod", "./manage.py drift_probe")
-                            .await;
+                        let jobs = jobs_with_command(
+                            &control,
+                            "treeherder-prod",
+                            "./manage.py drift_probe",
+                        )
+                        .await;
                         let id = jobs[0]["id"].as_str().expect("job id").to_string();
                         control
                             .scheduler(
@@ -508,9 +375,8 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
             let control = c_check.clone();
             async move {
                 let id = state.attr_str(ADDR, "id").unwrap_or_default();
-                let jobs = control
-                    .jobs_with_command("treeherder-prod", "./manage.py drift_probe")
-                    .await;
+                let jobs =
+                    jobs_with_command(&control, "treeherder-prod", "./manage.py drift_probe").await;
                 match jobs.as_slice() {
                     [job] if job["id"] == id.as_str() => Ok(()),
                     other => Err(format!("after re-creation: {other:?}")),
@@ -524,9 +390,12 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
                     let control = c_patch.clone();
                     let app = p_patch.clone();
                     async move {
-                        let jobs = control
-                            .jobs_with_command("treeherder-prod", "./manage.py drift_probe")
-                            .await;
+                        let jobs = jobs_with_command(
+                            &control,
+                            "treeherder-prod",
+                            "./manage.py drift_probe",
+                        )
+                        .await;
                         let id = jobs[0]["id"].as_str().expect("job id").to_string();
                         let body = json!({"data": {"type": "jobs", "id": id, "attributes": {
                             "command": "./manage.py edited_in_dashboard"
@@ -569,7 +438,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
         .check_destroy_async(move |_| {
             let control = control.clone();
             async move {
-                let left = control.jobs("treeherder-prod").await;
+                let left = jobs(&control, "treeherder-prod").await;
                 if left.iter().any(|j| {
                     j["command"] == "./manage.py drift_probe"
                         || j["command"] == "./manage.py edited_in_dashboard"
@@ -585,7 +454,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let valid = job_config(
         "treeherder-prod",
@@ -622,9 +491,9 @@ async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
             let control = control.clone();
             async move {
                 state.expect_attr(ADDR, "frequency", "every_day_at_4:30")?;
-                let jobs = control
-                    .jobs_with_command("treeherder-prod", "./manage.py validate_probe")
-                    .await;
+                let jobs =
+                    jobs_with_command(&control, "treeherder-prod", "./manage.py validate_probe")
+                        .await;
                 if jobs.len() == 1 && jobs[0]["at"] == 270 {
                     Ok(())
                 } else {
@@ -638,7 +507,7 @@ async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // Writes to one app are serialised, so the first requests take the whole storm: enough
     // retries for it, with tiny delays.
@@ -670,7 +539,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                                    "method": "POST", "after_effect": true}),
                             json!({"api": "heroku", "status": 503, "count": 2}),
                         ] {
-                            control.post("/faults", fault).await;
+                            control.control_post("/faults", fault).await;
                         }
                         Ok::<(), String>(())
                     }
@@ -688,7 +557,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                                 return Err(format!("no {status} answer in the request log"));
                             }
                         }
-                        let jobs = control.jobs("treeherder-prod").await;
+                        let jobs = jobs(&control, "treeherder-prod").await;
                         let mut commands: Vec<String> = jobs
                             .iter()
                             .filter_map(|j| j["command"].as_str())
@@ -725,7 +594,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
         .check_destroy_async(move |_| {
             let control = c_destroy.clone();
             async move {
-                let jobs = control.jobs("treeherder-prod").await;
+                let jobs = jobs(&control, "treeherder-prod").await;
                 if jobs.len() == 3 {
                     Ok(())
                 } else {
@@ -746,7 +615,7 @@ fn scheduler_requests(log: &[Value]) -> Vec<&Value> {
 /// A refresh over N jobs of one app costs the same few requests whatever N is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let env = world.env();
     let tf = Terraform::new(
@@ -791,7 +660,7 @@ async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
     );
     let destroyed = work.destroy().await;
     assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
-    assert_eq!(control.jobs("treeherder-prod").await.len(), 3);
+    assert_eq!(jobs(&control, "treeherder-prod").await.len(), 3);
     let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
     assert!(scan.files_scanned > 0);
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
@@ -801,7 +670,7 @@ async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
 /// treeherder-prod: imported as its header says, the plan is empty and nothing is duplicated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let example_path =
         acceptance::harness::repo_root().join("examples/treeherder/scheduler_jobs.tf");
@@ -844,7 +713,7 @@ async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
     );
     let applied = work.apply().await.expect("apply runs");
     tf.require_success(applied).expect("apply succeeds");
-    let jobs = control.jobs("treeherder-prod").await;
+    let jobs = jobs(&control, "treeherder-prod").await;
     assert_eq!(jobs.len(), 3, "jobs on treeherder-prod: {jobs:?}");
     let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
@@ -855,7 +724,7 @@ async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
 /// one POST in the log, and an error saying the job may exist and how to import it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_create_that_cannot_be_verified_is_never_posted_again() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let command = "./manage.py lost_create_probe";
     let config = format!(
@@ -889,7 +758,7 @@ resource "treeherder_scheduler_job" "job" {{
                             json!({"api": "scheduler", "status": 503, "count": 1000,
                                    "method": "GET", "skip": 1}),
                         ] {
-                            control.post("/faults", fault).await;
+                            control.control_post("/faults", fault).await;
                         }
                         Ok::<(), String>(())
                     }
@@ -904,9 +773,9 @@ resource "treeherder_scheduler_job" "job" {{
                     .iter()
                     .filter(|r| r["api"] == "scheduler" && r["method"] == "POST")
                     .count();
-                let jobs = control
-                    .jobs_with_command("treeherder-prod", "./manage.py lost_create_probe")
-                    .await;
+                let jobs =
+                    jobs_with_command(&control, "treeherder-prod", "./manage.py lost_create_probe")
+                        .await;
                 if posts != 1 || jobs.len() != 1 {
                     return Err(format!(
                         "{posts} POSTs, {} jobs with the command: {jobs:?}",
@@ -924,7 +793,7 @@ resource "treeherder_scheduler_job" "job" {{
 /// plus a constant (the app's job list, taken once per app and process).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_jobs_costs_one_scheduler_request_each() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let tf = Terraform::new(
         &[ProviderUnderTest::treeherder()],
@@ -961,14 +830,14 @@ async fn creating_jobs_costs_one_scheduler_request_each() {
     );
     let destroyed = work.destroy().await;
     assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
-    assert_eq!(control.jobs("treeherder-prod").await.len(), 3);
+    assert_eq!(jobs(&control, "treeherder-prod").await.len(), 3);
 }
 
 /// Issue 9, finding 9: values that only failed at apply fail the plan, at their attribute,
 /// without a request that could reach `GET /apps`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_app_size_and_command_fail_at_plan_time() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let unknown_app = Regex::new(r#"(?s)Unknown app.*no-such-app"#).unwrap();
     let size = Regex::new(r"(?s)Invalid value for dyno_size.*Standard-1X.*Shield-L").unwrap();
@@ -1037,7 +906,7 @@ async fn bad_app_size_and_command_fail_at_plan_time() {
 /// are under `.invalid` (they never resolve): the error comes from the configuration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plaintext_urls_to_remote_hosts_are_refused_at_configuration() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let job = job_config(
         "treeherder-prod",
         "./manage.py x",

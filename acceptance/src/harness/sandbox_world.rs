@@ -11,6 +11,8 @@ use crate::sandbox::{self, RunningSandbox, SandboxConfig};
 
 /// Heroku's API version header, which the sandbox (like Heroku) requires.
 const ACCEPT: &str = "application/vnd.heroku+json; version=3";
+/// The Scheduler API's media type.
+const JSON_API: &str = "application/vnd.api+json";
 
 /// A running sandbox and the API key it accepts.
 pub struct SandboxWorld {
@@ -108,10 +110,24 @@ impl SandboxControl {
             .await
     }
 
-    /// A Scheduler API call, authenticated.
+    /// A Scheduler API call, authenticated, in its JSON:API dialect (as the dashboard makes
+    /// them, behind Terraform's back).
     pub async fn scheduler(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        self.send(method, format!("{}{path}", self.scheduler), body, true)
-            .await
+        let url = format!("{}{path}", self.scheduler);
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(&self.api_key)
+            .header("Accept", JSON_API)
+            .header("Content-Type", JSON_API);
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.expect("the sandbox answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{method} {url}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
     /// `GET` of the control API (`/state`, `/requests`, `/faults`, ...).
@@ -149,6 +165,15 @@ impl SandboxControl {
     /// The requests the sandbox served, oldest first.
     pub async fn requests(&self) -> Vec<Value> {
         self.control_get("/requests")
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The injected faults and how much of each is left.
+    pub async fn faults(&self) -> Vec<Value> {
+        self.control_get("/faults")
             .await
             .as_array()
             .cloned()
