@@ -6,10 +6,9 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use std::collections::BTreeMap;
-
-use acceptance::harness::{ProviderUnderTest, Step, Terraform, TestCase};
-use acceptance::sandbox::{self, RunningSandbox, SandboxConfig};
+use acceptance::harness::{
+    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -17,113 +16,12 @@ use serde_json::{json, Value};
 const API_KEY: &str = "formation-acceptance-key-3b7d9e1f42";
 const ADDR: &str = "treeherder_formation.web";
 
-struct World {
-    sandbox: RunningSandbox,
-    http: reqwest::Client,
-}
-
-impl World {
-    async fn start() -> World {
-        let sandbox = sandbox::start(SandboxConfig {
-            api_key: API_KEY.to_string(),
-            ..SandboxConfig::default()
-        })
-        .await
-        .expect("sandbox starts");
-        World {
-            sandbox,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    fn env(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (
-                "HEROKU_API_URL".to_string(),
-                self.sandbox.heroku_url.clone(),
-            ),
-            (
-                "HEROKU_SCHEDULER_URL".to_string(),
-                self.sandbox.scheduler_url.clone(),
-            ),
-            ("HEROKU_API_KEY".to_string(), API_KEY.to_string()),
-        ])
-    }
-
-    fn handle(&self) -> Control {
-        Control {
-            http: self.http.clone(),
-            control: self.sandbox.control_url.clone(),
-            heroku: self.sandbox.heroku_url.clone(),
-        }
-    }
-}
-
-/// A cloneable handle on the sandbox's control and Platform APIs, for hooks and checks.
-#[derive(Clone)]
-struct Control {
-    http: reqwest::Client,
-    control: String,
-    heroku: String,
-}
-
-impl Control {
-    async fn formation(&self, app: &str, process_type: &str) -> Value {
-        let state: Value = self
-            .http
-            .get(format!("{}/state", self.control))
-            .send()
-            .await
-            .expect("control state")
-            .json()
-            .await
-            .expect("state json");
-        state["apps"]
-            .as_array()
-            .and_then(|apps| apps.iter().find(|a| a["name"] == app))
-            .and_then(|a| a["formations"].as_array())
-            .and_then(|f| f.iter().find(|f| f["process_type"] == process_type))
-            .cloned()
-            .unwrap_or_else(|| panic!("no formation {process_type} on {app}"))
-    }
-
-    async fn clear_requests(&self) {
-        self.http
-            .delete(format!("{}/requests", self.control))
-            .send()
-            .await
-            .expect("clear request log");
-    }
-
-    async fn requests(&self) -> Vec<Value> {
-        self.http
-            .get(format!("{}/requests", self.control))
-            .send()
-            .await
-            .expect("request log")
-            .json()
-            .await
-            .expect("request log json")
-    }
-
-    /// Calls the Platform API as the dashboard or the CLI would, behind Terraform's back.
-    async fn heroku(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.heroku))
-            .bearer_auth(API_KEY)
-            .header("Accept", "application/vnd.heroku+json; version=3")
-            .json(&body)
-            .send()
-            .await
-            .expect("heroku request");
-        assert!(
-            response.status().is_success(),
-            "{method} {path}: {}",
-            response.status()
-        );
-        response.json().await.expect("heroku json")
-    }
+async fn formation(control: &SandboxControl, app: &str, process_type: &str) -> Value {
+    control.app(app).await["formations"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["process_type"] == process_type))
+        .cloned()
+        .unwrap_or_else(|| panic!("no formation {process_type} on {app}"))
 }
 
 fn provider_block() -> &'static str {
@@ -197,7 +95,7 @@ fn expect_only_changed(
 /// dashboard, and destroy with the default `on_destroy = "keep"`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // Seeded: web on treeherder-stage runs 2 × Standard-2X.
     let c1 = control.clone();
@@ -212,7 +110,7 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
                 .check_async(move |state| {
                     let control = c1.clone();
                     async move {
-                        let remote = control.formation("treeherder-stage", "web").await;
+                        let remote = formation(&control, "treeherder-stage", "web").await;
                         state.expect_attr(ADDR, "id", remote["id"].clone())?;
                         state.expect_attr(ADDR, "quantity", 3)?;
                         state.expect_attr(ADDR, "on_destroy", "keep")?;
@@ -245,7 +143,7 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
                 .check_async(move |_| {
                     let control = c3.clone();
                     async move {
-                        let remote = control.formation("treeherder-stage", "web").await;
+                        let remote = formation(&control, "treeherder-stage", "web").await;
                         if remote["quantity"] == 4 && remote["size"] == "Standard-2X" {
                             Ok(())
                         } else {
@@ -264,7 +162,9 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
                             .heroku(
                                 reqwest::Method::PATCH,
                                 "/apps/treeherder-stage/formation/web",
-                                json!({"quantity": 1, "dyno_size": {"name": "Performance-M"}}),
+                                Some(
+                                    json!({"quantity": 1, "dyno_size": {"name": "Performance-M"}}),
+                                ),
                             )
                             .await;
                         Ok::<(), String>(())
@@ -292,7 +192,7 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
             let control = c_destroy.clone();
             async move {
                 // on_destroy = "keep": the dynos run on as they were.
-                let remote = control.formation("treeherder-stage", "web").await;
+                let remote = formation(&control, "treeherder-stage", "web").await;
                 if remote["quantity"] == 4 && remote["size"] == "Standard-2X" {
                     Ok(())
                 } else {
@@ -307,7 +207,7 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
 /// `on_destroy = "scale_to_zero"` scales the process type to zero on destroy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scale_to_zero_on_destroy() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let config = format!(
         r#"{}
@@ -327,7 +227,7 @@ resource "treeherder_formation" "misc" {{
         .step(Step::config(config).check_async(move |_| {
             let control = c_check.clone();
             async move {
-                let remote = control.formation("treeherder-prod", "worker_misc").await;
+                let remote = formation(&control, "treeherder-prod", "worker_misc").await;
                 if remote["quantity"] == 3 {
                     Ok(())
                 } else {
@@ -338,7 +238,7 @@ resource "treeherder_formation" "misc" {{
         .check_destroy_async(move |_| {
             let control = control.clone();
             async move {
-                let remote = control.formation("treeherder-prod", "worker_misc").await;
+                let remote = formation(&control, "treeherder-prod", "worker_misc").await;
                 if remote["quantity"] == 0 {
                     Ok(())
                 } else {
@@ -354,7 +254,7 @@ resource "treeherder_formation" "misc" {{
 /// has; nothing is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_type_and_unavailable_size_fail_at_plan_time() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let bad_type = web_config("treeherder-prod", 3, "Performance-M", "")
         .replace("type     = \"web\"", "type     = \"wbe\"");
@@ -380,7 +280,7 @@ async fn unknown_type_and_unavailable_size_fail_at_plan_time() {
                     let control = c_check.clone();
                     async move {
                         state.expect_attr(ADDR, "size", "performance-m")?;
-                        let remote = control.formation("treeherder-prod", "web").await;
+                        let remote = formation(&control, "treeherder-prod", "web").await;
                         if remote["quantity"] == 3 && remote["size"] == "Performance-M" {
                             Ok(())
                         } else {
@@ -398,7 +298,7 @@ async fn unknown_type_and_unavailable_size_fail_at_plan_time() {
 /// does not mention WEB_CONCURRENCY as something that changes with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_size_change_of_gunicorn_warns_about_concurrency() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let tf = Terraform::new(
         &[ProviderUnderTest::treeherder()],
         world.env(),
@@ -428,14 +328,14 @@ async fn a_size_change_of_gunicorn_warns_about_concurrency() {
 /// A refresh of 20 formations of one app costs the same few requests as one of 5.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshing_twenty_formations_costs_a_constant_number_of_requests() {
-    let world = World::start().await;
+    let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // An app whose release has 20 process types.
     let app = control
         .heroku(
             reqwest::Method::POST,
             "/apps",
-            json!({"name": "formation-count"}),
+            Some(json!({"name": "formation-count"})),
         )
         .await;
     let app_id = app["id"].as_str().expect("app id").to_string();
@@ -446,14 +346,14 @@ async fn refreshing_twenty_formations_costs_a_constant_number_of_requests() {
         .heroku(
             reqwest::Method::POST,
             &format!("/apps/{app_id}/slugs"),
-            json!({"process_types": process_types, "commit": "0123456789abcdef"}),
+            Some(json!({"process_types": process_types, "commit": "0123456789abcdef"})),
         )
         .await;
     control
         .heroku(
             reqwest::Method::POST,
             &format!("/apps/{app_id}/releases"),
-            json!({"slug": slug["id"]}),
+            Some(json!({"slug": slug["id"]})),
         )
         .await;
 
@@ -518,7 +418,7 @@ resource "treeherder_formation" "many" {{
     );
     let destroyed = work.destroy().await;
     assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
-    let remote = control.formation("formation-count", "proc_19").await;
+    let remote = formation(&control, "formation-count", "proc_19").await;
     assert_eq!(remote["quantity"], 0, "scaled to zero on destroy: {remote}");
     let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
