@@ -111,12 +111,19 @@ impl ServeConfig {
         let Some(pem) = &self.client_cert_pem else {
             return Ok(None);
         };
-        CertificateDer::from_pem_slice(pem.as_bytes())
-            .map(Some)
-            .map_err(|err| ServeError::InvalidEnvironment {
+        let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|err| {
+            ServeError::InvalidEnvironment {
                 variable: CLIENT_CERT_KEY,
                 reason: format!("it does not hold a PEM certificate ({err})"),
-            })
+            }
+        })?;
+        // Well-formed armour around garbage must fail here, at start-up, not at the first
+        // connection Terraform makes.
+        webpki::EndEntityCert::try_from(&der).map_err(|err| ServeError::InvalidEnvironment {
+            variable: CLIENT_CERT_KEY,
+            reason: format!("its PEM block is not an X.509 certificate ({err})"),
+        })?;
+        Ok(Some(der))
     }
 }
 
@@ -207,5 +214,21 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains(CLIENT_CERT_KEY), "{err}");
+    }
+
+    #[test]
+    fn armoured_garbage_fails_at_start_up() {
+        // Valid PEM armour and base64, but not a certificate inside.
+        let pem = "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZSBpbnNpZGUgYSBjZXJ0aWZpY2F0ZSBibG9jaw==\n-----END CERTIFICATE-----\n";
+        let err = ServeConfig::from_lookup(lookup_in(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            (CLIENT_CERT_KEY, pem),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(CLIENT_CERT_KEY) && err.contains("not an X.509 certificate"),
+            "{err}"
+        );
     }
 }
