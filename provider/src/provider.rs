@@ -53,9 +53,14 @@ impl Provider for TreeherderProvider {
     fn ephemeral_resources(
         &self,
     ) -> Result<Vec<Arc<dyn DynEphemeralResource<Clients>>>, SchemaDeriveError> {
-        Ok(vec![tfplugin::framework::ephemeral_resource(
-            crate::ephemeral_resources::password::PasswordEphemeral,
-        )?])
+        Ok(vec![
+            tfplugin::framework::ephemeral_resource(
+                crate::ephemeral_resources::password::PasswordEphemeral,
+            )?,
+            tfplugin::framework::ephemeral_resource(
+                crate::ephemeral_resources::database_url::DatabaseUrlEphemeral,
+            )?,
+        ])
     }
 }
 
