@@ -4,7 +4,7 @@
 pub mod clients;
 pub mod config;
 pub mod data_sources;
-pub mod ephemeral_resources;
 mod diagnostics;
+pub mod ephemeral_resources;
 pub mod provider;
 pub mod resources;

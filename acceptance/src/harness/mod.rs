@@ -58,10 +58,10 @@ mod error;
 mod paths;
 mod plan;
 mod provider;
+mod sandbox_world;
 mod secrets;
 mod state;
 mod terraform;
-mod sandbox_world;
 mod testcase;
 mod world;
 
