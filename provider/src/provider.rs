@@ -40,6 +40,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUser)?,
             tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
             tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
+            tfplugin::framework::resource(crate::resources::release_rollback::ReleaseRollback)?,
         ])
     }
 

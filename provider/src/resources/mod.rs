@@ -3,4 +3,5 @@ pub mod config_vars;
 pub mod formation;
 pub mod pipeline_promotion;
 pub mod readonly_user;
+pub mod release_rollback;
 pub mod scheduler_job;

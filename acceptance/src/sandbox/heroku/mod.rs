@@ -61,7 +61,9 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
             dynos::restart_type(state, app, t)
         }
         ("GET", ["apps", app, "releases"]) => releases::list(state, app),
-        ("POST", ["apps", app, "releases"]) => releases::create_or_rollback(state, app, body),
+        ("POST", ["apps", app, "releases"]) => {
+            releases::create_or_rollback_with_phase(ctx, state, app, body)
+        }
         ("GET", ["apps", app, "releases", rel]) => releases::info(state, app, rel),
         ("POST", ["apps", app, "slugs"]) => releases::create_slug(state, app, body),
         ("GET", ["apps", app, "slugs", slug]) => releases::slug_info(state, app, slug),

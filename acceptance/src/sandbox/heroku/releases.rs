@@ -34,13 +34,53 @@ pub fn release_json(state: &SandboxState, app: &App, index: usize) -> Value {
         "description": r.description,
         "eligible_for_rollback": r.slug_id.is_some() && !current,
         "id": r.id,
-        "output_stream_url": null,
+        "output_stream_url": release_phase_stream(state, r),
         "slug": r.slug_id.map(|id| json!({ "id": id })),
         "status": r.status,
         "updated_at": r.updated_at,
         "user": { "id": state.account.id, "email": state.account.email },
         "version": r.version,
     })
+}
+
+/// The release phase's output stream of a release whose code declares one (else null).
+fn release_phase_stream(state: &SandboxState, r: &crate::sandbox::state::Release) -> Value {
+    let runs_phase = r
+        .slug_id
+        .and_then(|id| state.find_slug(id))
+        .is_some_and(|slug| slug.process_types.contains_key("release"));
+    if runs_phase {
+        json!(format!(
+            "https://release-output.sandbox.invalid/streams/{}",
+            r.id
+        ))
+    } else {
+        Value::Null
+    }
+}
+
+/// `POST /apps/{app}/releases` with the release phase: a rollback to code that declares a
+/// `release` process runs it (as Heroku does for every new release of such code).
+pub fn create_or_rollback_with_phase(
+    ctx: &super::Ctx<'_>,
+    state: &mut SandboxState,
+    ident: &str,
+    body: &[u8],
+) -> ApiResult {
+    let is_rollback = json_object(body)
+        .ok()
+        .and_then(|b| b.get("release").map(|v| !v.is_null()))
+        .unwrap_or(false);
+    let reply = create_or_rollback(state, ident, body)?;
+    if is_rollback {
+        let i = app_index(state, ident)?;
+        if has_release_phase(state, &state.apps[i]) {
+            let r = state.apps[i].releases.len().saturating_sub(1);
+            run_release_phase(ctx.shared, state, i, r);
+            return Ok(Reply::created(release_json(state, &state.apps[i], r)));
+        }
+    }
+    Ok(reply)
 }
 
 /// Finds a release by id or version (`12` or `v12`).

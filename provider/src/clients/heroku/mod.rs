@@ -13,6 +13,7 @@ mod dynos;
 mod error;
 mod formation;
 mod pipelines;
+mod releases_rollback;
 mod scheduler;
 mod transport;
 
@@ -40,6 +41,7 @@ pub use pipelines::{
     PromotionSource, PromotionStatus, PromotionTarget, PromotionTargetStatus, Release,
     ReleaseStatus,
 };
+pub use releases_rollback::{rollback_description, RollbackCandidate};
 pub use scheduler::{NewSchedulerJob, SchedulerJob};
 
 use coalesce::{ResponseStore, Reuse, Scope};
