@@ -60,6 +60,9 @@ pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Json, Diagnostic
     for attribute in level.attributes {
         let v = entries.get(&attribute.name).unwrap_or(&Value::Null);
         let encoded = match Level::nested(attribute) {
+            // Plain fields cannot hold an unknown: a configurable one makes the whole nested
+            // attribute unknown (a computed one just reads as absent, for the provider to set).
+            Some((_, inner)) if configurable_unknown(inner, v) => unknown_json(),
             Some((nesting, inner)) => encode_nested(nesting, inner, v)?,
             None if v.is_unknown() || !v.is_wholly_known() => unknown_json(),
             None => json::to_serde(v, &attribute.ty).map_err(|e| internal(&e.to_string()))?,
@@ -77,6 +80,28 @@ pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Json, Diagnostic
         );
     }
     Ok(Json::Object(out))
+}
+
+/// True when a configurable (not computed) attribute somewhere in the
+/// objects of `value` is unknown.
+fn configurable_unknown(level: Level<'_>, value: &Value) -> bool {
+    let check = |object: &Value| {
+        level.attributes.iter().any(|a| {
+            let v = object.get_attr(&a.name).unwrap_or(&Value::Null);
+            match Level::nested(a) {
+                _ if !a.computed && !v.is_wholly_known() => true,
+                Some((_, inner)) => configurable_unknown(inner, v),
+                None => false,
+            }
+        })
+    };
+    match value {
+        Value::Unknown => true,
+        Value::Object(_) => check(value),
+        Value::List(items) | Value::Set(items) => items.iter().any(|i| i.is_unknown() || check(i)),
+        Value::Map(items) => items.values().any(|i| i.is_unknown() || check(i)),
+        _ => false,
+    }
 }
 
 fn encode_nested(nesting: Nesting, level: Level<'_>, value: &Value) -> Result<Json, Diagnostics> {
@@ -450,5 +475,62 @@ mod tests {
         ]));
         let model = to_model::<Model>(&schema.block, &ty, &unknown).unwrap();
         assert!(model.release.is_unknown() && model.wait.is_null() && model.timeouts.is_none());
+    }
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use super::*;
+    use crate::schema::Schema;
+    use crate::Field;
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Secret {
+        value: String,
+        #[schemars(extend("x-terraform" = { "computed": true }))]
+        length: Option<u64>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Model {
+        #[schemars(extend("x-terraform" = { "nested": "map" }))]
+        #[serde(default)]
+        secrets: Field<BTreeMap<String, Secret>>,
+    }
+
+    fn secrets(value: Value, length: Value) -> Value {
+        Value::Object(BTreeMap::from([(
+            "secrets".to_string(),
+            Value::Map(BTreeMap::from([(
+                "A".to_string(),
+                Value::Object(BTreeMap::from([
+                    ("value".to_string(), value),
+                    ("length".to_string(), length),
+                ])),
+            )])),
+        )]))
+    }
+
+    #[test]
+    fn unknowns_inside_nested_attributes() {
+        let schema = Schema::from_model::<Model>().unwrap();
+        let ty = schema.value_type();
+        // A configurable value unknown at plan: the whole attribute is unknown.
+        let model: Model =
+            to_model(&schema.block, &ty, &secrets(Value::Unknown, Value::Null)).unwrap();
+        assert!(model.secrets.is_unknown());
+        // A computed one unknown: it reads as absent, the rest is there.
+        let model: Model = to_model(
+            &schema.block,
+            &ty,
+            &secrets(Value::String("x".into()), Value::Unknown),
+        )
+        .unwrap();
+        let a = &model.secrets.get().unwrap()["A"];
+        assert_eq!((a.value.as_str(), a.length), ("x", None));
     }
 }
