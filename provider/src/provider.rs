@@ -41,6 +41,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
             tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
             tfplugin::framework::resource(crate::resources::release_rollback::ReleaseRollback)?,
+            tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestart)?,
         ])
     }
 

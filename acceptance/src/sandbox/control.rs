@@ -132,7 +132,7 @@ fn route(
                 "POST /latency",
                 "GET /promotion-failures", "POST /promotion-failures",
                 "GET /release-phase", "POST /release-phase",
-                "POST /rate-limit", "POST /reset", "GET /state",
+                "POST /rate-limit", "POST /reset", "GET /state", "POST /dyno-crash",
             ],
         })),
         ("GET", "/requests") => ok(json!(shared.lock().log)),
@@ -209,6 +209,7 @@ fn route(
             ok(json!({}))
         }
         ("GET", "/state") => ok(json!(shared.lock().state)),
+        ("POST", "/dyno-crash") => Ok(super::heroku::dynos::crash(shared, &parse(body)?)),
         _ => Err((
             StatusCode::NOT_FOUND,
             json!({ "id": "not_found", "message": format!("no control endpoint {method} {path}") }),

@@ -40,10 +40,13 @@ fn find_dyno(app: &App, ident: &str) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::not_found("dyno", "dyno"))
 }
 
-/// A restarted dyno is a new process: new id, fresh timestamps.
+/// A restarted dyno is a new process: new id, fresh timestamps. A crashed dyno (see
+/// [`crash_dyno`]) crashes again on boot, as one with a broken command does on Heroku.
 fn restart(d: &mut Dyno, now: &str) {
     d.id = Uuid::new_v4();
-    d.state = "up".to_string();
+    if d.state != "crashed" {
+        d.state = "up".to_string();
+    }
     d.created_at = now.to_string();
     d.updated_at = now.to_string();
 }
@@ -144,10 +147,23 @@ pub fn restart_all(state: &mut SandboxState, ident: &str) -> ApiResult {
     Ok(accepted())
 }
 
-/// `DELETE /apps/{app}/dynos/{dyno}`.
+/// `DELETE /apps/{app}/dynos/{dyno}`: one dyno, or every dyno of a process type when
+/// `{dyno}` is a type (`web`), as `heroku ps:restart web` sends it.
 pub fn restart_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResult {
     let i = app_index(state, ident)?;
     let app = &mut state.apps[i];
+    if !app
+        .dynos
+        .iter()
+        .any(|d| d.name == dyno || d.id.to_string().eq_ignore_ascii_case(dyno))
+        && app.dynos.iter().any(|d| d.process_type == dyno)
+    {
+        let now = now();
+        for d in app.dynos.iter_mut().filter(|d| d.process_type == dyno) {
+            restart(d, &now);
+        }
+        return Ok(accepted());
+    }
     let d = find_dyno(app, dyno)?;
     restart(&mut app.dynos[d], &now());
     Ok(accepted())
@@ -197,4 +213,36 @@ pub fn size_info(ident: &str) -> ApiResult {
     find_dyno_size(ident)
         .map(|i| Reply::ok(dyno_size_json(i)))
         .ok_or_else(|| ApiError::not_found("dyno_size", "dyno size"))
+}
+
+/// A dyno to crash, set through `POST /__control/dyno-crash`
+/// `{"app": "treeherder-prod", "dyno": "worker_misc.1"}`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynoCrash {
+    /// App name or id.
+    pub app: String,
+    /// Dyno name or id.
+    pub dyno: String,
+}
+
+/// `POST /__control/dyno-crash`: the dyno is `crashed` now and after every restart;
+/// answers with the dyno, or the Platform API's error.
+pub fn crash(shared: &crate::sandbox::server::Shared, request: &DynoCrash) -> (StatusCode, Value) {
+    let mut world = shared.lock();
+    let out = match crash_dyno(&mut world.state, request) {
+        Ok(dyno) => (StatusCode::OK, dyno),
+        Err(e) => (e.status, json!({ "id": e.id, "message": e.message })),
+    };
+    shared.persist(&world.state);
+    out
+}
+
+fn crash_dyno(state: &mut SandboxState, request: &DynoCrash) -> Result<Value, ApiError> {
+    let i = app_index(state, &request.app)?;
+    let app = &mut state.apps[i];
+    let d = find_dyno(app, &request.dyno)?;
+    app.dynos[d].state = "crashed".to_string();
+    app.dynos[d].updated_at = now();
+    Ok(dyno_json(app, &app.dynos[d]))
 }

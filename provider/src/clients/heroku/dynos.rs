@@ -189,3 +189,20 @@ impl HerokuClient {
         decode(&value, &context, response.status)
     }
 }
+
+impl HerokuClient {
+    /// Every dyno of an app, read fresh (states are polled), only coalesced.
+    pub async fn dynos(&self, app_id: Uuid) -> Result<Vec<Dyno>, HerokuError> {
+        let url = self.platform_url(&["apps", &app_id.to_string(), "dynos"])?;
+        let context = RequestContext::on_app("listing dynos", self.app_label(app_id));
+        self.get_list(
+            url,
+            None,
+            true,
+            Scope::App(app_id),
+            Reuse::InFlightOnly,
+            context,
+        )
+        .await
+    }
+}
