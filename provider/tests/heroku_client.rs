@@ -1355,50 +1355,6 @@ async fn formations_are_listed_and_updated_with_dyno_size_name() {
 }
 
 #[tokio::test]
-async fn config_vars_are_read_cached_and_patched_with_nulls_for_removal() {
-    let fake = Fake::start().await;
-    {
-        let mut s = fake.state.lock().unwrap();
-        let mut vars = serde_json::Map::new();
-        vars.insert("WEB_CONCURRENCY".into(), json!("4"));
-        vars.insert("OLD".into(), json!("x"));
-        s.config_vars.insert(PROD_ID.to_string(), vars);
-    }
-    let client = fake.client();
-    let vars = client.config_vars(prod_id()).await.unwrap();
-    assert_eq!(vars.get("WEB_CONCURRENCY").map(String::as_str), Some("4"));
-    client.config_vars(prod_id()).await.unwrap();
-    let path = format!("/apps/{PROD_ID}/config-vars");
-    assert_eq!(fake.count(Method::GET, &path), 1);
-
-    let mut changes = std::collections::BTreeMap::new();
-    changes.insert("WEB_CONCURRENCY".to_string(), Some("6".to_string()));
-    changes.insert("OLD".to_string(), None);
-    let after = client
-        .update_config_vars(prod_id(), &changes)
-        .await
-        .unwrap();
-    assert_eq!(after.len(), 1);
-    let patch = fake
-        .requests()
-        .into_iter()
-        .find(|r| r.method == Method::PATCH)
-        .unwrap();
-    let body: Value = serde_json::from_slice(&patch.body).unwrap();
-    assert_eq!(body, json!({"OLD": null, "WEB_CONCURRENCY": "6"}));
-    assert_eq!(
-        client
-            .config_vars(prod_id())
-            .await
-            .unwrap()
-            .get("WEB_CONCURRENCY")
-            .map(String::as_str),
-        Some("6")
-    );
-    assert_eq!(fake.count(Method::GET, &path), 2);
-}
-
-#[tokio::test]
 async fn restarts_one_off_dynos_and_rollbacks_use_the_documented_endpoints() {
     let fake = Fake::start().await;
     fake.seed_releases(prod_id(), 3, 3);

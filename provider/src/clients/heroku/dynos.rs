@@ -1,8 +1,6 @@
 //! Config vars, dyno restarts, one-off dynos and rollbacks (Platform API): the
 //! runbook's operations beyond scheduler jobs and promotions.
 
-use std::collections::BTreeMap;
-
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -71,47 +69,6 @@ struct RollbackBody {
 }
 
 impl HerokuClient {
-    /// An app's config vars. Values are secrets: callers must not log them. Cached per
-    /// app until a write to it.
-    pub async fn config_vars(&self, app_id: Uuid) -> Result<BTreeMap<String, String>, HerokuError> {
-        let url = self.platform_url(&["apps", &app_id.to_string(), "config-vars"])?;
-        let context = RequestContext::on_app("reading config vars", self.app_label(app_id));
-        self.get_object(
-            Api::Platform,
-            url,
-            Scope::App(app_id),
-            Reuse::Cache,
-            context,
-        )
-        .await
-    }
-
-    /// Sets (`Some`) and removes (`None`) config vars in one PATCH, which creates one
-    /// release; returns the resulting vars. The body holds absolute values, so the PATCH
-    /// is retried like an idempotent request.
-    pub async fn update_config_vars(
-        &self,
-        app_id: Uuid,
-        changes: &BTreeMap<String, Option<String>>,
-    ) -> Result<BTreeMap<String, String>, HerokuError> {
-        let url = self.platform_url(&["apps", &app_id.to_string(), "config-vars"])?;
-        let context = RequestContext::on_app("updating config vars", self.app_label(app_id));
-        let result = self
-            .send_write(
-                Api::Platform,
-                Method::PATCH,
-                url,
-                Some(changes),
-                true,
-                &context,
-            )
-            .await;
-        self.invalidate_app_data(app_id);
-        let response = result?;
-        let value = parse_body(&response.body, &context, response.status)?;
-        decode(&value, &context, response.status)
-    }
-
     /// Restarts all dynos of an app, or those of one process type. Restarting twice is
     /// harmless, so the DELETE is retried like any idempotent request.
     pub async fn restart_dynos(
