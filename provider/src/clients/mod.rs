@@ -23,12 +23,15 @@ pub struct Clients {
 impl Clients {
     /// The Heroku client, or why there is none.
     pub fn heroku(&self) -> Result<&HerokuClient, Diagnostics> {
-        self.heroku.as_ref().map_err(Clone::clone)
+        self.heroku.as_ref().map_err(provider_setting_problem)
     }
 
     /// The MySQL client, connecting on first use (so Heroku-only configurations need no database).
     pub async fn mysql(&self) -> Result<&MysqlClient, Diagnostics> {
-        let config = self.mysql_config.as_ref().map_err(Clone::clone)?;
+        let config = self
+            .mysql_config
+            .as_ref()
+            .map_err(provider_setting_problem)?;
         self.mysql
             .get_or_try_init(|| async {
                 MysqlClient::connect(config.clone())
@@ -42,6 +45,22 @@ impl Clients {
     pub fn default_database(&self) -> Option<&str> {
         self.mysql_config.as_ref().ok().map(|c| c.database.as_str())
     }
+}
+
+/// A provider-setting problem as a resource reports it: its paths name the provider's
+/// attributes, which a resource's diagnostic would point at the resource's own attribute of
+/// the same name (`password`), so they are dropped; the summary names the setting.
+fn provider_setting_problem(diagnostics: &Diagnostics) -> Diagnostics {
+    Diagnostics(
+        diagnostics
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                d.attribute = None;
+                d
+            })
+            .collect(),
+    )
 }
 
 fn missing(block: &str, attribute: &str, env: &str) -> Diagnostics {
@@ -135,13 +154,22 @@ fn mysql_config(settings: &MysqlSettings) -> Result<MysqlConfig, Diagnostics> {
         })?;
     }
     // Checked here, before any connection: a plaintext setting for a remote host must fail
-    // before a byte of credentials leaves the process.
-    config.validate().map_err(|e| {
-        Diagnostics::from(
-            Diagnostic::error("Invalid mysql configuration", e.to_string())
-                .at(AttributePath::root("mysql")),
-        )
-    })?;
+    // before a byte of credentials leaves the process; an unusable CA file is the provider's
+    // problem, reported once at its setting rather than by every resource.
+    config
+        .validate()
+        .map(|_| ())
+        .and_then(|()| config.check_ca_file())
+        .map_err(|e| {
+            let attribute = e.attribute();
+            Diagnostics::from(
+                Diagnostic::error(
+                    format!("Invalid provider setting mysql.{attribute}"),
+                    e.to_string(),
+                )
+                .at(AttributePath::root("mysql").attribute(attribute)),
+            )
+        })?;
     Ok(config)
 }
 
@@ -168,7 +196,14 @@ impl Clients {
         let heroku = heroku_client(&heroku_settings);
         let mysql_settings = config.mysql.unwrap_or_default();
         let mysql_config = mysql_config(&mysql_settings);
-        if mysql_settings.endpoint.is_some() {
+        // An endpoint, from the block or the environment, says MySQL is meant to be used: a
+        // problem with the other settings is reported once, here, at the provider.
+        if setting(
+            mysql_settings.endpoint.as_ref(),
+            "TREEHERDER_MYSQL_ENDPOINT",
+        )
+        .is_some()
+        {
             if let Err(diagnostics) = &mysql_config {
                 return Err(diagnostics.clone());
             }
@@ -238,5 +273,61 @@ mod tests {
         ] {
             assert!(configure(url, ok).is_ok(), "{url}");
         }
+    }
+
+    fn mysql(settings: MysqlSettings) -> Result<Clients, Diagnostics> {
+        Clients::from_config(ProviderConfig {
+            heroku: None,
+            mysql: Some(settings),
+        })
+    }
+
+    fn endpoint() -> Option<String> {
+        Some("127.0.0.1:3306".to_string())
+    }
+
+    #[test]
+    fn an_unusable_ca_file_is_reported_once_at_the_provider_setting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let garbage = dir.path().join("ca.pem");
+        std::fs::write(&garbage, "not a certificate").expect("write");
+        for path in [garbage, dir.path().join("missing.pem")] {
+            let result = mysql(MysqlSettings {
+                endpoint: endpoint(),
+                username: Some("th_admin".into()),
+                password: Some(tfplugin::Sensitive::new("admin-password-for-the-test")),
+                tls_ca_file: Some(path.display().to_string()),
+                ..MysqlSettings::default()
+            });
+            let Err(errors) = result else {
+                panic!("{} was accepted", path.display());
+            };
+            let d = errors.iter().next().expect("a diagnostic");
+            assert_eq!(d.summary, "Invalid provider setting mysql.tls_ca_file");
+            assert_eq!(
+                d.attribute.as_ref().map(ToString::to_string).as_deref(),
+                Some("mysql.tls_ca_file")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn resources_see_provider_setting_problems_without_a_path_of_theirs() {
+        // What configuring without any MySQL setting leaves for the resources.
+        let clients = Clients {
+            heroku: Err(missing("heroku", "api_key", "HEROKU_API_KEY")),
+            mysql_config: Err(missing("mysql", "endpoint", "TREEHERDER_MYSQL_ENDPOINT")),
+            mysql: OnceCell::new(),
+        };
+        let Err(heroku) = clients.heroku() else {
+            panic!("Heroku without settings worked");
+        };
+        assert!(heroku.iter().all(|d| d.attribute.is_none()));
+        let Err(errors) = clients.mysql().await else {
+            panic!("MySQL without settings worked");
+        };
+        let d = errors.iter().next().expect("a diagnostic");
+        assert!(d.summary.contains("mysql.endpoint"), "{}", d.summary);
+        assert!(d.attribute.is_none(), "{:?}", d.attribute);
     }
 }

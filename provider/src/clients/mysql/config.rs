@@ -108,6 +108,30 @@ impl MysqlConfig {
     }
 }
 
+impl MysqlConfig {
+    /// Checks that `tls_ca_file`, when set, can be read and holds a PEM certificate.
+    pub fn check_ca_file(&self) -> Result<(), ConfigError> {
+        let Some(path) = &self.tls_ca_file else {
+            return Ok(());
+        };
+        let unusable = |reason: String| ConfigError::CaFileUnusable {
+            path: path.clone(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+        if !pem
+            .windows(PEM_CERTIFICATE.len())
+            .any(|w| w == PEM_CERTIFICATE)
+        {
+            return Err(unusable("it holds no PEM certificate".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+/// The line that starts a PEM certificate.
+pub(crate) const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
 /// A parsed endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidatedEndpoint {

@@ -866,17 +866,11 @@ fn ssl_opts(config: &MysqlConfig) -> Result<Option<SslOpts>, ConfigError> {
     }
     let mut opts = SslOpts::default();
     if let Some(path) = &config.tls_ca_file {
-        let unusable = |reason: String| ConfigError::CaFileUnusable {
+        config.check_ca_file()?;
+        let pem = std::fs::read(path).map_err(|e| ConfigError::CaFileUnusable {
             path: path.clone(),
-            reason,
-        };
-        let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
-        if !pem
-            .windows(b"-----BEGIN CERTIFICATE-----".len())
-            .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-        {
-            return Err(unusable("it holds no PEM certificate".to_owned()));
-        }
+            reason: e.to_string(),
+        })?;
         // Trust only the given CAs (e.g. RDS's bundle), not the Mozilla list.
         opts = opts
             .with_root_certs(vec![pem.into()])
