@@ -1639,6 +1639,36 @@ resource "treeherder_readonly_user" "ro" {{
         .await;
 }
 
+/// A database that does not exist is an error at `database`, not a "MySQL error" at the block.
+#[tokio::test]
+async fn an_unknown_database_fails_the_plan_at_the_attribute() {
+    let world = World::require(&[Service::Mysql]);
+    let pw = password("f");
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        .step(
+            Step::config(format!(
+                r#"{PROVIDER}
+resource "treeherder_readonly_user" "ro" {{
+  name     = "{name}"
+  password = "{pw}"
+  database = "no_such_database_here"
+}}
+"#,
+                name = unique("nodb")
+            ))
+            .plan_only()
+            .expect_error(
+                Regex::new(r#"Unknown database[\s\S]*database\s*=\s*"no_such_database_here"[\s\S]*does not exist"#)
+                    .unwrap(),
+            ),
+        )
+        .step(Step::config(PROVIDER))
+        .run()
+        .await;
+}
+
 /// Two write-only accounts (Terraform 1.11.4): one fed by an ephemeral variable (a known
 /// password, for the login checks), one by `ephemeral.treeherder_password`.
 fn write_only_config(known: &str, generated: &str, var: &str, version: u64) -> String {

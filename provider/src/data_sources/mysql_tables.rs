@@ -8,6 +8,7 @@ use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
 use crate::clients::mysql::identifiers::{DatabaseName, TablePattern};
 use crate::clients::Clients;
+use crate::diagnostics::database_error_at;
 
 /// The base tables (not views) of a MySQL database, sorted, e.g. to review what a
 /// `treeherder_readonly_user` would be granted.
@@ -80,7 +81,8 @@ impl DataSource for MysqlTables {
             .mysql()
             .await?
             .list_tables(database.as_str())
-            .await?;
+            .await
+            .map_err(|e| database_error_at(e, attr!(MysqlTablesModel, database)))?;
         config.names.set(filter_tables(
             tables,
             config.include.get(),

@@ -26,6 +26,7 @@ use crate::clients::mysql::{
     UserState,
 };
 use crate::clients::Clients;
+use crate::diagnostics::database_error_at;
 
 /// The runbook's exclusion, anchored (its unanchored `django_|auth_` would also skip tables
 /// such as `oauth_token`).
@@ -515,7 +516,10 @@ impl ReadonlyUser {
         let clients = ctx.client()?;
         let database = database_of(&model, clients)?;
         let spec = Spec::of(&model)?;
-        let tables = mysql.list_tables(database.as_str()).await?;
+        let tables = mysql
+            .list_tables(database.as_str())
+            .await
+            .map_err(|e| database_error_at(e, attr!(ReadonlyUserModel, database)))?;
         let columns = mysql
             .list_columns(database.identifier(), &spec.column_tables())
             .await?;
@@ -589,7 +593,10 @@ impl ReadonlyUser {
 
         let mysql = clients.mysql().await?;
         refuse_login_account(mysql, &spec.account)?;
-        let tables = mysql.list_tables(database.as_str()).await?;
+        let tables = mysql
+            .list_tables(database.as_str())
+            .await
+            .map_err(|e| database_error_at(e, attr!(ReadonlyUserModel, database)))?;
         let columns = mysql
             .list_columns(database.identifier(), &spec.column_tables())
             .await?;
