@@ -139,6 +139,21 @@ pub struct CreateTimeout {
     pub create: Field<Duration>,
 }
 
+impl CreateTimeout {
+    /// The create limit an optional `timeouts` block sets, with its text for messages; else
+    /// `default`, written `default_text` (e.g. `"30m"`).
+    pub fn limit(
+        block: Option<&CreateTimeout>,
+        default: std::time::Duration,
+        default_text: &str,
+    ) -> (std::time::Duration, String) {
+        match block.and_then(|t| t.create.get()) {
+            Some(limit) => (limit.get(), limit.as_str().to_string()),
+            None => (default, default_text.to_string()),
+        }
+    }
+}
+
 /// The `timeouts` block of a resource with long creates, updates and deletes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Timeouts {
@@ -355,6 +370,25 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn create_limits_come_from_the_block_or_the_default() {
+        let default = std::time::Duration::from_secs(1800);
+        let block = CreateTimeout {
+            create: Field::Known(Duration::parse("1h30m").unwrap()),
+        };
+        assert_eq!(
+            CreateTimeout::limit(Some(&block), default, "30m"),
+            (std::time::Duration::from_secs(5400), "1h30m".to_string())
+        );
+        let empty = CreateTimeout::default();
+        for block in [None, Some(&empty)] {
+            assert_eq!(
+                CreateTimeout::limit(block, default, "30m"),
+                (default, "30m".to_string())
+            );
+        }
     }
 
     #[test]

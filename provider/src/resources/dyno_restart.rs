@@ -71,13 +71,11 @@ pub struct DynoRestartModel {
 pub struct DynoRestart;
 
 fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
-    match timeouts.and_then(|t| t.create.get()) {
-        Some(limit) => (limit.get(), limit.as_str().to_string()),
-        None => (
-            DEFAULT_CREATE_TIMEOUT,
-            DEFAULT_CREATE_TIMEOUT_TEXT.to_string(),
-        ),
-    }
+    CreateTimeout::limit(
+        timeouts,
+        DEFAULT_CREATE_TIMEOUT,
+        DEFAULT_CREATE_TIMEOUT_TEXT,
+    )
 }
 
 fn create_timeout_path() -> AttributePath {
