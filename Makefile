@@ -21,7 +21,7 @@ TREEHERDER_TERRAFORM_LATEST := $(shell command -v terraform 2>/dev/null)
 endif
 export TREEHERDER_TERRAFORM_LATEST
 
-.PHONY: tools build up down demo env test fmt-check clippy schemas schemas-check bench
+.PHONY: tools build up down demo env test fmt-check clippy schemas schemas-check bench docs release
 
 ## tools: Debian packages (MariaDB, openssl, venv, npm) if missing, Terraform 1.0.3, moto, the
 ## Heroku Platform API declarations (npm @heroku-cli/schema); checks the recent Terraform.
@@ -88,3 +88,12 @@ bench: up
 	cargo build --release -p tfplugin --example file_provider
 	cargo build --release -p terraform-provider-treeherder
 	eval "$$(scripts/test-env.sh)" && TREEHERDER_PROVIDER_BIN=$(ROOT)/target/release/terraform-provider-treeherder cargo bench --workspace
+
+## docs: regenerate docs/ from the schemas, examples/ and templates/ (checked by `make test`).
+docs:
+	cargo run -q -p terraform-provider-treeherder -- docs .
+
+## release: the registry packages of this version in dist/ (zip, manifest, SHA256SUMS and its
+## GPG signature), signed with GPG_PRIVATE_KEY or GPG_FINGERPRINT from the environment.
+release: tools
+	scripts/release.sh

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
             address: ADDRESS,
             binary: "terraform-provider-treeherder",
             version: env!("CARGO_PKG_VERSION"),
+            display_name: "Treeherder",
         },
     )
 }

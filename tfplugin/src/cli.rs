@@ -16,15 +16,28 @@ pub struct ProviderInfo {
     pub binary: &'static str,
     /// The version, e.g. `0.1.0`.
     pub version: &'static str,
+    /// The name in titles of the generated docs, e.g. `Treeherder`.
+    pub display_name: &'static str,
 }
 
-const USAGE: &str = "usage: BINARY [--version | --debug | schema | schema-files DIR]
+impl ProviderInfo {
+    /// The provider's local name, which prefixes its type names: the binary's name without
+    /// `terraform-provider-`.
+    pub fn local_name(&self) -> &'static str {
+        self.binary
+            .strip_prefix("terraform-provider-")
+            .unwrap_or(self.binary)
+    }
+}
+
+const USAGE: &str = "usage: BINARY [--version | --debug | schema | schema-files DIR | docs ROOT]
 
   (no arguments)     serve Terraform (only when started by Terraform)
   --version          print the version
   --debug            serve in plaintext for TF_REATTACH_PROVIDERS (debuggers)
   schema             print the provider schema as `terraform providers schema -json` does
-  schema-files DIR   write DIR/provider.json and one JSON Schema per resource model";
+  schema-files DIR   write DIR/provider.json and one JSON Schema per resource model
+  docs ROOT          write ROOT/docs from the schemas, ROOT/examples and ROOT/templates";
 
 /// Runs the provider binary: parses the arguments, then serves or answers.
 pub fn main<P: Provider>(provider: P, info: ProviderInfo) -> ExitCode {
@@ -57,6 +70,23 @@ pub fn main<P: Provider>(provider: P, info: ProviderInfo) -> ExitCode {
                 Ok(()) => exit_for(service.setup_errors()),
                 Err(e) => {
                     eprintln!("{}: cannot write schema files to {dir}: {e}", info.binary);
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        ["docs", root] => {
+            let service = ProviderService::new(provider);
+            let catalog = service.docs_catalog(info.local_name(), info.display_name);
+            let root = Path::new(root);
+            let written = crate::docs::generate(&catalog, root)
+                .map_err(|e| e.to_string())
+                .and_then(|pages| {
+                    crate::docs::write(&pages, &root.join("docs")).map_err(|e| e.to_string())
+                });
+            match written {
+                Ok(()) => exit_for(service.setup_errors()),
+                Err(e) => {
+                    eprintln!("{}: cannot generate docs: {e}", info.binary);
                     ExitCode::FAILURE
                 }
             }

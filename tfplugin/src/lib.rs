@@ -6,10 +6,12 @@
 //! - [`schema`]: schemas, derived from typed models.
 //! - [`framework`]: the resource, data source and provider traits and the plan pipeline.
 //! - [`validators`], [`modifiers`]: attribute behaviour as values.
+//! - [`docs`]: Terraform Registry pages generated from the schemas, examples and templates.
 //! - [`log`]: Terraform-style log lines with secrets masked.
 
 pub mod cli;
 pub mod diag;
+pub mod docs;
 pub mod framework;
 pub mod log;
 pub mod modifiers;

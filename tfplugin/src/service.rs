@@ -145,6 +145,42 @@ impl<P: Provider> ProviderService<P> {
         out
     }
 
+    /// Every schema, for the docs generator: `provider_name` is the prefix of the type names,
+    /// `display_name` the provider's name in titles.
+    pub fn docs_catalog<'a>(
+        &'a self,
+        provider_name: &'a str,
+        display_name: &'a str,
+    ) -> crate::docs::Catalog<'a> {
+        use crate::docs::PageKind;
+        let inner = &self.inner;
+        let mut types: Vec<(PageKind, &str, &Schema)> = Vec::new();
+        types.extend(
+            inner
+                .resources
+                .iter()
+                .map(|(name, r)| (PageKind::Resource, *name, r.schema())),
+        );
+        types.extend(
+            inner
+                .data_sources
+                .iter()
+                .map(|(name, d)| (PageKind::DataSource, *name, d.schema())),
+        );
+        types.extend(
+            inner
+                .ephemeral_resources
+                .iter()
+                .map(|(name, e)| (PageKind::EphemeralResource, *name, e.schema())),
+        );
+        crate::docs::Catalog {
+            provider_name,
+            display_name,
+            provider: &inner.provider_schema,
+            types,
+        }
+    }
+
     /// Problems found while deriving schemas.
     pub fn setup_errors(&self) -> &Diagnostics {
         &self.inner.setup_errors

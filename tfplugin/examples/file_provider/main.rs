@@ -83,6 +83,7 @@ fn main() -> ExitCode {
             address: "registry.terraform.io/tfplugin/example",
             binary: "terraform-provider-example",
             version: "0.1.0",
+            display_name: "Example",
         },
     )
 }
