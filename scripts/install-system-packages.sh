@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the acceptance world needs, only those missing:
 # MariaDB (server and client), openssl (test CA), python3-venv (tool virtualenvs), curl, npm
-# (installs the Heroku Platform API declarations the sandbox's schema test reads).
+# (installs the Heroku Platform API declarations the sandbox's schema test reads), zip and gnupg
+# (`make release` and the installation tests).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 missing=()
@@ -11,6 +12,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v zip >/dev/null 2>&1 || missing+=(zip)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi

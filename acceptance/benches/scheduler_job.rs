@@ -27,7 +27,7 @@ fn config(n: usize) -> String {
         r#"
 terraform {{
   required_providers {{
-    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+    treeherder = {{ source = "treeherder/treeherder", version = "{version}" }}
   }}
 }}
 
@@ -44,7 +44,8 @@ resource "treeherder_scheduler_job" "bench" {{
   command   = "./manage.py bench_${{count.index}}"
   frequency = "every_hour_at_${{(count.index % 6) * 10}}"
 }}
-"#
+"#,
+        version = env!("CARGO_PKG_VERSION"),
     )
 }
 

@@ -164,7 +164,10 @@ pub fn compare(pages: &[Page], docs_dir: &Path) -> std::io::Result<Vec<String>> 
     }
     for existing in markdown_files(docs_dir)? {
         if !wanted.contains(&existing) {
-            problems.push(format!("{} is not generated from any schema", existing.display()));
+            problems.push(format!(
+                "{} is not generated from any schema",
+                existing.display()
+            ));
         }
     }
     Ok(problems)
@@ -222,7 +225,8 @@ struct Sections {
     import: Option<String>,
 }
 
-const DEFAULT_BODY: &str = "{{ description }}\n\n## Example Usage\n\n{{ example }}\n\n{{ schema }}\n";
+const DEFAULT_BODY: &str =
+    "{{ description }}\n\n## Example Usage\n\n{{ example }}\n\n{{ schema }}\n";
 const DEFAULT_IMPORT: &str = "\n## Import\n\n{{ import }}\n";
 
 fn index_page(catalog: &Catalog<'_>, root: &Path) -> Result<Page, DocsError> {
@@ -316,7 +320,11 @@ fn body(
         Some(text) => split_front_matter(text),
         None => (None, default),
     };
-    for (name, needed) in [("example", true), ("schema", true), ("import", sections.import.is_some())] {
+    for (name, needed) in [
+        ("example", true),
+        ("schema", true),
+        ("import", sections.import.is_some()),
+    ] {
         if needed && !text.contains(&format!("{{{{ {name} }}}}")) {
             return Err(DocsError::MissingPlaceholder {
                 path: template_path.to_path_buf(),
@@ -490,11 +498,7 @@ fn joined(path: &str, name: &str) -> String {
 }
 
 /// 0 = required, 1 = optional, 2 = read-only, and the list line.
-fn attribute_line(
-    attribute: &Attribute,
-    path: &str,
-    nested: &mut Vec<NestedItem>,
-) -> (u8, String) {
+fn attribute_line(attribute: &Attribute, path: &str, nested: &mut Vec<NestedItem>) -> (u8, String) {
     let group = if attribute.required {
         0
     } else if attribute.optional {
@@ -553,7 +557,11 @@ fn attribute_line(
 fn block_line(block: &NestedBlock, path: &str, nested: &mut Vec<NestedItem>) -> (u8, String) {
     let group = if block.min_items > 0 {
         0
-    } else if block.block.attributes.iter().all(|a| a.computed && !a.optional)
+    } else if block
+        .block
+        .attributes
+        .iter()
+        .all(|a| a.computed && !a.optional)
         && !block.block.attributes.is_empty()
     {
         2
@@ -623,7 +631,9 @@ mod tests {
         let mut on_destroy = Attribute::new("on_destroy", Type::String)
             .description("What destroy does.")
             .default_value(Value::String("keep".into()));
-        on_destroy.validators.push(Arc::new(OneOf::new(["keep", "scale_to_zero"])));
+        on_destroy
+            .validators
+            .push(Arc::new(OneOf::new(["keep", "scale_to_zero"])));
         let mut wo = Attribute::new("password_wo", Type::String).write_only();
         wo.description = "New password.".into();
         let mut items = Attribute::new("items", Type::Map(Box::new(Type::Object(BTreeMap::new()))))
@@ -667,18 +677,32 @@ mod tests {
         let optional = text.find("### Optional").expect("optional");
         let read_only = text.find("### Read-Only").expect("read-only");
         assert!(required < optional && optional < read_only, "{text}");
-        assert!(text.contains("- `app` (String) The app, by name.\n"), "{text}");
+        assert!(
+            text.contains("- `app` (String) The app, by name.\n"),
+            "{text}"
+        );
         assert!(
             text.contains("`on_destroy` (String) What destroy does. Default: `\"keep\"`. Accepts one of \"keep\", \"scale_to_zero\"."),
             "{text}"
         );
-        assert!(text.contains("`password_wo` (String, Sensitive, Write-only) New password."), "{text}");
         assert!(
-            text.contains("`timeouts` (Block) (see [below for nested schema](#nestedblock--timeouts))"),
+            text.contains("`password_wo` (String, Sensitive, Write-only) New password."),
             "{text}"
         );
-        assert!(text.contains("<a id=\"nestedblock--timeouts\"></a>\n### Nested Schema for `timeouts`"), "{text}");
-        assert!(text.contains("<a id=\"nestedatttype--items\"></a>"), "{text}");
+        assert!(
+            text.contains(
+                "`timeouts` (Block) (see [below for nested schema](#nestedblock--timeouts))"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("<a id=\"nestedblock--timeouts\"></a>\n### Nested Schema for `timeouts`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<a id=\"nestedatttype--items\"></a>"),
+            "{text}"
+        );
         assert!(text.contains("- `value` (String, Sensitive)"), "{text}");
     }
 
@@ -689,9 +713,21 @@ mod tests {
         std::fs::create_dir_all(dir.join("examples/resources/demo_thing")).expect("mkdir");
         std::fs::create_dir_all(dir.join("examples/provider")).expect("mkdir");
         std::fs::create_dir_all(dir.join("templates/resources")).expect("mkdir");
-        std::fs::write(dir.join("examples/provider/provider.tf"), "provider \"demo\" {}\n").expect("write");
-        std::fs::write(dir.join("examples/resources/demo_thing/resource.tf"), "resource \"demo_thing\" \"x\" {}\n").expect("write");
-        std::fs::write(dir.join("examples/resources/demo_thing/import.sh"), "terraform import demo_thing.x a\n").expect("write");
+        std::fs::write(
+            dir.join("examples/provider/provider.tf"),
+            "provider \"demo\" {}\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("examples/resources/demo_thing/resource.tf"),
+            "resource \"demo_thing\" \"x\" {}\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("examples/resources/demo_thing/import.sh"),
+            "terraform import demo_thing.x a\n",
+        )
+        .expect("write");
         let schema = sample();
         let provider = Schema::default();
         let catalog = Catalog {
@@ -705,7 +741,12 @@ mod tests {
         let page = &pages[1];
         assert_eq!(page.path, PathBuf::from("resources/thing.md"));
         assert!(page.text.starts_with("---\npage_title: \"demo_thing Resource - terraform-provider-demo\"\nsubcategory: \"\"\ndescription: |-\n  A thing.\n---\n\n# demo_thing (Resource)\n\nA thing.\n\n## Example Usage\n\n```terraform\nresource \"demo_thing\" \"x\" {}\n```\n"), "{}", page.text);
-        assert!(page.text.ends_with("## Import\n\n```shell\nterraform import demo_thing.x a\n```\n"), "{}", page.text);
+        assert!(
+            page.text
+                .ends_with("## Import\n\n```shell\nterraform import demo_thing.x a\n```\n"),
+            "{}",
+            page.text
+        );
 
         std::fs::write(
             dir.join("templates/resources/thing.md.tmpl"),
@@ -715,20 +756,38 @@ mod tests {
         let pages = generate(&catalog, &dir).expect("template");
         let text = &pages[1].text;
         assert!(text.contains("subcategory: \"Heroku\""), "{text}");
-        assert!(text.contains("# demo_thing (Resource)\n\nProse first.\n\n```terraform"), "{text}");
+        assert!(
+            text.contains("# demo_thing (Resource)\n\nProse first.\n\n```terraform"),
+            "{text}"
+        );
         assert!(text.find("## Behaviour") < text.find("## Schema"), "{text}");
 
         write(&pages, &dir.join("docs")).expect("write docs");
-        assert!(compare(&pages, &dir.join("docs")).expect("compare").is_empty());
+        assert!(compare(&pages, &dir.join("docs"))
+            .expect("compare")
+            .is_empty());
         std::fs::write(dir.join("docs/resources/old.md"), "stale").expect("write");
         std::fs::write(dir.join("docs/resources/thing.md"), "edited by hand").expect("write");
         let problems = compare(&pages, &dir.join("docs")).expect("compare");
         assert_eq!(problems.len(), 2, "{problems:?}");
 
-        std::fs::write(dir.join("templates/resources/thing.md.tmpl"), "{{ example }} {{ schema }} {{ import }} {{ exmaple }}").expect("write");
+        std::fs::write(
+            dir.join("templates/resources/thing.md.tmpl"),
+            "{{ example }} {{ schema }} {{ import }} {{ exmaple }}",
+        )
+        .expect("write");
         let error = generate(&catalog, &dir).expect_err("unknown placeholder");
-        assert!(error.to_string().contains("unknown placeholder {{ exmaple }}"), "{error}");
-        std::fs::write(dir.join("templates/resources/thing.md.tmpl"), "{{ example }} {{ import }}").expect("write");
+        assert!(
+            error
+                .to_string()
+                .contains("unknown placeholder {{ exmaple }}"),
+            "{error}"
+        );
+        std::fs::write(
+            dir.join("templates/resources/thing.md.tmpl"),
+            "{{ example }} {{ import }}",
+        )
+        .expect("write");
         let error = generate(&catalog, &dir).expect_err("no schema");
         assert!(error.to_string().contains("has no {{ schema }}"), "{error}");
         let _ = std::fs::remove_dir_all(&dir);

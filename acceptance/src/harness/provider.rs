@@ -33,7 +33,7 @@ impl ProviderUnderTest {
         }
     }
 
-    /// `registry.terraform.io/treeherder/treeherder` 0.1.0 from `$TREEHERDER_PROVIDER_BIN`, else
+    /// `registry.terraform.io/treeherder/treeherder` at the workspace's version from `$TREEHERDER_PROVIDER_BIN`, else
     /// `<target>/debug/terraform-provider-treeherder`. That default is only as fresh as the last
     /// `cargo build` of the provider; tests inside the provider package should prefer
     /// [`ProviderUnderTest::treeherder_from`] with
@@ -46,12 +46,12 @@ impl ProviderUnderTest {
         ProviderUnderTest::treeherder_from(binary)
     }
 
-    /// `registry.terraform.io/treeherder/treeherder` 0.1.0 from `binary`.
+    /// `registry.terraform.io/treeherder/treeherder` at the workspace's version from `binary`.
     pub fn treeherder_from(binary: impl Into<PathBuf>) -> Self {
         ProviderUnderTest::new(
             "registry.terraform.io/treeherder/treeherder",
             binary,
-            "0.1.0",
+            env!("CARGO_PKG_VERSION"),
         )
     }
 
