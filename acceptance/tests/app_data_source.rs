@@ -102,7 +102,7 @@ async fn reads_release_commit_process_types_and_config_var_names_only() {
         state.expect_attr(ADDR, "region", "us")?;
         state.expect_attr(ADDR, "stack", "heroku-18")?;
         state.expect_attr(ADDR, "web_url", "https://treeherder-prod.herokuapp.com/")?;
-        state.expect_attr(ADDR, "team", Value::Null)?;
+        state.expect_attr(ADDR, "team", "mozilla")?;
         state.expect_attr(ADDR, "release.version", current["version"].clone())?;
         state.expect_attr(ADDR, "release.id", current["id"].clone())?;
         state.expect_attr(ADDR, "release.description", current["description"].clone())?;

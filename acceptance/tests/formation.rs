@@ -423,3 +423,117 @@ resource "treeherder_formation" "many" {{
     let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
 }
+
+/// `web_concurrency` writes WEB_CONCURRENCY in the same apply (one release, waited for),
+/// silences the size-change warning, and a value changed by hand shows in the plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_concurrency_is_written_with_the_size_and_drift_shows() {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    // Release phases stay pending for a while: the apply must wait for them.
+    control
+        .control_post("/release-phase", json!({ "ms": 300 }))
+        .await;
+    let config = web_config(
+        "treeherder-prod",
+        3,
+        "Performance-L",
+        "  web_concurrency = 8\n",
+    );
+
+    // The plan of a size change with web_concurrency carries no concurrency warning.
+    let tf = Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        world.env(),
+        vec![API_KEY.to_string()],
+    )
+    .expect("terraform");
+    let work = tf.workspace("work").expect("workspace");
+    work.write_config(&config).unwrap();
+    work.init().await.expect("init");
+    let plan = work.plan(true).await.expect("plan");
+    assert!(plan.has_changes, "{}", plan.text);
+    assert!(
+        !plan
+            .text
+            .contains("Dyno size changes without a concurrency change"),
+        "{}",
+        plan.text
+    );
+
+    let releases = |app: Value| app["releases"].as_array().cloned().unwrap_or_default();
+    let before = releases(control.app("treeherder-prod").await).len();
+    let (c1, c_drift, c3) = (control.clone(), control.clone(), control.clone());
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env())
+        .step(Step::config(config.clone()).check_async(move |state| {
+            let control = c1.clone();
+            async move {
+                let app = control.app("treeherder-prod").await;
+                if app["config_vars"]["WEB_CONCURRENCY"] != "8" {
+                    return Err(format!(
+                        "WEB_CONCURRENCY: {}",
+                        app["config_vars"]["WEB_CONCURRENCY"]
+                    ));
+                }
+                let all = releases(app.clone());
+                if all.len() != before + 1
+                    || all.last().map(|r| r["status"].clone()) != Some(json!("succeeded"))
+                {
+                    return Err(format!(
+                        "expected one new succeeded release, got {:?}",
+                        &all[before..]
+                    ));
+                }
+                let web = formation(&control, "treeherder-prod", "web").await;
+                if web["size"] != "Performance-L" || web["quantity"] != 3 {
+                    return Err(format!("web: {web}"));
+                }
+                state.expect_attr(ADDR, "web_concurrency", 8)?;
+                Ok::<(), String>(())
+            }
+        }))
+        // Changed by hand (`heroku config:set`): the refreshed plan sets it back.
+        .step(
+            Step::config(config.clone())
+                .pre_step_async(move || {
+                    let control = c_drift.clone();
+                    async move {
+                        control
+                            .heroku(
+                                reqwest::Method::PATCH,
+                                "/apps/treeherder-prod/config-vars",
+                                Some(json!({ "WEB_CONCURRENCY": "3" })),
+                            )
+                            .await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .plan_only()
+                .expect_non_empty_plan()
+                .plan_check(|plan| {
+                    expect_only_changed(plan, ADDR, &["web_concurrency"])?;
+                    let change = plan.change(ADDR).ok_or("no change")?;
+                    if change.before["web_concurrency"] != 3 {
+                        return Err(format!("drift not shown: {}", change.before));
+                    }
+                    Ok::<(), String>(())
+                }),
+        )
+        .step(Step::config(config).check_async(move |_| {
+            let control = c3.clone();
+            async move {
+                let app = control.app("treeherder-prod").await;
+                if app["config_vars"]["WEB_CONCURRENCY"] == "8" {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "WEB_CONCURRENCY not restored: {}",
+                        app["config_vars"]["WEB_CONCURRENCY"]
+                    ))
+                }
+            }
+        }))
+        .run()
+        .await;
+}

@@ -805,37 +805,102 @@ async fn pipelines_couplings_collaborators_addons() {
         .unwrap();
     assert_eq!(resp.status(), 404);
 
-    // Collaborators.
+    // Collaborators: only accounts Heroku knows; a deleted one is still listed for a few GETs.
     let path = format!("/apps/{STAGE}/collaborators");
+    let resp = f
+        .heroku(Method::POST, &path)
+        .json(&json!({ "user": "stranger@nowhere.example" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
     let (status, c) = status_json(
         f.heroku(Method::POST, &path)
-            .json(&json!({ "user": "new-dev@mozilla.example", "silent": true }))
+            .json(&json!({ "user": "carol@contractor.example", "silent": true }))
             .send()
             .await
             .unwrap(),
     )
     .await;
     assert_eq!(status, 201);
-    assert_eq!(c["user"]["email"], "new-dev@mozilla.example");
+    assert_eq!(c["user"]["email"], "carol@contractor.example");
+    assert_eq!(c["role"], "collaborator");
     let resp = f
         .heroku(Method::POST, &path)
-        .json(&json!({ "user": "new-dev@mozilla.example" }))
+        .json(&json!({ "user": "carol@contractor.example" }))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 422);
     let resp = f
-        .heroku(Method::DELETE, &format!("{path}/new-dev%40mozilla.example"))
+        .heroku(
+            Method::DELETE,
+            &format!("{path}/carol%40contractor.example"),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let list = f.get_json(&path).await;
-    assert!(!list
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["user"]["email"] == "new-dev@mozilla.example"));
+    let listed = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["user"]["email"] == "carol@contractor.example")
+    };
+    // The seed keeps a deleted collaborator for two more GETs.
+    assert!(listed(&f.get_json(&path).await));
+    assert!(listed(&f.get_json(&path).await));
+    assert!(!listed(&f.get_json(&path).await));
+
+    // Team-app collaborators, with permissions.
+    let team = format!("/teams/apps/{STAGE}/collaborators");
+    let (status, c) = status_json(
+        f.heroku(Method::POST, &team)
+            .json(&json!({ "user": "alice@mozilla.example", "permissions": ["view", "deploy"] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(c["role"], "member");
+    let names = |c: &Value| -> Vec<String> {
+        c["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&c), ["deploy", "view"]);
+    let resp = f
+        .heroku(Method::PATCH, &format!("{team}/alice@mozilla.example"))
+        .json(&json!({ "permissions": ["deploy"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422, "view is required");
+    let (status, c) = status_json(
+        f.heroku(Method::PATCH, &format!("{team}/alice@mozilla.example"))
+            .json(&json!({ "permissions": ["view", "operate", "manage"] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(names(&c), ["manage", "operate", "view"]);
+    let c = f.get_json(&format!("{team}/alice@mozilla.example")).await;
+    assert_eq!(names(&c), ["manage", "operate", "view"]);
+    let app_id = f.app_id(STAGE).await;
+    let resp = f
+        .heroku(Method::GET, &format!("/teams/apps/{app_id}/collaborators"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404, "team-app endpoints take app names only");
+    let permissions = f.get_json("/teams/permissions").await;
+    assert_eq!(permissions.as_array().unwrap().len(), 4);
 
     // Add-ons.
     let addons = f.get_json(&format!("/apps/{STAGE}/addons")).await;

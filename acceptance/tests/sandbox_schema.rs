@@ -187,6 +187,12 @@ async fn resources_match_the_platform_api_declarations() {
             f.get_json(&format!("/apps/{STAGE}/collaborators")).await[0].clone(),
         ),
         (
+            "team-app-collaborator",
+            f.get_json(&format!("/teams/apps/{STAGE}/collaborators"))
+                .await[0]
+                .clone(),
+        ),
+        (
             "add-on",
             f.get_json(&format!("/apps/{STAGE}/addons")).await[0].clone(),
         ),

@@ -2,7 +2,7 @@
 
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
-use crate::clients::heroku::HerokuError;
+use crate::clients::heroku::{CollaboratorError, HerokuError};
 use crate::clients::mysql::MysqlError;
 
 impl From<HerokuError> for Diagnostics {
@@ -32,5 +32,24 @@ pub(crate) fn database_error_at(error: MysqlError, database: AttributePath) -> D
         .at(database)
         .into(),
         other => other.into(),
+    }
+}
+
+/// A collaborator error, at the collaborator's `email` attribute when the e-mail is the
+/// problem (no such Heroku account, already a collaborator).
+pub(crate) fn collaborator_error_at(error: CollaboratorError, email: AttributePath) -> Diagnostics {
+    let (summary, at_email) = match &error {
+        // Same words as any other Heroku error (Display is transparent).
+        CollaboratorError::Heroku(_) => ("Heroku API error", false),
+        CollaboratorError::UnknownUser { .. } => ("Unknown Heroku account", true),
+        CollaboratorError::AlreadyCollaborator { .. } => ("Already a collaborator", true),
+        CollaboratorError::StillListed { .. } => ("Collaborator still listed", false),
+        CollaboratorError::Stopped { .. } => ("Stopped", false),
+    };
+    let diagnostic = Diagnostic::error(summary, tfplugin::log::mask(&error.to_string()));
+    if at_email {
+        diagnostic.at(email).into()
+    } else {
+        diagnostic.into()
     }
 }

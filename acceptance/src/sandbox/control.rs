@@ -133,6 +133,7 @@ fn route(
                 "GET /promotion-failures", "POST /promotion-failures",
                 "GET /release-phase", "POST /release-phase",
                 "POST /rate-limit", "POST /reset", "GET /state", "POST /dyno-crash",
+                "POST /collaborator-linger",
             ],
         })),
         ("GET", "/requests") => ok(json!(shared.lock().log)),
@@ -210,6 +211,14 @@ fn route(
         }
         ("GET", "/state") => ok(json!(shared.lock().state)),
         ("POST", "/dyno-crash") => Ok(super::heroku::dynos::crash(shared, &parse(body)?)),
+        ("POST", "/collaborator-linger") => {
+            let request: Value = parse(body)?;
+            let mut world = shared.lock();
+            let answer = super::heroku::collaborators::set_linger(&mut world.state, &request)
+                .map_err(bad)?;
+            shared.persist(&world.state);
+            ok(answer)
+        }
         _ => Err((
             StatusCode::NOT_FOUND,
             json!({ "id": "not_found", "message": format!("no control endpoint {method} {path}") }),

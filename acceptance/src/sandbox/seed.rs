@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::state::{
     Account, Addon, App, Collaborator, Coupling, Formation, Pipeline, Release, SandboxState,
-    SchedulerJob, Slug,
+    SchedulerJob, Slug, Team, User,
 };
 
 /// A stable, v4-shaped UUID for seeded object `n` of kind `kind`.
@@ -172,6 +172,8 @@ pub fn seed_state() -> SandboxState {
         promotions: Vec::new(),
         next_job_id,
         next_run_number: 1000,
+        users: seed_users(),
+        collaborator_linger_gets: DEFAULT_COLLABORATOR_LINGER_GETS,
     }
 }
 
@@ -280,17 +282,21 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             id: seed_id(KIND_COLLABORATOR, n * 10 + 1),
             user_id: account.id,
             email: account.email.clone(),
-            role: "owner".to_string(),
+            role: "admin".to_string(),
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            permissions: all_permissions(),
+            lingering_gets: None,
         },
         Collaborator {
             id: seed_id(KIND_COLLABORATOR, n * 10 + 2),
             user_id: seed_id(KIND_USER, 2),
             email: "treeherder-admin@mozilla.example".to_string(),
-            role: "collaborator".to_string(),
+            role: "admin".to_string(),
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            permissions: all_permissions(),
+            lingering_gets: None,
         },
     ];
     let addons = ADDONS
@@ -344,6 +350,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
         collaborators,
         addons,
         jobs,
+        team: Some(treeherder_team()),
     };
     let types: Vec<String> = app
         .formations
@@ -354,4 +361,46 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
         app.sync_dynos(&t);
     }
     app
+}
+
+/// The team owning Treeherder's three apps (Mozilla's Heroku Enterprise team).
+pub const TEAM_NAME: &str = "mozilla";
+/// GETs that still show a just-deleted collaborator, until changed through the control API.
+pub const DEFAULT_COLLABORATOR_LINGER_GETS: u32 = 2;
+// Far from the other kinds, which grow one by one.
+const KIND_TEAM: u16 = 31;
+
+/// The team of the seeded apps.
+pub fn treeherder_team() -> Team {
+    Team {
+        id: seed_id(KIND_TEAM, 1),
+        name: TEAM_NAME.to_string(),
+    }
+}
+
+fn all_permissions() -> Vec<String> {
+    ["deploy", "manage", "operate", "view"]
+        .iter()
+        .map(|p| (*p).to_string())
+        .collect()
+}
+
+/// Accounts that can be invited: two team admins (already collaborators on every app), two
+/// team members and one outside collaborator. Any other e-mail is unknown to Heroku.
+fn seed_users() -> Vec<User> {
+    [
+        (2, "treeherder-admin@mozilla.example", Some("admin")),
+        (3, "alice@mozilla.example", Some("member")),
+        (4, "bob@mozilla.example", Some("member")),
+        (5, "carol@contractor.example", None),
+    ]
+    .iter()
+    .map(|(n, email, role)| User {
+        id: seed_id(KIND_USER, *n),
+        email: (*email).to_string(),
+        team_roles: role
+            .map(|r| BTreeMap::from([(TEAM_NAME.to_string(), r.to_string())]))
+            .unwrap_or_default(),
+    })
+    .collect()
 }

@@ -22,6 +22,13 @@ pub struct SandboxState {
     pub next_job_id: u64,
     /// Next one-off dyno number (`run.N`).
     pub next_run_number: u64,
+    /// Heroku accounts other than the API key's, by e-mail: who can become a collaborator.
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// How many more GETs show a just-deleted collaborator (Heroku can list one for a few
+    /// seconds after its DELETE); set through `POST /__control/collaborator-linger`.
+    #[serde(default)]
+    pub collaborator_linger_gets: u32,
 }
 
 /// The account owning the API token.
@@ -52,6 +59,9 @@ pub struct App {
     pub collaborators: Vec<Collaborator>,
     pub addons: Vec<Addon>,
     pub jobs: Vec<SchedulerJob>,
+    /// The team owning the app; `None` for a personal app (owned by the account).
+    #[serde(default)]
+    pub team: Option<Team>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,6 +123,30 @@ pub struct Collaborator {
     pub role: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Team-app permission names (`view`, `deploy`, `operate`, `manage`); empty on personal apps.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Set once deleted: the number of GETs that still show it.
+    #[serde(default)]
+    pub lingering_gets: Option<u32>,
+}
+
+/// A team (Heroku Enterprise) owning apps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Team {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A Heroku account that can be made a collaborator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    /// Team name → role in it (`admin`, `member`); a team not listed has the user as an
+    /// outside collaborator at most.
+    #[serde(default)]
+    pub team_roles: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

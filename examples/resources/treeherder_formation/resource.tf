@@ -4,6 +4,9 @@ resource "treeherder_formation" "web" {
   type     = "web"             # a process type of the app's Procfile; changing it replaces
   quantity = 2
   size     = "Standard-2X" # checked when planning against the app's available sizes
+
+  # Optional: gunicorn's workers, written as WEB_CONCURRENCY in the same apply.
+  web_concurrency = 4
 }
 
 # A log parser that is scaled down to zero when removed from the configuration.

@@ -14,7 +14,9 @@ use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
-use crate::clients::heroku::{Formation, FormationUpdate, HerokuClient};
+use crate::clients::heroku::{
+    ConfigChange, Formation, FormationUpdate, HerokuClient, ReleaseWaitError,
+};
 use crate::clients::Clients;
 use crate::resources::scheduler_job::DynoSize;
 
@@ -23,6 +25,47 @@ const PROCESS_TYPE_PATTERN: &str = r"^[-A-Za-z0-9_]{1,128}$";
 
 /// The runbook's advice on concurrency, quoted by the size-change warning.
 pub const CONCURRENCY_ADVICE: &str = "Treeherder's runbook: a larger or smaller dyno needs its concurrency adjusted to the dyno's resources. For gunicorn (web) that is the WEB_CONCURRENCY config var (the Python buildpack only sets a default per dyno size); for Celery workers it is --concurrency in the Procfile, which Terraform cannot change.";
+
+/// The config var gunicorn reads its worker count from.
+const WEB_CONCURRENCY: &str = "WEB_CONCURRENCY";
+
+/// How long an apply waits for the release a `WEB_CONCURRENCY` change creates (its release
+/// phase runs migrations).
+const RELEASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+
+/// Writes `WEB_CONCURRENCY` through the config-vars client (one PATCH, nothing when it holds
+/// the value already) and waits for the release it creates.
+async fn write_web_concurrency(
+    ctx: &Context<'_, Clients>,
+    heroku: &HerokuClient,
+    app_id: uuid::Uuid,
+    value: u32,
+) -> Result<(), Diagnostics> {
+    let change: ConfigChange = [(WEB_CONCURRENCY.to_string(), Some(value.to_string()))]
+        .into_iter()
+        .collect();
+    let applied = heroku.change_config_vars(app_id, &change).await?;
+    let Some(release) = applied.release else {
+        return Ok(());
+    };
+    let app = heroku.app_label(app_id);
+    tfplugin::info!(
+        "WEB_CONCURRENCY={value} on {app}: waiting for release v{}",
+        release.version
+    );
+    match heroku
+        .wait_for_release(app_id, &app, release.version, RELEASE_TIMEOUT, || {
+            ctx.is_stopping()
+        })
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(ReleaseWaitError::Heroku(e)) => Err(e.into()),
+        Err(e) => Err(Diagnostic::error("Release did not succeed", e.to_string())
+            .at(attr!(FormationModel, web_concurrency))
+            .into()),
+    }
+}
 
 fn default_on_destroy() -> Field<OnDestroy> {
     Field::known(OnDestroy::Keep)
@@ -48,6 +91,12 @@ pub struct FormationModel {
     /// are, the resource is only forgotten) or `scale_to_zero` (quantity set to 0).
     #[serde(default = "default_on_destroy")]
     pub on_destroy: Field<OnDestroy>,
+    /// Gunicorn's worker count for this process: when set, written as the app's
+    /// `WEB_CONCURRENCY` config var in the same apply (which waits for the release that
+    /// creates). A value changed by hand shows in the plan. Unset, `WEB_CONCURRENCY` is left
+    /// alone; destroy leaves it as it is.
+    #[serde(default)]
+    pub web_concurrency: Field<u32>,
     /// The formation's UUID.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
     #[serde(default)]
@@ -242,7 +291,8 @@ impl FormationResource {
             .at(attr!(FormationModel, size))
             .into());
         }
-        if runs_gunicorn(remote) {
+        // With web_concurrency set, the worker count follows the change in the same apply.
+        if runs_gunicorn(remote) && plan.config.web_concurrency.is_null() {
             ctx.add(
                 Diagnostic::warning(
                     "Dyno size changes without a concurrency change",
@@ -345,6 +395,9 @@ impl Resource for FormationResource {
             formation.quantity,
             formation.size_name().unwrap_or("?")
         );
+        if let Some(value) = plan.web_concurrency.get() {
+            write_web_concurrency(ctx, heroku, app_id, *value).await?;
+        }
         plan.id.set(formation.id.to_string());
         plan.app_id.set(app_id);
         Ok(plan)
@@ -369,6 +422,14 @@ impl Resource for FormationResource {
         match heroku.formation(app_id, &process_type).await {
             Ok(Some(formation)) => {
                 state.absorb(app_id, &formation);
+                if !state.web_concurrency.is_null() {
+                    // Cached per app: every formation of the app shares one read.
+                    let vars = heroku.read_config_vars(app_id, false).await?;
+                    state.web_concurrency = vars
+                        .get(WEB_CONCURRENCY)
+                        .and_then(|v| v.trim().parse::<u32>().ok())
+                        .into();
+                }
                 if state.on_destroy.is_null() {
                     state.on_destroy = default_on_destroy();
                 }
@@ -416,6 +477,11 @@ impl Resource for FormationResource {
                 .await?
                 .ok_or_else(|| missing("formation id"))?;
             plan.id.set(formation.id.to_string());
+        }
+        if let Some(value) = plan.web_concurrency.get() {
+            if prior.web_concurrency.get() != Some(value) {
+                write_web_concurrency(ctx, heroku, app_id, *value).await?;
+            }
         }
         plan.app_id.set(app_id);
         Ok(plan)
@@ -477,6 +543,7 @@ impl Resource for FormationResource {
             quantity: Field::Null,
             size: Field::Null,
             on_destroy: default_on_destroy(),
+            web_concurrency: Field::Null,
             id: Field::Null,
             app_id: Field::Null,
         })
@@ -536,6 +603,7 @@ mod tests {
             quantity: Field::known(2u32),
             size: Field::known("standard-2x"),
             on_destroy: default_on_destroy(),
+            web_concurrency: Field::Null,
             id: Field::Null,
             app_id: Field::Null,
         };

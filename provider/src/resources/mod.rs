@@ -1,4 +1,5 @@
 //! Managed resources, one per file.
+pub mod app_collaborator;
 pub mod config_vars;
 pub mod dyno_restart;
 pub mod formation;

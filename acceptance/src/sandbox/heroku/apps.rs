@@ -33,9 +33,9 @@ pub fn app_json(state: &SandboxState, app: &App) -> Value {
         "internal_routing": null,
         "maintenance": app.maintenance,
         "name": app.name,
-        "owner": { "email": state.account.email, "id": state.account.id },
-        "organization": null,
-        "team": null,
+        "owner": owner_json(state, app),
+        "organization": app.team.as_ref().map(|t| json!({ "id": t.id, "name": t.name })),
+        "team": app.team.as_ref().map(|t| json!({ "id": t.id, "name": t.name })),
         "region": region_ref(&app.region),
         "released_at": app.released_at,
         "repo_size": null,
@@ -45,6 +45,15 @@ pub fn app_json(state: &SandboxState, app: &App) -> Value {
         "updated_at": app.updated_at,
         "web_url": format!("https://{}.herokuapp.com/", app.name),
     })
+}
+
+/// The app's owner: the account for a personal app; for a team app Heroku names the team
+/// through a pseudo-account `<team>@herokumanager.com` (the CLI recognises team apps by it).
+fn owner_json(state: &SandboxState, app: &App) -> Value {
+    match &app.team {
+        Some(team) => json!({ "email": format!("{}@herokumanager.com", team.name), "id": team.id }),
+        None => json!({ "email": state.account.email, "id": state.account.id }),
+    }
 }
 
 /// `GET /account`.
@@ -140,6 +149,7 @@ pub fn create(state: &mut SandboxState, body: &[u8]) -> ApiResult {
         collaborators: Vec::new(),
         addons: Vec::new(),
         jobs: Vec::new(),
+        team: None,
     };
     state.apps.push(app);
     let idx = state.apps.len() - 1;

@@ -90,6 +90,20 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
         ("GET", ["pipeline-promotions", p, "promotion-targets"]) => {
             promotions::targets(state, p)
         }
+        ("GET", ["teams", "permissions"]) => Ok(collaborators::permissions()),
+        ("GET", ["teams", "apps", app, "collaborators"]) => collaborators::team_list(state, app),
+        ("POST", ["teams", "apps", app, "collaborators"]) => {
+            collaborators::team_create(state, app, body)
+        }
+        ("GET", ["teams", "apps", app, "collaborators", c]) => {
+            collaborators::team_info(state, app, c)
+        }
+        ("PATCH", ["teams", "apps", app, "collaborators", c]) => {
+            collaborators::team_update(state, app, c, body)
+        }
+        ("DELETE", ["teams", "apps", app, "collaborators", c]) => {
+            collaborators::team_delete(state, app, c)
+        }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",

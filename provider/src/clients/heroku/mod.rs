@@ -8,6 +8,7 @@
 mod app_info;
 mod apps;
 mod coalesce;
+mod collaborators;
 mod config_vars;
 mod dynos;
 mod error;
@@ -31,6 +32,10 @@ use uuid::Uuid;
 pub use app_info::Slug;
 pub use apps::{
     App, AppIdentity, AppIdentityError, Formation, FormationUpdate, NamedRef, APP_FORMS,
+};
+pub use collaborators::{
+    Collaborator, CollaboratorApp, CollaboratorError, CollaboratorUser, NewCollaborator,
+    PermissionRef,
 };
 pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWaitError};
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
