@@ -133,6 +133,7 @@ fn route(
                 "GET /promotion-failures", "POST /promotion-failures",
                 "GET /release-phase", "POST /release-phase",
                 "POST /rate-limit", "POST /reset", "GET /state", "POST /dyno-crash",
+                "GET /one-off-commands", "POST /one-off-commands",
             ],
         })),
         ("GET", "/requests") => ok(json!(shared.lock().log)),
@@ -210,6 +211,10 @@ fn route(
         }
         ("GET", "/state") => ok(json!(shared.lock().state)),
         ("POST", "/dyno-crash") => Ok(super::heroku::dynos::crash(shared, &parse(body)?)),
+        ("GET", "/one-off-commands") => ok(super::heroku::one_off::commands_json(shared)),
+        ("POST", "/one-off-commands") => {
+            Ok(super::heroku::one_off::set_command(shared, &parse(body)?))
+        }
         _ => Err((
             StatusCode::NOT_FOUND,
             json!({ "id": "not_found", "message": format!("no control endpoint {method} {path}") }),

@@ -172,6 +172,9 @@ pub fn seed_state() -> SandboxState {
         promotions: Vec::new(),
         next_job_id,
         next_run_number: 1000,
+        one_off_commands: super::heroku::one_off::seed_commands(),
+        one_off_runs: Vec::new(),
+        log_sessions: Vec::new(),
     }
 }
 

@@ -22,6 +22,15 @@ pub struct SandboxState {
     pub next_job_id: u64,
     /// Next one-off dyno number (`run.N`).
     pub next_run_number: u64,
+    /// What one-off dynos' commands do (see `heroku/one_off.rs`).
+    #[serde(default = "super::heroku::one_off::seed_commands")]
+    pub one_off_commands: BTreeMap<String, super::heroku::one_off::OneOffCommand>,
+    /// Runs of one-off dynos, finished ones included (their logs).
+    #[serde(default)]
+    pub one_off_runs: Vec<super::heroku::one_off::OneOffRun>,
+    /// Log sessions handed out.
+    #[serde(default)]
+    pub log_sessions: Vec<super::heroku::one_off::LogSession>,
 }
 
 /// The account owning the API token.
