@@ -324,7 +324,7 @@ async fn time_to_live_size_and_blank_commands_fail_at_plan() {
         (
             "./manage.py clear_cache",
             r#"size = "huge-9x""#,
-            r#"(?s)Dyno size not available.*"huge-9x" is not available to app treeherder-stage; available sizes:.*Standard-2X"#,
+            r#"(?s)Dyno size not available.*"huge-9x" is not available to app treeherder-stage;\s+available\s+sizes:.*Standard-2X"#,
         ),
         (
             "  ",
