@@ -43,6 +43,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::release_rollback::ReleaseRollback)?,
             tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestart)?,
             tfplugin::framework::resource(crate::resources::app_collaborator::AppCollaborator)?,
+            tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDyno)?,
         ])
     }
 

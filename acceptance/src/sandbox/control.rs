@@ -134,6 +134,7 @@ fn route(
                 "GET /release-phase", "POST /release-phase",
                 "POST /rate-limit", "POST /reset", "GET /state", "POST /dyno-crash",
                 "POST /collaborator-linger",
+                "GET /one-off-commands", "POST /one-off-commands",
             ],
         })),
         ("GET", "/requests") => ok(json!(shared.lock().log)),
@@ -218,6 +219,10 @@ fn route(
                 .map_err(bad)?;
             shared.persist(&world.state);
             ok(answer)
+        }
+        ("GET", "/one-off-commands") => ok(super::heroku::one_off::commands_json(shared)),
+        ("POST", "/one-off-commands") => {
+            Ok(super::heroku::one_off::set_command(shared, &parse(body)?))
         }
         _ => Err((
             StatusCode::NOT_FOUND,

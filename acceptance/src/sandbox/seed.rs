@@ -174,6 +174,9 @@ pub fn seed_state() -> SandboxState {
         next_run_number: 1000,
         users: seed_users(),
         collaborator_linger_gets: DEFAULT_COLLABORATOR_LINGER_GETS,
+        one_off_commands: super::heroku::one_off::seed_commands(),
+        one_off_runs: Vec::new(),
+        log_sessions: Vec::new(),
     }
 }
 

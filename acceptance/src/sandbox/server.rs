@@ -149,6 +149,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let (status, value) = super::control::handle(&shared, &method, rest, &body);
         return plain(status, value);
     }
+    if let Some(rest) = strip_base(&full_path, heroku::one_off::LOGPLEX_BASE) {
+        if method == "GET" {
+            return heroku::one_off::stream(&shared, rest);
+        }
+    }
     let (api, rel_path) = match strip_base(&full_path, "/scheduler") {
         Some(rest) => (Api::Scheduler, rest.to_string()),
         None => (Api::Heroku, full_path.clone()),

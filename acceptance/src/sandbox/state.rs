@@ -29,6 +29,15 @@ pub struct SandboxState {
     /// seconds after its DELETE); set through `POST /__control/collaborator-linger`.
     #[serde(default)]
     pub collaborator_linger_gets: u32,
+    /// What one-off dynos' commands do (see `heroku/one_off.rs`).
+    #[serde(default = "super::heroku::one_off::seed_commands")]
+    pub one_off_commands: BTreeMap<String, super::heroku::one_off::OneOffCommand>,
+    /// Runs of one-off dynos, finished ones included (their logs).
+    #[serde(default)]
+    pub one_off_runs: Vec<super::heroku::one_off::OneOffRun>,
+    /// Log sessions handed out.
+    #[serde(default)]
+    pub log_sessions: Vec<super::heroku::one_off::LogSession>,
 }
 
 /// The account owning the API token.

@@ -3,6 +3,7 @@ pub mod app_collaborator;
 pub mod config_vars;
 pub mod dyno_restart;
 pub mod formation;
+pub mod one_off_dyno;
 pub mod pipeline_promotion;
 pub mod readonly_user;
 pub mod release_rollback;

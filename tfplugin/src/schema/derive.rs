@@ -227,6 +227,17 @@ fn has_marker(property: &Map<String, Json>, inner: &Map<String, Json>, key: &str
     marked(property) || marked(inner)
 }
 
+/// True when the schema is a map or list whose elements carry the marker `key`: Terraform
+/// marks whole attributes sensitive, so a map of [`crate::Sensitive`] values is one.
+fn elements_marked(inner: &Map<String, Json>, key: &str) -> bool {
+    ["additionalProperties", "items"].iter().any(|part| {
+        inner
+            .get(*part)
+            .and_then(Json::as_object)
+            .is_some_and(|element| element.get(key).and_then(Json::as_bool).unwrap_or(false))
+    })
+}
+
 fn attribute_from(
     name: &str,
     property: &Map<String, Json>,
@@ -289,7 +300,8 @@ fn attribute_from(
         optional,
         computed,
         sensitive: has_marker(property, inner, SENSITIVE_MARKER)
-            || has_marker(property, inner, WRITE_ONLY_MARKER),
+            || has_marker(property, inner, WRITE_ONLY_MARKER)
+            || elements_marked(inner, SENSITIVE_MARKER),
         write_only: has_marker(property, inner, WRITE_ONLY_MARKER),
         deprecated: property
             .get("deprecated")
@@ -641,6 +653,24 @@ mod tests {
             .attribute("create")
             .is_some_and(|a| a.optional));
         assert!(block.attribute("timeouts").is_none());
+    }
+
+    #[test]
+    fn a_map_of_sensitive_values_is_a_sensitive_attribute() {
+        #[derive(Serialize, Deserialize, JsonSchema)]
+        struct Env {
+            /// Secret values.
+            #[serde(default)]
+            env: Field<BTreeMap<String, crate::Sensitive>>,
+            /// Plain values.
+            #[serde(default)]
+            tags: Field<BTreeMap<String, String>>,
+        }
+        let schema = Schema::from_model::<Env>().expect("derive");
+        let env = schema.block.attribute("env").expect("env");
+        assert!(env.sensitive && !env.write_only);
+        assert_eq!(env.ty, Type::Map(Box::new(Type::String)));
+        assert!(!schema.block.attribute("tags").expect("tags").sensitive);
     }
 
     #[test]

@@ -132,9 +132,11 @@ pub fn create(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
         created_at: now.clone(),
         updated_at: now,
     };
-    let out = dyno_json(app, &dyno);
     app.dynos.push(dyno);
-    Ok(Reply::created(out))
+    let d = app.dynos.len() - 1;
+    super::one_off::start_run(state, i, d);
+    let app = &state.apps[i];
+    Ok(Reply::created(dyno_json(app, &app.dynos[d])))
 }
 
 /// `DELETE /apps/{app}/dynos`: restart every dyno.

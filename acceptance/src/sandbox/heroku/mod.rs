@@ -7,6 +7,7 @@ pub mod collaborators;
 pub mod config_vars;
 pub mod dynos;
 pub mod formation;
+pub mod one_off;
 pub mod pipelines;
 pub mod promotions;
 pub mod releases;
@@ -50,10 +51,16 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
         ("PATCH", ["apps", app, "formation"]) => formation::batch_update(state, app, body),
         ("GET", ["apps", app, "formation", f]) => formation::info(state, app, f),
         ("PATCH", ["apps", app, "formation", f]) => formation::update(state, app, f, body),
-        ("GET", ["apps", app, "dynos"]) => dynos::list(state, app),
+        ("GET", ["apps", app, "dynos"]) => {
+            one_off::advance_app(state, app);
+            dynos::list(state, app)
+        }
         ("POST", ["apps", app, "dynos"]) => dynos::create(state, app, body),
         ("DELETE", ["apps", app, "dynos"]) => dynos::restart_all(state, app),
-        ("GET", ["apps", app, "dynos", d]) => dynos::info(state, app, d),
+        ("GET", ["apps", app, "dynos", d]) => {
+            one_off::advance_app(state, app);
+            dynos::info(state, app, d)
+        }
         ("DELETE", ["apps", app, "dynos", d]) => dynos::restart_one(state, app, d),
         ("POST", ["apps", app, "dynos", d, "actions", "stop"]) => dynos::stop_one(state, app, d),
         ("DELETE", ["apps", app, "formations", t]) => dynos::restart_type(state, app, t),
@@ -103,6 +110,9 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
         }
         ("DELETE", ["teams", "apps", app, "collaborators", c]) => {
             collaborators::team_delete(state, app, c)
+        }
+        ("POST", ["apps", app, "log-sessions"]) => {
+            one_off::create_log_session(ctx, state, app, body)
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -48,8 +48,9 @@ pub struct Dyno {
     pub created_at: Option<String>,
 }
 
-/// Body of `POST /apps/{app}/dynos` for a detached one-off dyno.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+/// Body of `POST /apps/{app}/dynos` for a detached one-off dyno. `Debug` hides `env`
+/// values (they may be secrets).
+#[derive(Clone, PartialEq, Eq, Serialize, Default)]
 pub struct NewOneOffDyno {
     /// Command to run (required).
     pub command: String,
@@ -61,6 +62,24 @@ pub struct NewOneOffDyno {
     pub time_to_live: Option<u32>,
     /// Whether to attach (always false for the provider: nobody reads the output).
     pub attach: bool,
+    /// Environment of the process, on top of the app's config vars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for NewOneOffDyno {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewOneOffDyno")
+            .field("command", &self.command)
+            .field("size", &self.size)
+            .field("time_to_live", &self.time_to_live)
+            .field("attach", &self.attach)
+            .field(
+                "env",
+                &self.env.as_ref().map(|env| env.keys().collect::<Vec<_>>()),
+            )
+            .finish()
+    }
 }
 
 #[derive(Serialize)]

@@ -13,6 +13,7 @@ mod config_vars;
 mod dynos;
 mod error;
 mod formation;
+mod one_off_dynos;
 mod pipelines;
 mod releases_rollback;
 mod scheduler;
@@ -41,6 +42,7 @@ pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWai
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
 pub use error::{HerokuError, RequestContext, TransportFailure};
 pub use formation::AvailableDynoSize;
+pub use one_off_dynos::{DynoEvent, LogLine, LogSession, LogStream};
 pub use pipelines::{
     AppRef, IdRef, Pipeline, PipelineCoupling, PipelineOwner, PipelineRef, Promotion,
     PromotionSource, PromotionStatus, PromotionTarget, PromotionTargetStatus, Release,
