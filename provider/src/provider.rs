@@ -42,6 +42,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
             tfplugin::framework::resource(crate::resources::release_rollback::ReleaseRollback)?,
             tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestart)?,
+            tfplugin::framework::resource(crate::resources::database_password::DatabasePassword)?,
         ])
     }
 

@@ -1,5 +1,6 @@
 //! Managed resources, one per file.
 pub mod config_vars;
+pub mod database_password;
 pub mod dyno_restart;
 pub mod formation;
 pub mod pipeline_promotion;
