@@ -44,6 +44,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestart)?,
             tfplugin::framework::resource(crate::resources::app_collaborator::AppCollaborator)?,
             tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDyno)?,
+            tfplugin::framework::resource(crate::resources::database_password::DatabasePassword)?,
         ])
     }
 

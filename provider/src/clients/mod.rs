@@ -45,6 +45,11 @@ impl Clients {
     pub fn default_database(&self) -> Option<&str> {
         self.mysql_config.as_ref().ok().map(|c| c.database.as_str())
     }
+
+    /// The provider's MySQL settings (endpoint, admin login, TLS), or why there are none.
+    pub fn mysql_config(&self) -> Result<&MysqlConfig, Diagnostics> {
+        self.mysql_config.as_ref().map_err(provider_setting_problem)
+    }
 }
 
 /// A provider-setting problem as a resource reports it: its paths name the provider's

@@ -85,7 +85,7 @@ fn create_timeout_path() -> AttributePath {
 }
 
 /// `SystemTime` as RFC 3339 UTC (`2026-12-02T10:00:00Z`).
-fn rfc3339(at: SystemTime) -> String {
+pub(crate) fn rfc3339(at: SystemTime) -> String {
     let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -1,6 +1,7 @@
 //! Managed resources, one per file.
 pub mod app_collaborator;
 pub mod config_vars;
+pub mod database_password;
 pub mod dyno_restart;
 pub mod formation;
 pub mod one_off_dyno;

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod error;
 pub mod identifiers;
+pub mod login;
 pub mod password;
 pub mod privileges;
 pub mod statements;
@@ -31,6 +32,7 @@ use tokio::sync::Mutex;
 pub use config::{is_loopback_host, MysqlConfig, TlsMode};
 pub use error::{ConfigError, IdentifierError, MysqlError, NameKind, PasswordError};
 pub use identifiers::{Account, Identifier};
+pub use login::AccountSession;
 pub use password::{validate_password, Password, SecretString};
 pub use privileges::{runbook_grants, DesiredUser, GrantDiff, UserState};
 pub use statements::{plan_statements, Statement, StatementKind};
