@@ -20,7 +20,7 @@ fn config(name: &str) -> String {
         r#"
 terraform {{
   required_providers {{
-    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+    treeherder = {{ source = "treeherder/treeherder" }}
   }}
 }}
 

@@ -24,7 +24,7 @@ const ADDR: &str = "treeherder_database_password.stage";
 const PROVIDER: &str = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}

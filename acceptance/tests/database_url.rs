@@ -22,7 +22,7 @@ const STAGE_PASSWORD: &str = "StageDbUrlPassword-7c41e9ab0d2f5a8e31b6";
 const PROVIDER: &str = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}

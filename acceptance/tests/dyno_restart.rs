@@ -32,7 +32,7 @@ fn config(types: &[&str], at: &str) -> String {
         r#"
 terraform {{
   required_providers {{
-    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+    treeherder = {{ source = "treeherder/treeherder" }}
   }}
 }}
 

@@ -9,7 +9,7 @@ use regex::Regex;
 const PROVIDER: &str = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}

@@ -28,7 +28,7 @@ fn provider_block() -> &'static str {
     r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 

@@ -55,7 +55,7 @@ fn names(value: Option<Value>) -> Vec<String> {
 const CONFIG: &str = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}
@@ -126,7 +126,7 @@ async fn a_missing_database_or_a_bad_regex_is_an_error() {
     let provider = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}
@@ -165,7 +165,7 @@ async fn verify_ca_still_checks_the_host_name() {
     let config = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}

@@ -33,7 +33,7 @@ fn config(command: &str, extra: &str) -> String {
         r#"
 terraform {{
   required_providers {{
-    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+    treeherder = {{ source = "treeherder/treeherder" }}
   }}
 }}
 

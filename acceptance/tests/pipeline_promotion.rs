@@ -182,7 +182,7 @@ fn attr(state: &State, path: &str) -> Result<String, String> {
 const PROVIDER: &str = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {

@@ -19,7 +19,7 @@ use serde_json::Value;
 const PROVIDER: &str = r#"
 terraform {
   required_providers {
-    treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+    treeherder = { source = "treeherder/treeherder" }
   }
 }
 provider "treeherder" {}
@@ -762,7 +762,7 @@ async fn plaintext_to_a_remote_host_fails_before_connecting() {
         r#"
 terraform {{
   required_providers {{
-    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+    treeherder = {{ source = "treeherder/treeherder" }}
   }}
 }}
 provider "treeherder" {{

@@ -47,7 +47,7 @@ fn provider_block_with(max_retries: u32, delay_ms: u32) -> String {
         r#"
 terraform {{
   required_providers {{
-    treeherder = {{ source = "treeherder/treeherder", version = "0.1.0" }}
+    treeherder = {{ source = "treeherder/treeherder" }}
   }}
 }}
 

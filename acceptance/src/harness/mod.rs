@@ -24,7 +24,7 @@
 //! let config = r#"
 //! terraform {
 //!   required_providers {
-//!     treeherder = { source = "treeherder/treeherder", version = "0.1.0" }
+//!     treeherder = { source = "treeherder/treeherder" }
 //!   }
 //! }
 //! resource "treeherder_heroku_app" "web" { name = "treeherder-demo" }
