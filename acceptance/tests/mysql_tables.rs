@@ -180,7 +180,7 @@ data "treeherder_mysql_tables" "x" {}
                 .expect_error(Regex::new(r"cannot connect[\s\S]*certificate not valid for\s+name").unwrap()),
         )
         .step(Step::config(
-            "terraform {\n  required_providers {\n    treeherder = { source = \"treeherder/treeherder\", version = \"0.1.0\" }\n  }\n}\n",
+            "terraform {\n  required_providers {\n    treeherder = { source = \"treeherder/treeherder\" }\n  }\n}\n",
         ))
         .run()
         .await;
