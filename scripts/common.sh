@@ -79,3 +79,9 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+# Prints the workspace's version (Cargo.toml's [workspace.package]): what the binary reports,
+# what `make release` packages and what the local mirrors offer.
+workspace_version() {
+    sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml"
+}

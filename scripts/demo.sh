@@ -9,7 +9,7 @@ DIR="$RUN_DIR/demo"
 TERRAFORM="${TREEHERDER_TERRAFORM:-$TOOLS_DIR/bin/terraform}"
 PROVIDER_BIN="${TREEHERDER_PROVIDER_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/terraform-provider-treeherder}"
 # The version the local mirror offers: the workspace's, which the binary reports too.
-VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+VERSION="$(workspace_version)"
 
 shopt -s nullglob
 configs=("$EXAMPLE_DIR"/*.tf "$EXAMPLE_DIR"/*.tf.json "$EXAMPLE_DIR"/*.tfvars)

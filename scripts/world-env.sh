@@ -8,7 +8,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # The version the local mirror offers: the workspace's, which the binary reports too.
-VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+VERSION="$(workspace_version)"
 PROVIDER_BIN="${TREEHERDER_PROVIDER_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/terraform-provider-treeherder}"
 [[ -x "$PROVIDER_BIN" ]] || die "$PROVIDER_BIN missing: run 'make build'"
 
