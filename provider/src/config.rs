@@ -14,6 +14,12 @@ pub struct ProviderConfig {
     /// The admin connection to the **primary** RDS MySQL instance (never the read-only replica).
     #[schemars(extend("x-terraform" = { "block": "single" }))]
     pub mysql: Option<MysqlSettings>,
+    /// Amazon RDS settings (`treeherder_rds_snapshot`, `treeherder_rds_snapshot_instance`).
+    /// Credentials come from the standard AWS chain: `AWS_ACCESS_KEY_ID` /
+    /// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, the shared config and credentials files,
+    /// web identity, container and instance metadata.
+    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    pub aws: Option<AwsSettings>,
 }
 
 /// Heroku settings.
@@ -51,6 +57,25 @@ pub struct MysqlSettings {
     /// Environment: `TREEHERDER_MYSQL_TLS_MODE`.
     #[schemars(extend("enum" = ["verify_identity", "verify_ca", "disabled"]))]
     pub tls_mode: Option<String>,
+}
+
+/// Amazon RDS settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct AwsSettings {
+    /// AWS region. Default `us-east-1`. Environment: `AWS_REGION`, `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+    /// Another RDS endpoint than AWS's, e.g. a local emulator: https://, or http:// to a
+    /// loopback host. Environment: `AWS_ENDPOINT_URL_RDS`, `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    /// Profile of the shared AWS config files to take credentials from. Environment:
+    /// `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// Retries after throttling, a server error or a lost connection. Default 5.
+    #[schemars(range(min = 0, max = 20))]
+    pub max_retries: Option<u32>,
+    /// Time between two polls of an instance being restored, modified, rebooted or deleted,
+    /// e.g. `15s` (the default) or `500ms`.
+    pub poll_interval: Option<tfplugin::types::Duration>,
 }
 
 /// The configured value, else the environment variable `name` (empty counts as unset).

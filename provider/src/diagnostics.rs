@@ -4,6 +4,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::clients::heroku::{CollaboratorError, HerokuError};
 use crate::clients::mysql::MysqlError;
+use crate::clients::rds::RdsError;
 
 impl From<HerokuError> for Diagnostics {
     fn from(error: HerokuError) -> Self {
@@ -15,6 +16,12 @@ impl From<HerokuError> for Diagnostics {
 impl From<MysqlError> for Diagnostics {
     fn from(error: MysqlError) -> Self {
         Diagnostic::error("MySQL error", tfplugin::log::mask(&error.to_string())).into()
+    }
+}
+
+impl From<RdsError> for Diagnostics {
+    fn from(error: RdsError) -> Self {
+        Diagnostic::error("Amazon RDS error", tfplugin::log::mask(&error.to_string())).into()
     }
 }
 

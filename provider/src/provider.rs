@@ -52,6 +52,7 @@ impl Provider for TreeherderProvider {
         Ok(vec![
             tfplugin::framework::data_source(crate::data_sources::mysql_tables::MysqlTables)?,
             tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
+            tfplugin::framework::data_source(crate::data_sources::rds_snapshot::RdsSnapshot)?,
         ])
     }
 

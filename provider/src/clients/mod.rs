@@ -3,21 +3,27 @@
 
 pub mod heroku;
 pub mod mysql;
+pub mod rds;
 
 use std::time::Duration;
 
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 use tokio::sync::OnceCell;
 
-use crate::config::{secret_setting, setting, HerokuSettings, MysqlSettings, ProviderConfig};
+use crate::config::{
+    secret_setting, setting, AwsSettings, HerokuSettings, MysqlSettings, ProviderConfig,
+};
 use heroku::{ApiKey, HerokuClient, HerokuConfig};
 use mysql::{MysqlClient, MysqlConfig, TlsMode};
+use rds::{RdsClient, RdsConfig};
 
 /// What resources use: a Heroku client and a lazily opened MySQL connection pool.
 pub struct Clients {
     heroku: Result<HerokuClient, Diagnostics>,
     mysql_config: Result<MysqlConfig, Diagnostics>,
     mysql: OnceCell<MysqlClient>,
+    rds_config: RdsConfig,
+    rds: OnceCell<RdsClient>,
 }
 
 impl Clients {
@@ -35,6 +41,18 @@ impl Clients {
         self.mysql
             .get_or_try_init(|| async {
                 MysqlClient::connect(config.clone())
+                    .await
+                    .map_err(Diagnostics::from)
+            })
+            .await
+    }
+
+    /// The RDS client, made on first use (loading AWS credentials and config files is only
+    /// worth it for the RDS resources).
+    pub async fn rds(&self) -> Result<&RdsClient, Diagnostics> {
+        self.rds
+            .get_or_try_init(|| async {
+                RdsClient::new(&self.rds_config)
                     .await
                     .map_err(Diagnostics::from)
             })
@@ -133,6 +151,46 @@ fn heroku_client(settings: &HerokuSettings) -> Result<HerokuClient, Diagnostics>
     HerokuClient::new(config).map_err(Diagnostics::from)
 }
 
+/// The RDS settings; the endpoint URL is checked now, before any request.
+fn rds_config(settings: &AwsSettings) -> Result<RdsConfig, Diagnostics> {
+    let mut config = RdsConfig::default();
+    if let Some(region) = setting(settings.region.as_ref(), "AWS_REGION")
+        .or_else(|| setting(None, "AWS_DEFAULT_REGION"))
+    {
+        config.region = region;
+    }
+    let from_config = settings
+        .endpoint_url
+        .as_ref()
+        .is_some_and(|v| !v.is_empty());
+    config.endpoint_url = setting(settings.endpoint_url.as_ref(), "AWS_ENDPOINT_URL_RDS")
+        .or_else(|| setting(None, "AWS_ENDPOINT_URL"));
+    if let Some(url) = &config.endpoint_url {
+        heroku::parse_base_url(url).map_err(|e| {
+            let source = if from_config {
+                ""
+            } else {
+                " (from AWS_ENDPOINT_URL_RDS or AWS_ENDPOINT_URL)"
+            };
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Invalid provider setting aws.endpoint_url",
+                    format!("aws.endpoint_url{source}: {e}."),
+                )
+                .at(AttributePath::root("aws").attribute("endpoint_url")),
+            )
+        })?;
+    }
+    config.profile = settings.profile.clone().filter(|p| !p.is_empty());
+    if let Some(retries) = settings.max_retries {
+        config.max_retries = retries;
+    }
+    if let Some(interval) = &settings.poll_interval {
+        config.poll_interval = interval.get();
+    }
+    Ok(config)
+}
+
 fn mysql_config(settings: &MysqlSettings) -> Result<MysqlConfig, Diagnostics> {
     let endpoint = setting(settings.endpoint.as_ref(), "TREEHERDER_MYSQL_ENDPOINT")
         .ok_or_else(|| missing("mysql", "endpoint", "TREEHERDER_MYSQL_ENDPOINT"))?;
@@ -213,10 +271,13 @@ impl Clients {
                 return Err(diagnostics.clone());
             }
         }
+        let rds_config = rds_config(&config.aws.unwrap_or_default())?;
         Ok(Clients {
             heroku,
             mysql_config,
             mysql: OnceCell::new(),
+            rds_config,
+            rds: OnceCell::new(),
         })
     }
 }
@@ -233,6 +294,7 @@ mod tests {
                 ..HerokuSettings::default()
             }),
             mysql: None,
+            aws: None,
         })
     }
 
@@ -284,6 +346,7 @@ mod tests {
         Clients::from_config(ProviderConfig {
             heroku: None,
             mysql: Some(settings),
+            aws: None,
         })
     }
 
@@ -323,6 +386,8 @@ mod tests {
             heroku: Err(missing("heroku", "api_key", "HEROKU_API_KEY")),
             mysql_config: Err(missing("mysql", "endpoint", "TREEHERDER_MYSQL_ENDPOINT")),
             mysql: OnceCell::new(),
+            rds_config: RdsConfig::default(),
+            rds: OnceCell::new(),
         };
         let Err(heroku) = clients.heroku() else {
             panic!("Heroku without settings worked");

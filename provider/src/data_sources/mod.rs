@@ -1,3 +1,4 @@
 //! Data sources, one per file.
 pub mod app;
 pub mod mysql_tables;
+pub mod rds_snapshot;

@@ -1,0 +1,105 @@
+//! `treeherder_rds_snapshot`: the most recent available snapshot of an RDS instance.
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tfplugin::framework::{Context, DataSource};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field};
+
+use crate::clients::rds::{RdsError, SnapshotType};
+use crate::clients::Clients;
+
+fn default_snapshot_type() -> Field<String> {
+    Field::known("automated".to_owned())
+}
+
+/// The most recent snapshot of an RDS instance whose status is `available`, e.g. last night's
+/// automated snapshot of `treeherder-prod`. A snapshot still being created (it has no creation
+/// time yet) is never chosen.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RdsSnapshotModel {
+    /// The instance the snapshots were taken of, e.g. `treeherder-prod`.
+    #[schemars(length(min = 1, max = 63))]
+    pub db_instance_identifier: Field<String>,
+    /// Which snapshots to choose from: `automated` (RDS's nightly ones), `manual` or `any`.
+    #[serde(default = "default_snapshot_type")]
+    #[schemars(extend("enum" = ["automated", "manual", "any"]))]
+    pub snapshot_type: Field<String>,
+    /// The snapshot's identifier (`rds:treeherder-prod-2026-12-01-03-10` for an automated one).
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub id: Field<String>,
+    /// The snapshot's ARN.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub arn: Field<String>,
+    /// When the snapshot was taken (RFC 3339, UTC).
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub created_at: Field<String>,
+    /// Database engine, e.g. `mysql`.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub engine: Field<String>,
+    /// Engine version, e.g. `5.7.23`.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub engine_version: Field<String>,
+    /// Storage allocated to the instance when the snapshot was taken, in GiB.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub allocated_storage: Field<i64>,
+}
+
+/// The `treeherder_rds_snapshot` data source.
+pub struct RdsSnapshot;
+
+/// `automated`, `manual` or `any` (the schema's validator has refused anything else).
+pub(crate) fn snapshot_type(text: &str) -> SnapshotType {
+    match text {
+        "manual" => SnapshotType::Manual,
+        "any" => SnapshotType::Any,
+        _ => SnapshotType::Automated,
+    }
+}
+
+#[async_trait]
+impl DataSource for RdsSnapshot {
+    type Model = RdsSnapshotModel;
+    type Client = Clients;
+
+    fn type_name(&self) -> &'static str {
+        "treeherder_rds_snapshot"
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context<'_, Clients>,
+        mut config: RdsSnapshotModel,
+    ) -> Result<RdsSnapshotModel, Diagnostics> {
+        let rds = ctx.client()?.rds().await?;
+        let instance = config.db_instance_identifier.value()?.clone();
+        let kind = snapshot_type(
+            config
+                .snapshot_type
+                .get()
+                .map_or("automated", String::as_str),
+        );
+        let snapshot = match rds.latest_snapshot(&instance, kind).await {
+            Ok(snapshot) => snapshot,
+            Err(e @ RdsError::NoSnapshot { .. }) => {
+                return Err(Diagnostic::error("No snapshot to choose", e.to_string())
+                    .at(attr!(RdsSnapshotModel, db_instance_identifier))
+                    .into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        config.id.set(snapshot.id);
+        config.arn.set(snapshot.arn);
+        config.created_at = snapshot.created_at.into();
+        config.engine.set(snapshot.engine);
+        config.engine_version.set(snapshot.engine_version);
+        config.allocated_storage.set(snapshot.allocated_storage);
+        Ok(config)
+    }
+}
