@@ -15,8 +15,9 @@ every snapshot "now" and never leaves one `creating`:
 The automated snapshot moto makes when it creates the instance (dated "now") is deleted, so it
 does not shadow the seeded ones. Idempotent: a second run creates nothing new and puts the
 seeded snapshots back to their seeded state; snapshots a test added are left alone. Prints a
-JSON summary on stdout: ids, every snapshot, and the expected "latest available" answers
-(`latest_automated`, `latest_manual`, `latest_any`) computed from what DescribeDBSnapshots returns.
+JSON summary on stdout: ids, the seeded snapshots as DescribeDBSnapshots returns them, and the
+expected "latest available" answers among them (`latest_automated`, `latest_manual`,
+`latest_any`); a test that adds a newer snapshot changes those answers itself.
 
 Usage: python moto_seed.py ENDPOINT_URL
 """
@@ -197,6 +198,7 @@ def put_snapshot(endpoint, snapshot):
 
 
 def ensure_snapshots(rds, endpoint, now):
+    """Puts the planned snapshots in place; returns their ids."""
     plan = planned_snapshots(now)
     planned_ids = {s["snapshot_id"] for s in plan}
     instance = rds.describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"][0]
@@ -212,6 +214,7 @@ def ensure_snapshots(rds, endpoint, now):
             rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
     for snapshot in plan:
         put_snapshot(endpoint, snapshot)
+    return planned_ids
 
 
 def iso(value):
@@ -239,8 +242,13 @@ def main():
     rds = client("rds", endpoint)
     vpc_id, subnet_ids, sg_id = ensure_network(ec2)
     ensure_rds(rds, subnet_ids, sg_id)
-    ensure_snapshots(rds, endpoint, datetime.now(timezone.utc))
-    snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE)["DBSnapshots"]
+    seeded_ids = ensure_snapshots(rds, endpoint, datetime.now(timezone.utc))
+    # Only the seed's own snapshots, as moto describes them: ones tests added (and may be
+    # changing meanwhile) are theirs to account for.
+    snapshots = [
+        s for s in rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE)["DBSnapshots"]
+        if s["DBSnapshotIdentifier"] in seeded_ids
+    ]
     print(json.dumps({
         "region": REGION,
         "vpc_id": vpc_id,

@@ -177,7 +177,7 @@ impl MotoControl {
         repo_root().join(".run").join("moto").join("seed.json")
     }
 
-    /// The seed's summary: ids, every snapshot of treeherder-prod and the expected answers
+    /// The seed's summary: ids, the seeded snapshots of treeherder-prod and the expected answers
     /// `latest_automated`, `latest_manual`, `latest_any` (newest available snapshot ids).
     pub fn seed(&self) -> Result<Value, MotoError> {
         let path = self.seed_path();
