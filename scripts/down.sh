@@ -5,7 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 stop_pidfile "$RUN_DIR/sandbox/pid" "--state-file $RUN_DIR/sandbox/state.json" "sandbox"
-stop_pidfile "$RUN_DIR/moto/pid" "$TOOLS_DIR/moto/bin/moto_server" "moto"
+stop_pidfile "$RUN_DIR/moto/pid" "$ROOT/scripts/moto_server.py" "moto"
 stop_pidfile "$RUN_DIR/mysql/pid" "$RUN_DIR/mysql/my.cnf" "MariaDB"
 rm -f "$RUN_DIR/sandbox/env" "$RUN_DIR/sandbox/addr" "$RUN_DIR/moto/env" "$RUN_DIR/mysql/env" "$RUN_DIR/mysql/mysqld.sock"
 log "acceptance world stopped"

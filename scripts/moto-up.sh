@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts moto_server (an AWS emulator: RDS + EC2) on 127.0.0.1 with a port picked at run time and
+# Starts moto (an AWS emulator: RDS + EC2) on 127.0.0.1 with a port picked at run time, through
+# scripts/moto_server.py (moto's server app plus a /__treeherder/ route that dates snapshots), and
 # seeds it with Treeherder's production database shape (scripts/moto_seed.py).
 # Writes .run/moto/env (AWS endpoint and dummy credentials) and .run/moto/seed.json.
 # Already running -> re-seeds only what is missing (the seed is idempotent).
@@ -8,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DIR="$RUN_DIR/moto"
 VENV="$TOOLS_DIR/moto"
 PIDFILE="$DIR/pid"
+LAUNCHER="$ROOT/scripts/moto_server.py"
 ENVFILE="$DIR/env"
 
 "$ROOT/scripts/install-moto.sh"
@@ -15,18 +17,18 @@ mkdir -p "$DIR"
 
 answers() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/moto-api/"; }
 
-if pid_alive "$PIDFILE" "$VENV/bin/moto_server" && [[ -s "$DIR/port" ]] && answers "$(cat "$DIR/port")"; then
+if pid_alive "$PIDFILE" "$LAUNCHER" && [[ -s "$DIR/port" ]] && answers "$(cat "$DIR/port")"; then
     PORT="$(cat "$DIR/port")"
     log "moto already running on 127.0.0.1:$PORT"
 else
-    stop_pidfile "$PIDFILE" "$VENV/bin/moto_server" "stale moto"
+    stop_pidfile "$PIDFILE" "$LAUNCHER" "stale moto"
     rm -f "$ENVFILE"
     # The free port can be taken before moto binds it: retry with a new one.
     for attempt in 1 2 3; do
         PORT="$(free_port)"
         log "starting moto_server on 127.0.0.1:$PORT"
-        # Run the console script through the venv's python so the recorded pid is the server.
-        setsid "$VENV/bin/python" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" \
+        # The venv's python runs the launcher itself, so the recorded pid is the server.
+        setsid "$VENV/bin/python" "$LAUNCHER" 127.0.0.1 "$PORT" \
             </dev/null >>"$DIR/server.log" 2>&1 &
         PID=$!
         echo "$PID" >"$PIDFILE"
@@ -36,7 +38,7 @@ else
         if ((status == 0)); then break; fi
         tail -n 20 "$DIR/server.log" >&2 || true
         if ((status == 1)); then
-            stop_pidfile "$PIDFILE" "$VENV/bin/moto_server" "unready moto"
+            stop_pidfile "$PIDFILE" "$LAUNCHER" "unready moto"
             die "moto_server did not answer within 60 s"
         fi
         log "moto_server exited during start-up (attempt $attempt)"

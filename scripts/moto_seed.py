@@ -1,16 +1,32 @@
 """Seeds the moto RDS/EC2 emulator with the shape of Treeherder's production database.
 
-Creates (when missing) a VPC with two subnets, security group `treeherder_heroku-sg`, DB subnet
-group `treeherder-dbgrp`, parameter group `treeherder-mysql57` and instance `treeherder-prod`
-(MySQL 5.7, db.m4.xlarge). moto gives the instance one automated snapshot on creation (the only
-way to get an automated one); two manual snapshots are added so "latest snapshot" logic has a
-choice. Idempotent: a second run changes nothing. Prints a JSON summary (ids) on stdout.
+Creates (when missing) VPC `treeherder-prod-vpc` with two subnets, security group
+`treeherder_heroku-sg`, DB subnet group `treeherder-dbgrp`, parameter group `treeherder-mysql57`
+and instance `treeherder-prod` (MySQL 5.7, db.m4.xlarge). Its snapshots look like production's,
+dated relative to today (UTC) through scripts/moto_server.py's control route, since moto dates
+every snapshot "now" and never leaves one `creating`:
+
+* automated `rds:treeherder-prod-YYYY-MM-DD-03-00` at 03:00 on each of the 3 days before today;
+* automated `rds:treeherder-prod-<today>-03-00`, still `creating` with no create time: the
+  newest by name, which "latest available snapshot" logic must skip;
+* manual `treeherder-prod-manual-1` (5 days ago, 14:30) and `treeherder-prod-manual-2`
+  (yesterday, 11:20: the newest available snapshot of all).
+
+The automated snapshot moto makes when it creates the instance (dated "now") is deleted, so it
+does not shadow the seeded ones. Idempotent: a second run creates nothing new and puts the
+seeded snapshots back to their seeded state; snapshots a test added are left alone. Prints a
+JSON summary on stdout: ids, the seeded snapshots as DescribeDBSnapshots returns them, and the
+expected "latest available" answers among them (`latest_automated`, `latest_manual`,
+`latest_any`); a test that adds a newer snapshot changes those answers itself.
 
 Usage: python moto_seed.py ENDPOINT_URL
 """
 
 import json
 import sys
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import boto3
 from botocore.exceptions import ClientError
@@ -20,7 +36,11 @@ INSTANCE = "treeherder-prod"
 SUBNET_GROUP = "treeherder-dbgrp"
 PARAMETER_GROUP = "treeherder-mysql57"
 SECURITY_GROUP = "treeherder_heroku-sg"
-MANUAL_SNAPSHOTS = ["treeherder-prod-manual-1", "treeherder-prod-manual-2"]
+VPC_NAME = "treeherder-prod-vpc"
+# The Name tag older seeds gave the VPC; a world started by them is re-tagged.
+OLD_VPC_NAMES = ["treeherder-vpc"]
+# Automated backups run at 03:00 UTC, as production's backup window.
+BACKUP_HOUR = 3
 
 
 def client(service, endpoint):
@@ -49,12 +69,17 @@ def describe_or_empty(call, key, **kwargs):
 
 def ensure_network(ec2):
     """Returns (vpc_id, [subnet ids], security group id), creating what is missing."""
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["treeherder-vpc"]}])["Vpcs"]
+    vpcs = ec2.describe_vpcs(
+        Filters=[{"Name": "tag:Name", "Values": [VPC_NAME] + OLD_VPC_NAMES}]
+    )["Vpcs"]
     if vpcs:
         vpc_id = vpcs[0]["VpcId"]
+        names = [t["Value"] for t in vpcs[0].get("Tags", []) if t["Key"] == "Name"]
+        if names != [VPC_NAME]:
+            ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": VPC_NAME}])
     else:
         vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-        ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": "treeherder-vpc"}])
+        ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": VPC_NAME}])
 
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
     if len(subnets) < 2:
@@ -126,13 +151,87 @@ def ensure_rds(rds, subnet_ids, sg_id):
             Tags=[{"Key": "app", "Value": "treeherder"}, {"Key": "env", "Value": "prod"}],
         )
 
-    existing = {
-        s["DBSnapshotIdentifier"]
-        for s in rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE, SnapshotType="manual")["DBSnapshots"]
-    }
-    for name in MANUAL_SNAPSHOTS:
-        if name not in existing:
-            rds.create_db_snapshot(DBInstanceIdentifier=INSTANCE, DBSnapshotIdentifier=name)
+
+def planned_snapshots(now):
+    """The seeded snapshots as control-route bodies, dated relative to NOW (aware, UTC)."""
+    today = now.date()
+
+    def at(day, hour, minute):
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
+
+    def automated_id(day):
+        return f"rds:{INSTANCE}-{day:%Y-%m-%d}-{BACKUP_HOUR:02d}-00"
+
+    def body(snapshot_id, snapshot_type, status, created_at):
+        return {
+            "db_instance_identifier": INSTANCE,
+            "snapshot_id": snapshot_id,
+            "snapshot_type": snapshot_type,
+            "status": status,
+            "created_at": None if created_at is None else created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+        }
+
+    plan = []
+    for days_ago in (3, 2, 1):
+        day = today - timedelta(days=days_ago)
+        plan.append(body(automated_id(day), "automated", "available", at(day, BACKUP_HOUR, 0)))
+    plan.append(body(automated_id(today), "automated", "creating", None))
+    plan.append(body("treeherder-prod-manual-1", "manual", "available", at(today - timedelta(days=5), 14, 30)))
+    plan.append(body("treeherder-prod-manual-2", "manual", "available", at(today - timedelta(days=1), 11, 20)))
+    return plan
+
+
+def put_snapshot(endpoint, snapshot):
+    """POSTs one snapshot to moto_server.py's control route; returns its JSON answer."""
+    request = urllib.request.Request(
+        f"{endpoint}/__treeherder/snapshots",
+        data=json.dumps(snapshot).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as err:
+        sys.exit(f"moto control route refused {snapshot['snapshot_id']}: {err.code} {err.read().decode()}")
+
+
+def ensure_snapshots(rds, endpoint, now):
+    """Puts the planned snapshots in place; returns their ids."""
+    plan = planned_snapshots(now)
+    planned_ids = {s["snapshot_id"] for s in plan}
+    instance = rds.describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"][0]
+    # moto's own automated snapshot of the instance, taken at its creation "now": it would be
+    # the newest available one and hide the seeded dates.
+    for snapshot in rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE, SnapshotType="automated")["DBSnapshots"]:
+        created = snapshot.get("SnapshotCreateTime")
+        if (
+            snapshot["DBSnapshotIdentifier"] not in planned_ids
+            and created is not None
+            and abs((created - instance["InstanceCreateTime"]).total_seconds()) < 60
+        ):
+            rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
+    for snapshot in plan:
+        put_snapshot(endpoint, snapshot)
+    return planned_ids
+
+
+def iso(value):
+    return None if value is None else value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def latest_available(snapshots, snapshot_type=None):
+    """Id of the newest available snapshot (of SNAPSHOT_TYPE), skipping ones without a time."""
+    candidates = [
+        s for s in snapshots
+        if s["Status"] == "available"
+        and s.get("SnapshotCreateTime") is not None
+        and snapshot_type in (None, s["SnapshotType"])
+    ]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda s: s["SnapshotCreateTime"])["DBSnapshotIdentifier"]
 
 
 def main():
@@ -143,7 +242,13 @@ def main():
     rds = client("rds", endpoint)
     vpc_id, subnet_ids, sg_id = ensure_network(ec2)
     ensure_rds(rds, subnet_ids, sg_id)
-    snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE)["DBSnapshots"]
+    seeded_ids = ensure_snapshots(rds, endpoint, datetime.now(timezone.utc))
+    # Only the seed's own snapshots, as moto describes them: ones tests added (and may be
+    # changing meanwhile) are theirs to account for.
+    snapshots = [
+        s for s in rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE)["DBSnapshots"]
+        if s["DBSnapshotIdentifier"] in seeded_ids
+    ]
     print(json.dumps({
         "region": REGION,
         "vpc_id": vpc_id,
@@ -152,10 +257,22 @@ def main():
         "db_subnet_group": SUBNET_GROUP,
         "db_parameter_group": PARAMETER_GROUP,
         "db_instance": INSTANCE,
+        "vpc_name": VPC_NAME,
         "snapshots": sorted(
-            ({"id": s["DBSnapshotIdentifier"], "type": s["SnapshotType"]} for s in snapshots),
+            (
+                {
+                    "id": s["DBSnapshotIdentifier"],
+                    "type": s["SnapshotType"],
+                    "status": s["Status"],
+                    "created_at": iso(s.get("SnapshotCreateTime")),
+                }
+                for s in snapshots
+            ),
             key=lambda s: s["id"],
         ),
+        "latest_automated": latest_available(snapshots, "automated"),
+        "latest_manual": latest_available(snapshots, "manual"),
+        "latest_any": latest_available(snapshots),
     }, indent=2))
 
 

@@ -14,7 +14,8 @@
 //! for the case's sensitive values.
 //!
 //! Tests that need the local services (MariaDB, moto, the sandbox) load them with [`World`],
-//! which fails with a message naming `make up` when they are not running.
+//! which fails with a message naming `make up` when they are not running. [`MotoControl`]
+//! dates and adds RDS snapshots in the world's moto and reads its seed's expected answers.
 //!
 //! ```no_run
 //! use acceptance::harness::{CheckResult, ProviderUnderTest, Service, Step, TestCase, World};
@@ -55,6 +56,7 @@
 //! ```
 
 mod error;
+mod moto_world;
 mod paths;
 mod plan;
 mod provider;
@@ -66,6 +68,9 @@ mod testcase;
 mod world;
 
 pub use error::{HarnessError, Problem, TestFailure};
+pub use moto_world::{
+    MotoControl, MotoError, MotoSnapshot, SnapshotSeed, SnapshotStatus, SnapshotType,
+};
 pub use paths::{
     repo_root, target_dir, terraform_binary, terraform_latest_binary, terraform_version,
     TERRAFORM_LATEST_MINIMUM,
