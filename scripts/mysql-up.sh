@@ -2,7 +2,9 @@
 # Starts a dedicated MariaDB server for the acceptance tests, shaped like Treeherder's RDS MySQL:
 #   - own datadir, socket, pid and log under .run/mysql/ (nothing shared with the system server);
 #   - TCP on 127.0.0.1 only, on a port picked at run time (recorded in .run/mysql/port);
-#   - TLS from a generated CA (server cert SAN: localhost, 127.0.0.1), require_secure_transport OFF;
+#   - TLS from a generated CA, require_secure_transport OFF; the server certificate's SAN holds
+#     localhost, 127.0.0.1 and the names moto gives RDS instances (*.aaaaaaaaaa.us-east-1.rds.
+#     amazonaws.com), which tests reach only through the provider's `tunnels` (never DNS);
 #   - the `treeherder` schema from acceptance/sql/treeherder.sql;
 #   - `th_admin`, holding the privileges of an RDS MySQL 5.7 master user (no SUPER, no ALL).
 # Writes .run/mysql/env with the provider's TREEHERDER_MYSQL_* variables.
@@ -27,7 +29,19 @@ find_bin() {
 sql_root() { "$MARIADB" --no-defaults --socket="$SOCK" -u "$(id -un)" --batch --skip-column-names "$@"; }
 ping_server() { "$MARIADB_ADMIN" --no-defaults --socket="$SOCK" -u "$(id -un)" --connect-timeout=2 ping; }
 
-if pid_alive "$PIDFILE" "$CNF" && [[ -s "$ENVFILE" ]]; then
+# The RDS-like name tunnelled tests verify the certificate against.
+RDS_SAN="DNS:*.aaaaaaaaaa.us-east-1.rds.amazonaws.com"
+# Whether the certificates exist, chain to the test CA and carry every name tests rely on.
+certs_usable() {
+    local names
+    openssl verify -CAfile "$CERTS/ca.pem" "$CERTS/server-cert.pem" >/dev/null 2>&1 || return 1
+    names="$(openssl x509 -in "$CERTS/server-cert.pem" -noout -ext subjectAltName 2>/dev/null)" \
+        || return 1
+    [[ "$names" == *"$RDS_SAN"* ]]
+}
+
+# A running server with an older certificate (no RDS name) is restarted with a new one.
+if pid_alive "$PIDFILE" "$CNF" && [[ -s "$ENVFILE" ]] && certs_usable; then
     MARIADB_ADMIN="$(find_bin mariadb-admin)"
     if ping_server >/dev/null 2>&1; then
         log "MariaDB already running on 127.0.0.1:$(cat "$DIR/port")"
@@ -54,8 +68,8 @@ rm -rf "$DATADIR" "$ENVFILE" "$SOCK"
 mkdir -p "$DIR" "$DATADIR" "$CERTS"
 chmod 700 "$DIR"
 
-# --- TLS: a test CA and a server certificate valid for localhost and 127.0.0.1 ----------------
-if ! openssl verify -CAfile "$CERTS/ca.pem" "$CERTS/server-cert.pem" >/dev/null 2>&1; then
+# --- TLS: a test CA and a server certificate for localhost, 127.0.0.1 and RDS-like names -----
+if ! certs_usable; then
     log "generating test CA and server certificate"
     rm -f "$CERTS"/*
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
@@ -70,7 +84,7 @@ if ! openssl verify -CAfile "$CERTS/ca.pem" "$CERTS/server-cert.pem" >/dev/null 
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1
+subjectAltName=DNS:localhost,IP:127.0.0.1,$RDS_SAN
 EXT
     openssl x509 -req -in "$CERTS/server.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca-key.pem" \
         -CAcreateserial -days 3650 -sha256 -extfile "$CERTS/server.ext" \

@@ -646,3 +646,54 @@ async fn url_breaking_passwords_fail_at_plan_at_the_attribute() {
     }
     case.step(Step::config(PROVIDER)).run().await;
 }
+
+/// `DATABASE_URL` naming an RDS endpoint, reached through `TREEHERDER_MYSQL_TUNNELS` (the
+/// name is never resolved; the world's certificate carries it): the rotation logs in through
+/// the tunnel, verifying the RDS name, and the URL keeps the RDS name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_url_naming_rds_is_reached_through_the_tunnels() {
+    const RDS: &str = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306";
+    let (p0, p1) = (password("old"), password("new"));
+    let fx = Fixture::new(&p0).await;
+    let control = fx.sandbox.handle();
+    let local = fx
+        .mysql
+        .get("TREEHERDER_MYSQL_ENDPOINT")
+        .expect("endpoint")
+        .to_owned();
+    let url0 = fx.url.replace(&local, RDS);
+    set_url(&control, &url0).await;
+    let before = newest_release(&control).await;
+    let url1 = url0.replace(&p0, &p1);
+    let mut env = fx.env();
+    env.insert("TREEHERDER_MYSQL_ENDPOINT".into(), RDS.into());
+    env.insert("TREEHERDER_MYSQL_TUNNELS".into(), format!("{RDS}={local}"));
+    let (world, user, c) = (fx.mysql.clone(), fx.user.clone(), control.clone());
+    let (old, new) = (p0.clone(), p1.clone());
+    let result = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(env)
+        .sensitive(p0.clone())
+        .sensitive(p1.clone())
+        .step(
+            Step::config(config(&fx.user, &format!("  password = \"{p1}\""))).check_async(
+                move |state| {
+                    let (world, user, c, old, new, url) = (
+                        world.clone(),
+                        user.clone(),
+                        c.clone(),
+                        old.clone(),
+                        new.clone(),
+                        url1.clone(),
+                    );
+                    async move {
+                        in_sync(&state)?;
+                        rotated(&world, &c, &user, &old, &new, &url, before).await
+                    }
+                },
+            ),
+        )
+        .try_run()
+        .await;
+    fx.drop_account().await;
+    result.unwrap_or_else(|failure| panic!("{failure}"));
+}

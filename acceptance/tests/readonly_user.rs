@@ -1911,3 +1911,78 @@ async fn password_arguments_are_checked_at_validate() {
         .run()
         .await;
 }
+
+/// `mysql.tunnels`: the provider is configured with an RDS endpoint name (which is never
+/// resolved) mapped to the world's MariaDB, and the certificate is verified against that name
+/// (the world's certificate carries `*.aaaaaaaaaa.us-east-1.rds.amazonaws.com`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rds_endpoint_through_a_tunnel() {
+    let world = World::require(&[Service::Mysql]);
+    let local = world
+        .get("TREEHERDER_MYSQL_ENDPOINT")
+        .expect("endpoint")
+        .to_owned();
+    let rds = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306";
+    let name = unique("tunnel");
+    let pw = password("tn");
+    let config = |endpoint: &str| {
+        format!(
+            r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+provider "treeherder" {{
+  mysql {{
+    endpoint = "{endpoint}"
+    tls_mode = "verify_identity"
+    tunnels  = {{ "{endpoint}" = "{local}" }}
+  }}
+}}
+resource "treeherder_readonly_user" "ro" {{
+  name     = "{name}"
+  password = "{pw}"
+}}
+"#
+        )
+    };
+    let check = move |state: &acceptance::harness::State| -> Result<(), String> {
+        let granted = strings(
+            &state
+                .attr("treeherder_readonly_user.ro", "granted_tables")
+                .unwrap_or(Value::Null),
+        );
+        if granted.contains(&"job".to_string()) {
+            Ok(())
+        } else {
+            Err(format!("granted_tables {granted:?}"))
+        }
+    };
+    let result = TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(pw.clone())
+        // The same tunnel under a name the certificate lacks is refused: the name verified
+        // is the endpoint's, not the local address's.
+        .step(
+            Step::config(config("db.example.invalid:3306"))
+                .plan_only()
+                .expect_error(Regex::new(r"not valid for name").unwrap()),
+        )
+        .step(Step::config(config(rds)).check(check))
+        .try_run()
+        .await;
+    let mut conn = admin(&world).await;
+    let left: Vec<String> = conn
+        .exec("SELECT User FROM mysql.user WHERE User = ?", (&name,))
+        .await
+        .expect("mysql.user");
+    conn.query_drop(format!("DROP USER IF EXISTS '{name}'@'%'"))
+        .await
+        .expect("cleanup");
+    conn.disconnect().await.ok();
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    assert!(left.is_empty(), "destroy left {left:?}");
+}

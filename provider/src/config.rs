@@ -1,5 +1,7 @@
 //! The provider block: `heroku {}` and `mysql {}`, each falling back to environment variables.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tfplugin::Sensitive;
@@ -57,6 +59,14 @@ pub struct MysqlSettings {
     /// Environment: `TREEHERDER_MYSQL_TLS_MODE`.
     #[schemars(extend("enum" = ["verify_identity", "verify_ca", "disabled"]))]
     pub tls_mode: Option<String>,
+    /// Endpoints reached through a local address, such as an SSH tunnel or bastion: a map from
+    /// the endpoint `host:port`, as RDS reports it and as it appears in `DATABASE_URL` (port
+    /// 3306 by default), to the local `host:port` that reaches it, e.g.
+    /// `{ "db.abc.us-east-1.rds.amazonaws.com:3306" = "127.0.0.1:13306" }`. Connections to a
+    /// mapped endpoint go to the local address, but the server certificate is still verified
+    /// against the endpoint's host name, and `tls_mode = "disabled"` stays refused for it.
+    /// Environment: `TREEHERDER_MYSQL_TUNNELS`, comma-separated `endpoint=local` pairs.
+    pub tunnels: Option<BTreeMap<String, String>>,
 }
 
 /// Amazon RDS settings.

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use terraform_provider_treeherder::clients::mysql::{
-    runbook_grants, statements, validate_password, Account, ConfigError, DesiredUser, Identifier,
-    MysqlClient, MysqlConfig, MysqlError, Password, PasswordError, StatementKind, TlsMode,
+    runbook_grants, statements, validate_password, Account, AccountSession, ConfigError,
+    DesiredUser, Identifier, MysqlClient, MysqlConfig, MysqlError, Password, PasswordError,
+    StatementKind, TlsMode, Tunnels,
 };
 
 fn env_or(name: &str, default: &str) -> String {
@@ -785,6 +786,74 @@ async fn session_encryption_follows_the_tls_mode() {
             "{mode:?}: {err}"
         );
     }
+}
+
+/// An RDS-style endpoint name, in the world's certificate (`*.aaaaaaaaaa.us-east-1.rds.
+/// amazonaws.com`); it is only ever reached through `tunnels`, never resolved.
+const RDS_ENDPOINT: &str = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306";
+
+/// The admin configuration for `remote`, tunnelled to the test server.
+fn tunnelled_config(remote: &str) -> MysqlConfig {
+    MysqlConfig {
+        endpoint: remote.to_owned(),
+        tunnels: Tunnels::parse([(remote, endpoint().as_str())]).unwrap(),
+        ..admin_config("mysql")
+    }
+}
+
+#[tokio::test]
+async fn tunnels_dial_the_local_address_and_verify_the_real_host() {
+    if tls_mode() != TlsMode::VerifyIdentity {
+        // Needs the world's server certificate, which names the RDS-style hosts.
+        return;
+    }
+    // The admin client and a one-account session both go through the tunnel, over TLS.
+    let client = MysqlClient::connect(tunnelled_config(RDS_ENDPOINT))
+        .await
+        .unwrap();
+    assert!(client.session_tls_cipher().await.unwrap().is_some());
+    assert_eq!(client.endpoint(), RDS_ENDPOINT);
+    client.disconnect().await.unwrap();
+    let mut session = AccountSession::open(&tunnelled_config(RDS_ENDPOINT))
+        .await
+        .unwrap()
+        .expect("the admin login was refused");
+    assert!(session.uses_tls().await.unwrap());
+    session.close().await;
+
+    // The same local address under a name the certificate lacks: the certificate is checked
+    // against the tunnelled name, so both sites refuse it, naming the endpoint and the tunnel.
+    let other = "db.example.invalid:3306";
+    let err = MysqlClient::connect(tunnelled_config(other))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, MysqlError::Connect { endpoint, message }
+            if endpoint == other && message.contains("not valid for name")
+                && message.contains("through the tunnel at")),
+        "{err}"
+    );
+    let err = AccountSession::open(&tunnelled_config(other))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, MysqlError::Connect { endpoint, message }
+            if endpoint == other && message.contains("not valid for name")),
+        "{err}"
+    );
+
+    // Plaintext to the tunnelled RDS name is refused before connecting.
+    let err = MysqlClient::connect(MysqlConfig {
+        tls_mode: TlsMode::Disabled,
+        tls_ca_file: None,
+        ..tunnelled_config(RDS_ENDPOINT)
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, MysqlError::Config(ConfigError::TlsRequired { .. })),
+        "{err}"
+    );
 }
 
 /// A throwaway self-signed CA (generated for these tests) that signed nothing.

@@ -5,6 +5,7 @@ pub mod heroku;
 pub mod mysql;
 pub mod rds;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
@@ -14,7 +15,7 @@ use crate::config::{
     secret_setting, setting, AwsSettings, HerokuSettings, MysqlSettings, ProviderConfig,
 };
 use heroku::{ApiKey, HerokuClient, HerokuConfig};
-use mysql::{MysqlClient, MysqlConfig, TlsMode};
+use mysql::{MysqlClient, MysqlConfig, TlsMode, Tunnels};
 use rds::{RdsClient, RdsConfig};
 
 /// What resources use: a Heroku client and a lazily opened MySQL connection pool.
@@ -216,6 +217,7 @@ fn mysql_config(settings: &MysqlSettings) -> Result<MysqlConfig, Diagnostics> {
             )
         })?;
     }
+    config.tunnels = tunnels(settings)?;
     // Checked here, before any connection: a plaintext setting for a remote host must fail
     // before a byte of credentials leaves the process; an unusable CA file is the provider's
     // problem, reported once at its setting rather than by every resource.
@@ -234,6 +236,43 @@ fn mysql_config(settings: &MysqlSettings) -> Result<MysqlConfig, Diagnostics> {
             )
         })?;
     Ok(config)
+}
+
+const TUNNELS_ENV: &str = "TREEHERDER_MYSQL_TUNNELS";
+
+/// `mysql.tunnels`, else `TREEHERDER_MYSQL_TUNNELS` (an empty map counts as unset).
+fn tunnels(settings: &MysqlSettings) -> Result<Tunnels, Diagnostics> {
+    tunnels_from(settings.tunnels.as_ref(), std::env::var(TUNNELS_ENV).ok())
+}
+
+/// [`tunnels`] with the environment variable's value passed in.
+fn tunnels_from(
+    configured: Option<&BTreeMap<String, String>>,
+    env: Option<String>,
+) -> Result<Tunnels, Diagnostics> {
+    const ENV: &str = TUNNELS_ENV;
+    let (parsed, source) = match configured.filter(|m| !m.is_empty()) {
+        Some(map) => (
+            Tunnels::parse(map.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            String::new(),
+        ),
+        None => match env.filter(|v| !v.trim().is_empty()) {
+            Some(list) => (
+                Tunnels::parse_list(&list),
+                format!(" (from the environment variable {ENV})"),
+            ),
+            None => return Ok(Tunnels::default()),
+        },
+    };
+    parsed.map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error(
+                "Invalid provider setting mysql.tunnels",
+                format!("mysql.tunnels{source}: {e}."),
+            )
+            .at(AttributePath::root("mysql").attribute("tunnels")),
+        )
+    })
 }
 
 impl Clients {
@@ -399,5 +438,67 @@ mod tests {
         let d = errors.iter().next().expect("a diagnostic");
         assert!(d.summary.contains("mysql.endpoint"), "{}", d.summary);
         assert!(d.attribute.is_none(), "{:?}", d.attribute);
+    }
+
+    #[test]
+    fn tunnels_come_from_the_block_else_the_environment() {
+        let rds = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com";
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let configured = map(&[(rds, "127.0.0.1:13306")]);
+        let expected = Tunnels::parse([(rds, "127.0.0.1:13306")]).unwrap();
+        let env = Some(format!("{rds}:3306=127.0.0.1:13306"));
+        assert_eq!(
+            tunnels_from(Some(&configured), Some("x".into())).unwrap(),
+            expected
+        );
+        assert_eq!(tunnels_from(None, env.clone()).unwrap(), expected);
+        assert_eq!(tunnels_from(Some(&map(&[])), env).unwrap(), expected);
+        assert!(tunnels_from(None, None).unwrap().is_empty());
+
+        let portless = map(&[(rds, "127.0.0.1")]);
+        let ok = map(&[(rds, "127.0.0.1:13306"), ("db:x", "127.0.0.1:1")]);
+        for (configured, env, from_env) in [
+            (Some(&ok), None, false),
+            (None, Some("nonsense".to_owned()), true),
+        ] {
+            let Err(errors) = tunnels_from(configured, env) else {
+                panic!("accepted");
+            };
+            let d = errors.iter().next().expect("a diagnostic");
+            assert_eq!(d.summary, "Invalid provider setting mysql.tunnels");
+            assert_eq!(
+                d.attribute.as_ref().map(ToString::to_string).as_deref(),
+                Some("mysql.tunnels")
+            );
+            assert_eq!(d.detail.contains(TUNNELS_ENV), from_env, "{}", d.detail);
+        }
+        // A local address without a port is port 3306 on it, which is fine.
+        assert!(tunnels_from(Some(&portless), None).is_ok());
+
+        // Through the whole provider configuration: the config carries the tunnels, and
+        // plaintext to the tunnelled RDS name is refused at mysql.tls_mode.
+        let settings = |mode: &str| MysqlSettings {
+            endpoint: Some(format!("{rds}:3306")),
+            username: Some("th_admin".into()),
+            password: Some(tfplugin::Sensitive::new("admin-password-for-the-test")),
+            tls_mode: Some(mode.into()),
+            tunnels: Some(configured.clone()),
+            ..MysqlSettings::default()
+        };
+        let clients = mysql(settings("verify_identity")).unwrap_or_else(|_| panic!("refused"));
+        let config = clients
+            .mysql_config()
+            .unwrap_or_else(|_| panic!("no config"));
+        assert_eq!(config.tunnels, expected);
+        let Err(errors) = mysql(settings("disabled")) else {
+            panic!("plaintext through a tunnel to RDS was accepted");
+        };
+        let d = errors.iter().next().expect("a diagnostic");
+        assert_eq!(d.summary, "Invalid provider setting mysql.tls_mode");
     }
 }

@@ -58,8 +58,8 @@ pub struct DatabasePasswordModel {
     /// `host:port` of the server `DATABASE_URL` points at, when it is not the provider's
     /// `mysql.endpoint`. Without it, a `DATABASE_URL` pointing anywhere else than
     /// `mysql.endpoint` is an error at plan time (so a stage configuration cannot rewrite
-    /// prod's account). The provider's TLS settings apply to this host too; its admin login
-    /// does not (it is only used for `mysql.endpoint`).
+    /// prod's account). The provider's TLS settings and `mysql.tunnels` apply to this host too;
+    /// its admin login does not (it is only used for `mysql.endpoint`).
     #[serde(default)]
     pub endpoint: Field<String>,
     /// The new password (Terraform < 1.11): at least 30 characters of `A-Z a-z 0-9 - _ . ~ ! $
@@ -304,7 +304,7 @@ fn target_of(
         diags.push(Diagnostic::error(
             "The provider's mysql settings are needed",
             "treeherder_database_password connects with the provider's mysql TLS settings \
-             (tls_mode, tls_ca_file), and falls back to its admin login for mysql.endpoint: \
+             (tls_mode, tls_ca_file) and tunnels, and falls back to its admin login for mysql.endpoint: \
              configure the provider's `mysql {}` block (or its TREEHERDER_MYSQL_* variables).",
         ));
         diags
@@ -341,6 +341,7 @@ fn target_of(
         }
         _ => {}
     }
+    // A clone, so the provider's TLS settings and tunnels come along.
     let mut base = provider.clone();
     base.endpoint = url_endpoint;
     // Refuses plaintext to a remote host before any byte is sent.
@@ -1052,5 +1053,20 @@ mod tests {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }
         assert!(schema.block.attribute("app").unwrap().required);
+    }
+
+    #[test]
+    fn logins_keep_the_provider_tunnels() {
+        let rds = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306";
+        let mut base = MysqlConfig::new(rds, "th_admin", "admin-password");
+        base.tunnels = crate::clients::mysql::Tunnels::parse([(rds, "127.0.0.1:13306")]).unwrap();
+        let target = Target {
+            base: base.clone(),
+            admin: None,
+        };
+        let login = target.login("th_user", "user-password");
+        assert_eq!(login.tunnels, base.tunnels);
+        let dial = login.dial_target().unwrap();
+        assert_eq!((dial.host.as_str(), dial.port), ("127.0.0.1", 13306));
     }
 }

@@ -53,6 +53,20 @@ pub enum ConfigError {
     /// The database name is not a valid identifier.
     #[error("database is not valid: {0}")]
     InvalidDatabase(IdentifierError),
+    /// An entry of `tunnels` is unusable.
+    #[error(
+        "tunnels entry {endpoint:?} = {local:?} is not valid: {reason}; each entry maps an \
+         endpoint \"host:port\" (as RDS reports it; the port defaults to 3306) to the local \
+         address \"host:port\" that reaches it, e.g. \"127.0.0.1:13306\""
+    )]
+    InvalidTunnel {
+        /// The entry's endpoint (key), as given.
+        endpoint: String,
+        /// The entry's local address (value), as given.
+        local: String,
+        /// Why it was rejected.
+        reason: String,
+    },
     /// An unknown TLS mode string.
     #[error("tls_mode {value:?} is not one of \"verify_identity\", \"verify_ca\", \"disabled\"")]
     UnknownTlsMode {
@@ -70,6 +84,7 @@ impl ConfigError {
             ConfigError::CaFileWithoutTls | ConfigError::CaFileUnusable { .. } => "tls_ca_file",
             ConfigError::InvalidUsername { .. } => "username",
             ConfigError::InvalidDatabase(_) => "database",
+            ConfigError::InvalidTunnel { .. } => "tunnels",
         }
     }
 }

@@ -2,13 +2,13 @@
 //! password still logs in, changing an account's own password (the runbook's `SET PASSWORD`
 //! as `th_admin`), and changing another account's password from the admin login.
 //!
-//! The TLS policy is the admin client's ([`MysqlConfig::validate`] before any socket, then
-//! [`super::ssl_opts`]), so a password is never sent in plaintext to a remote host. No
+//! The TLS policy and tunnels are the admin client's ([`MysqlConfig::validate`] before any
+//! socket, then [`super::connection_opts`]), so a password is never sent in plaintext to a remote host. No
 //! password-bearing statement is retried on the same login: once it ran, the old password may
 //! no longer work; callers find out which password logs in instead.
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder};
+use mysql_async::Conn;
 
 use super::config::MysqlConfig;
 use super::identifiers::{quote_string, Account};
@@ -43,19 +43,10 @@ impl AccountSession {
     /// Logs in with `config`'s user and password (its database is not selected). `Ok(None)`
     /// when the server refuses the login; transient failures are retried.
     pub async fn open(config: &MysqlConfig) -> Result<Option<AccountSession>, MysqlError> {
-        let endpoint = config.validate()?;
-        let ssl_opts = super::ssl_opts(config)?;
-        let opts = OptsBuilder::default()
-            .ip_or_hostname(endpoint.host.clone())
-            .tcp_port(endpoint.port)
-            .user(Some(config.username.clone()))
-            .pass(Some(config.password.expose().to_owned()))
-            // As the admin client: a Unix socket would skip TLS.
-            .prefer_socket(false)
-            .ssl_opts(ssl_opts);
+        let (opts, target) = super::connection_opts(config)?;
         let connect_error = |message: String| MysqlError::Connect {
             endpoint: config.endpoint.clone(),
-            message,
+            message: target.describe(message),
         };
         let mut attempt = 1;
         let mut conn = loop {

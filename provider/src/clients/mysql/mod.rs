@@ -29,7 +29,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row, SslOpts, Value};
 use tokio::sync::Mutex;
 
-pub use config::{is_loopback_host, MysqlConfig, TlsMode};
+pub use config::{is_loopback_host, DialTarget, MysqlConfig, TlsMode, Tunnels};
 pub use error::{ConfigError, IdentifierError, MysqlError, NameKind, PasswordError};
 pub use identifiers::{Account, Identifier};
 pub use login::AccountSession;
@@ -71,6 +71,8 @@ pub struct ServerInfo {
 pub struct MysqlClient {
     pool: Pool,
     endpoint: String,
+    /// Where connections are opened (differs from `endpoint` when tunnelled).
+    target: DialTarget,
     /// The admin user name the client logs in with.
     login_user: String,
     database: Identifier,
@@ -85,6 +87,7 @@ impl std::fmt::Debug for MysqlClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MysqlClient")
             .field("endpoint", &self.endpoint)
+            .field("target", &self.target)
             .field("database", &self.database)
             .field("server", &self.server)
             .finish_non_exhaustive()
@@ -190,25 +193,17 @@ impl MysqlClient {
     /// Validates the configuration (before any network access), connects, and reads the
     /// server version.
     pub async fn connect(config: MysqlConfig) -> Result<Self, MysqlError> {
-        let endpoint = config.validate()?;
+        let (opts, target) = connection_opts(&config)?;
         let database =
             Identifier::database(&config.database).map_err(ConfigError::InvalidDatabase)?;
-        let ssl_opts = ssl_opts(&config)?;
         let constraints = PoolConstraints::new(0, 4).unwrap_or_default();
-        let opts = OptsBuilder::default()
-            .ip_or_hostname(endpoint.host.clone())
-            .tcp_port(endpoint.port)
-            .user(Some(config.username.clone()))
-            .pass(Some(config.password.expose().to_owned()))
-            // The driver otherwise reconnects through the server's Unix socket, where it
-            // skips TLS.
-            .prefer_socket(false)
-            .ssl_opts(ssl_opts)
+        let opts = opts
             .setup(vec![SESSION_SETUP])
             .pool_opts(PoolOpts::default().with_constraints(constraints));
         let mut client = MysqlClient {
             pool: Pool::new(opts),
             endpoint: config.endpoint.clone(),
+            target,
             login_user: config.username.clone(),
             database,
             server: ServerInfo {
@@ -276,7 +271,7 @@ impl MysqlClient {
     fn connect_error(&self, error: &mysql_async::Error) -> MysqlError {
         MysqlError::Connect {
             endpoint: self.endpoint.clone(),
-            message: error.to_string(),
+            message: self.target.describe(error),
         }
     }
 
@@ -861,12 +856,32 @@ fn statement_error(statement: &Statement, error: &mysql_async::Error) -> MysqlEr
     }
 }
 
+/// The driver options both connection sites share, and where they dial: validated first (no
+/// socket before the TLS policy allows it), then resolved through `tunnels`.
+pub(crate) fn connection_opts(
+    config: &MysqlConfig,
+) -> Result<(OptsBuilder, DialTarget), ConfigError> {
+    let target = config.dial_target()?;
+    let opts = OptsBuilder::default()
+        .ip_or_hostname(target.host.clone())
+        .tcp_port(target.port)
+        .user(Some(config.username.clone()))
+        .pass(Some(config.password.expose().to_owned()))
+        // The driver otherwise reconnects through the server's Unix socket, where it
+        // skips TLS.
+        .prefer_socket(false)
+        .ssl_opts(ssl_opts(config, target.tls_name.as_deref())?);
+    Ok((opts, target))
+}
+
 /// TLS options for the mode; `None` only for [`TlsMode::Disabled`] (validated as loopback).
-fn ssl_opts(config: &MysqlConfig) -> Result<Option<SslOpts>, ConfigError> {
+/// `tls_name`: the real host of a tunnelled endpoint, which the certificate must carry.
+fn ssl_opts(config: &MysqlConfig, tls_name: Option<&str>) -> Result<Option<SslOpts>, ConfigError> {
     if config.tls_mode == TlsMode::Disabled {
         return Ok(None);
     }
-    let mut opts = SslOpts::default();
+    let mut opts =
+        SslOpts::default().with_danger_tls_hostname_override(tls_name.map(|name| name.to_owned()));
     if let Some(path) = &config.tls_ca_file {
         config.check_ca_file()?;
         let pem = std::fs::read(path).map_err(|e| ConfigError::CaFileUnusable {
