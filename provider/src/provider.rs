@@ -45,6 +45,9 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(crate::resources::app_collaborator::AppCollaborator)?,
             tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDyno)?,
             tfplugin::framework::resource(crate::resources::database_password::DatabasePassword)?,
+            tfplugin::framework::resource(
+                crate::resources::rds_snapshot_instance::RdsSnapshotInstance,
+            )?,
         ])
     }
 

@@ -6,6 +6,7 @@ pub mod dyno_restart;
 pub mod formation;
 pub mod one_off_dyno;
 pub mod pipeline_promotion;
+pub mod rds_snapshot_instance;
 pub mod readonly_user;
 pub mod release_rollback;
 pub mod scheduler_job;

@@ -522,6 +522,18 @@ impl RdsClient {
         Ok(())
     }
 
+    /// Removes tags from the instance (by ARN).
+    pub async fn untag(&self, arn: &str, keys: &[&str]) -> Result<(), RdsError> {
+        self.client
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(keys.iter().map(|k| (*k).to_owned()).collect()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("RemoveTagsFromResource", arn, e))?;
+        Ok(())
+    }
+
     /// Starts deleting the instance: with a final snapshot of that name, or none. `Ok(false)`
     /// when it was already gone.
     pub async fn delete(&self, id: &str, final_snapshot: Option<&str>) -> Result<bool, RdsError> {

@@ -1,0 +1,453 @@
+//! `treeherder_rds_snapshot_instance` through real Terraform against the world's moto: the
+//! runbook's temporary instance in one apply (every setting checked with a second client, not
+//! the provider), a newer snapshot that changes nothing, a reset by trigger, an in-place class
+//! change, import, and destroy with and without a final snapshot.
+//!
+//! Each test restores from a source instance of its own, so the snapshots it adds never
+//! change what other tests expect of `treeherder-prod`. moto has no state transitions: the
+//! poller's waits are proven in the provider's unit tests (provider/src/clients/rds/poll).
+
+use acceptance::harness::{
+    MotoControl, ProviderUnderTest, Service, SnapshotSeed, SnapshotStatus, SnapshotType, Step,
+    TestCase, World,
+};
+use regex::Regex;
+use serde_json::Value;
+
+const ADDR: &str = "treeherder_rds_snapshot_instance.tmp";
+const PASSWORD: &str = "Temporary-instance-password-0123456789";
+
+fn element(xml: &str, name: &str) -> Option<String> {
+    let pattern = Regex::new(&format!("<{name}>([^<]*)</{name}>")).expect("a valid pattern");
+    pattern.captures(xml).map(|c| c[1].to_string())
+}
+
+fn elements(xml: &str, name: &str) -> Vec<String> {
+    let pattern = Regex::new(&format!("<{name}>([^<]*)</{name}>")).expect("a valid pattern");
+    pattern
+        .captures_iter(xml)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+fn seed_text(seed: &Value, key: &str) -> String {
+    seed[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in the seed"))
+        .to_string()
+}
+
+/// A short random suffix, so reruns against the same moto never collide.
+fn suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
+}
+
+/// A source instance of the test's own, with manual snapshots at the given times.
+async fn source_with_snapshots(
+    moto: &MotoControl,
+    seed: &Value,
+    times: &[&str],
+) -> (String, Vec<String>) {
+    let source = format!("th-source-{}", suffix());
+    moto.rds_query(
+        "CreateDBInstance",
+        &[
+            ("DBInstanceIdentifier", &source),
+            ("DBInstanceClass", "db.m4.xlarge"),
+            ("Engine", "mysql"),
+            ("EngineVersion", "5.7.23"),
+            ("DBName", "treeherder"),
+            ("AllocatedStorage", "20"),
+            ("MasterUsername", "th_admin"),
+            ("MasterUserPassword", "the-source-instance-password"),
+            ("DBSubnetGroupName", &seed_text(seed, "db_subnet_group")),
+            ("PubliclyAccessible", "true"),
+        ],
+    )
+    .await
+    .expect("moto creates the source instance");
+    let mut ids = Vec::new();
+    for time in times {
+        ids.push(add_snapshot(moto, &source, time).await);
+    }
+    (source, ids)
+}
+
+async fn add_snapshot(moto: &MotoControl, source: &str, time: &str) -> String {
+    let id = format!(
+        "{source}-{}",
+        time.replace([':', 'T', 'Z'], "-").trim_end_matches('-')
+    );
+    moto.put_snapshot(SnapshotSeed {
+        instance: source.to_string(),
+        id: id.clone(),
+        snapshot_type: SnapshotType::Manual,
+        status: SnapshotStatus::Available,
+        created_at: Some(time.to_string()),
+    })
+    .await
+    .expect("moto takes the snapshot");
+    id
+}
+
+/// DescribeDBInstances of `id` by a second client; `None` when moto has no such instance.
+async fn describe(moto: &MotoControl, id: &str) -> Option<String> {
+    moto.rds_query("DescribeDBInstances", &[("DBInstanceIdentifier", id)])
+        .await
+        .ok()
+}
+
+#[derive(Clone)]
+struct Settings {
+    identifier: String,
+    source: String,
+    class: String,
+    security_group: String,
+    triggers: String,
+    skip_final_snapshot: bool,
+}
+
+fn config(s: &Settings) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+
+provider "treeherder" {{
+  aws {{
+    poll_interval = "100ms"
+  }}
+}}
+
+resource "treeherder_rds_snapshot_instance" "tmp" {{
+  identifier             = "{identifier}"
+  source_instance        = "{source}"
+  snapshot_type          = "manual"
+  instance_class         = "{class}"
+  db_subnet_group_name   = "treeherder-dbgrp"
+  publicly_accessible    = true
+  parameter_group_name   = "treeherder-mysql57"
+  vpc_security_group_ids = ["{security_group}"]
+  master_password        = "{PASSWORD}"
+  bug                    = 1469837
+  reset_triggers         = {{ requested = "{triggers}" }}
+  skip_final_snapshot    = {skip}
+
+  timeouts {{
+    create = "5m"
+    delete = "5m"
+  }}
+}}
+"#,
+        identifier = s.identifier,
+        source = s.source,
+        class = s.class,
+        security_group = s.security_group,
+        triggers = s.triggers,
+        skip = s.skip_final_snapshot,
+    )
+}
+
+fn replaced(plan: &acceptance::harness::Plan) -> Result<(), String> {
+    let change = plan.change(ADDR).ok_or("no planned change")?;
+    let actions = &change.actions;
+    if actions.contains(&"delete".to_string()) && actions.contains(&"create".to_string()) {
+        Ok(())
+    } else {
+        Err(format!("expected a replacement, got {actions:?}"))
+    }
+}
+
+fn updated_in_place(plan: &acceptance::harness::Plan) -> Result<(), String> {
+    let change = plan.change(ADDR).ok_or("no planned change")?;
+    match change.actions.as_slice() {
+        [only] if only == "update" => Ok(()),
+        other => Err(format!("expected an update in place, got {other:?}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let seed = moto.seed().expect("the seed summary");
+    let (source, snapshots) = source_with_snapshots(
+        &moto,
+        &seed,
+        &["2026-11-01T03:00:00Z", "2026-11-02T03:00:00Z"],
+    )
+    .await;
+    let settings = Settings {
+        identifier: format!("treeherder-dev-bug{}", suffix()),
+        source: source.clone(),
+        class: "db.m4.xlarge".to_string(),
+        security_group: seed_text(&seed, "security_group_id"),
+        triggers: "2026-12-01".to_string(),
+        skip_final_snapshot: true,
+    };
+    let id = settings.identifier.clone();
+    let newest_at_create = snapshots[1].clone();
+    let later = format!("{source}-2026-11-03-03-00-00");
+
+    let first = {
+        let moto = moto.clone();
+        let id = id.clone();
+        let settings = settings.clone();
+        let newest = newest_at_create.clone();
+        Step::config(config(&settings)).check_async(move |state| {
+            let moto = moto.clone();
+            let id = id.clone();
+            let settings = settings.clone();
+            let newest = newest.clone();
+            async move {
+                state.expect_attr(ADDR, "restored_snapshot_id", newest.as_str())?;
+                state.expect_attr(ADDR, "status", "available")?;
+                let endpoint = state.attr_str(ADDR, "endpoint").ok_or("no endpoint")?;
+                let url = state
+                    .attr_str(ADDR, "database_url")
+                    .ok_or("no database_url")?;
+                if url != format!("mysql://th_admin:{PASSWORD}@{endpoint}/treeherder") {
+                    return Err(format!("database_url is {url}"));
+                }
+                let xml = describe(&moto, &id).await.ok_or("moto has no instance")?;
+                let expect = |name: &str, wanted: &str| -> Result<(), String> {
+                    match element(&xml, name) {
+                        Some(v) if v == wanted => Ok(()),
+                        other => Err(format!("{name} is {other:?}, not {wanted}")),
+                    }
+                };
+                expect("DBInstanceClass", "db.m4.xlarge")?;
+                expect("DBSubnetGroupName", "treeherder-dbgrp")?;
+                expect("PubliclyAccessible", "true")?;
+                expect("DBParameterGroupName", "treeherder-mysql57")?;
+                let groups = elements(&xml, "VpcSecurityGroupId");
+                if groups != vec![settings.security_group.clone()] {
+                    return Err(format!(
+                        "security groups {groups:?}: the default was not replaced"
+                    ));
+                }
+                let arn = element(&xml, "DBInstanceArn").ok_or("no ARN")?;
+                let tags = moto
+                    .rds_query("ListTagsForResource", &[("ResourceName", &arn)])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !tags.contains("<Key>bug</Key>") || !tags.contains("<Value>1469837</Value>") {
+                    return Err(format!("no bug tag in {tags}"));
+                }
+                Ok::<(), String>(())
+            }
+        })
+    };
+
+    // A newer snapshot appears: nothing to do (the harness also checks the plan is empty).
+    let newer_snapshot = {
+        let moto = moto.clone();
+        let source = source.clone();
+        Step::config(config(&settings))
+            .pre_step_async(move || {
+                let moto = moto.clone();
+                let source = source.clone();
+                async move {
+                    add_snapshot(&moto, &source, "2026-11-03T03:00:00Z").await;
+                    Ok::<(), String>(())
+                }
+            })
+            .check({
+                let newest = newest_at_create.clone();
+                move |state| state.expect_attr(ADDR, "restored_snapshot_id", newest.as_str())
+            })
+    };
+
+    // The reset: a new trigger restores again, from the then-latest snapshot.
+    let reset = Settings {
+        triggers: "2026-12-03".to_string(),
+        ..settings.clone()
+    };
+    let reset_step = Step::config(config(&reset))
+        .plan_check(|plan| replaced(plan))
+        .check({
+            let later = later.clone();
+            move |state| state.expect_attr(ADDR, "restored_snapshot_id", later.as_str())
+        });
+
+    // The class changes in place.
+    let smaller = Settings {
+        class: "db.m4.large".to_string(),
+        ..reset.clone()
+    };
+    let resize = {
+        let moto = moto.clone();
+        let id = id.clone();
+        Step::config(config(&smaller))
+            .plan_check(|plan| updated_in_place(plan))
+            .check_async(move |_state| {
+                let moto = moto.clone();
+                let id = id.clone();
+                async move {
+                    let xml = describe(&moto, &id).await.ok_or("moto has no instance")?;
+                    match element(&xml, "DBInstanceClass").as_deref() {
+                        Some("db.m4.large") => Ok::<(), String>(()),
+                        other => Err(format!("class {other:?}")),
+                    }
+                }
+            })
+    };
+
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .sensitive(PASSWORD)
+        .step(first)
+        .step(newer_snapshot)
+        .step(reset_step)
+        .step(resize)
+        // The password and the timeouts cannot be read back.
+        .step(Step::import(ADDR).verify_import([
+            "master_password",
+            "database_url",
+            "timeouts",
+            "skip_final_snapshot",
+        ]))
+        .check_destroy_async({
+            let moto = moto.clone();
+            let id = id.clone();
+            move |_state| {
+                let moto = moto.clone();
+                let id = id.clone();
+                async move {
+                    if describe(&moto, &id).await.is_some() {
+                        return Err(format!("{id} still exists"));
+                    }
+                    let finals = moto
+                        .rds_query("DescribeDBSnapshots", &[("DBInstanceIdentifier", &id)])
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if finals.contains("-final-") {
+                        return Err("a final snapshot was taken despite skip_final_snapshot".into());
+                    }
+                    Ok::<(), String>(())
+                }
+            }
+        })
+        .run()
+        .await;
+}
+
+fn invalid(body: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+
+resource "treeherder_rds_snapshot_instance" "tmp" {{
+  identifier = "treeherder-dev-bug1"
+{body}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_are_refused_and_destroy_keeps_a_final_snapshot() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let seed = moto.seed().expect("the seed summary");
+    let identifier = format!("treeherder-stage-{}", suffix());
+    let snapshot = seed_text(&seed, "latest_manual");
+    let valid = format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+
+provider "treeherder" {{
+  aws {{
+    poll_interval = "100ms"
+  }}
+}}
+
+resource "treeherder_rds_snapshot_instance" "tmp" {{
+  identifier          = "{identifier}"
+  snapshot_identifier = "{snapshot}"
+}}
+"#
+    );
+    let error = |body: &str, pattern: &str| {
+        Step::config(invalid(body))
+            .plan_only()
+            .expect_error(Regex::new(pattern).expect("a valid pattern"))
+    };
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .step(error("", "(?s)source_instance.*snapshot_identifier"))
+        .step(error(
+            "source_instance = \"a\"\nsnapshot_identifier = \"b\"",
+            "(?s)only one of",
+        ))
+        .step(error(
+            "source_instance = \"a\"\nmaster_password = \"short\"",
+            "(?s)master_password.*30",
+        ))
+        .step(error(
+            "source_instance = \"a\"\nsnapshot_type = \"weekly\"",
+            "(?s)automated.*manual.*any",
+        ))
+        .step(error(
+            "source_instance = \"a\"\nidentifier = \"Bad--Name\"",
+            "(?s)identifier",
+        ))
+        .step(Step::config(valid).check({
+            let snapshot = snapshot.clone();
+            move |state| {
+                state.expect_attr(ADDR, "restored_snapshot_id", snapshot.as_str())?;
+                // Unset settings are the snapshot source's.
+                state.expect_attr(ADDR, "db_subnet_group_name", "treeherder-dbgrp")?;
+                // No password set: the URL carries none.
+                match state.attr_str(ADDR, "database_url") {
+                    Some(url) if url.starts_with("mysql://th_admin@") => Ok(()),
+                    other => Err(format!("database_url {other:?}")),
+                }
+            }
+        }))
+        .check_destroy_async({
+            let moto = moto.clone();
+            let identifier = identifier.clone();
+            move |_state| {
+                let moto = moto.clone();
+                let identifier = identifier.clone();
+                async move {
+                    if describe(&moto, &identifier).await.is_some() {
+                        return Err(format!("{identifier} still exists"));
+                    }
+                    let snapshots = moto
+                        .rds_query(
+                            "DescribeDBSnapshots",
+                            &[
+                                ("DBInstanceIdentifier", &identifier),
+                                ("SnapshotType", "manual"),
+                            ],
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let final_name = format!("{identifier}-final-");
+                    if elements(&snapshots, "DBSnapshotIdentifier")
+                        .iter()
+                        .any(|s| s.starts_with(&final_name))
+                    {
+                        Ok::<(), String>(())
+                    } else {
+                        Err(format!("no final snapshot in {snapshots}"))
+                    }
+                }
+            }
+        })
+        .run()
+        .await;
+}

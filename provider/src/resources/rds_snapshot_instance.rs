@@ -1,0 +1,811 @@
+//! `treeherder_rds_snapshot_instance`: an RDS instance restored from a snapshot, set up as the
+//! runbook's "Creating a temporary instance" says, in one apply; and the dev/stage reset, by
+//! changing `reset_triggers`.
+//!
+//! "Latest" is resolved once, when the instance is planned for creation, and kept in
+//! `restored_snapshot_id`: a newer nightly snapshot never plans a replacement, and the plan a
+//! reviewer approves names the snapshot the apply restores.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tfplugin::framework::{Context, Resource, ResourcePlan};
+use tfplugin::types::{quote, timeout_or, Timeouts};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive, WriteOnly};
+
+use crate::clients::mysql::Password;
+use crate::clients::rds::{
+    Instance, ModifyRequest, RdsClient, RdsError, RestoreRequest, Settled, WaitLimits,
+    RESTORE_TOKEN_TAG,
+};
+use crate::clients::Clients;
+use crate::data_sources::rds_snapshot::snapshot_type;
+use crate::resources::dyno_restart::rfc3339;
+use crate::resources::readonly_user::AccountPassword;
+
+const DEFAULT_CREATE: Duration = Duration::from_secs(40 * 60);
+const DEFAULT_UPDATE: Duration = Duration::from_secs(80 * 60);
+const DEFAULT_DELETE: Duration = Duration::from_secs(60 * 60);
+/// RDS for MySQL refuses longer master passwords.
+const MAX_MASTER_PASSWORD: usize = 41;
+/// Tags recording what forces a replacement, so an import can recover it.
+const RESTORED_FROM_TAG: &str = "treeherder:restored-from";
+const SOURCE_TAG: &str = "treeherder:source-instance";
+const SNAPSHOT_TYPE_TAG: &str = "treeherder:snapshot-type";
+const TRIGGERS_TAG: &str = "treeherder:reset-triggers";
+/// The runbook's reminder to delete a temporary instance when its bug is closed.
+const BUG_TAG: &str = "bug";
+/// RDS's limit on a tag value.
+const MAX_TAG_VALUE: usize = 256;
+
+fn default_snapshot_type() -> Field<String> {
+    Field::known("automated".to_owned())
+}
+
+fn default_skip_final_snapshot() -> Field<bool> {
+    Field::known(false)
+}
+
+/// An RDS instance restored from a snapshot: the most recent available one of
+/// `source_instance`, or `snapshot_identifier`. One apply restores it with its class, subnet
+/// group, public access, parameter group and security groups, waits until it is available,
+/// sets the master password, reboots it when its parameter group waits for a reboot, and
+/// reads its endpoint.
+// No Debug: the model holds the password.
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RdsSnapshotInstanceModel {
+    /// The new instance's identifier, e.g. `treeherder-dev-bug1469837`: 1 to 63 lower-case
+    /// letters, digits and single hyphens, starting with a letter. Also the import id.
+    /// Changing it replaces the instance.
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z]([a-z0-9]|-[a-z0-9])*$")
+    )]
+    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    pub identifier: Field<String>,
+    /// Restore from the most recent available snapshot of this instance, e.g.
+    /// `treeherder-prod`. Resolved when the instance is planned for creation and kept in
+    /// `restored_snapshot_id`: newer snapshots do not change the plan. Set exactly one of
+    /// `source_instance` and `snapshot_identifier`. Changing it replaces the instance.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    pub source_instance: Field<String>,
+    /// With `source_instance`: which of its snapshots count, `automated` (default), `manual`
+    /// or `any`. Changing it replaces the instance.
+    #[serde(default = "default_snapshot_type")]
+    #[schemars(extend("enum" = ["automated", "manual", "any"]))]
+    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    pub snapshot_type: Field<String>,
+    /// Restore from this snapshot (identifier or ARN) instead. Changing it replaces the
+    /// instance.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    pub snapshot_identifier: Field<String>,
+    /// Instance class, e.g. `db.m4.xlarge`. Default: the snapshot's. Changed in place.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    pub instance_class: Field<String>,
+    /// DB subnet group, e.g. `treeherder-dbgrp`. Default: the source's. Changing it replaces
+    /// the instance.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "requires_replace": true, "use_state_for_unknown": true }))]
+    pub db_subnet_group_name: Field<String>,
+    /// Whether the instance gets a public address. Default: the source's. Changed in place.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    pub publicly_accessible: Field<bool>,
+    /// DB parameter group, e.g. `treeherder-mysql57`. When RDS leaves it `pending-reboot`,
+    /// the instance is rebooted in the same apply. Changed in place.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    pub parameter_group_name: Field<String>,
+    /// VPC security group ids, replacing the default group (e.g. `treeherder_heroku-sg`'s
+    /// id). Changed in place.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    pub vpc_security_group_ids: Field<BTreeSet<String>>,
+    /// The master password (Terraform < 1.11), stored in state as a sensitive value: 30 to 41
+    /// characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =` (safe in a `DATABASE_URL`).
+    /// Without it (or `master_password_wo`), the instance keeps the snapshot's password.
+    #[serde(default)]
+    pub master_password: Field<AccountPassword>,
+    /// The master password, write-only (Terraform ≥ 1.11): never stored in state or plan
+    /// files, e.g. `ephemeral.treeherder_password.tmp.result`. Same rules as
+    /// `master_password`. Sent on create and when `master_password_wo_version` changes.
+    #[serde(default)]
+    pub master_password_wo: Field<WriteOnly>,
+    /// Version of `master_password_wo`, required with it: changing it sets the password again.
+    #[serde(default)]
+    pub master_password_wo_version: Field<u64>,
+    /// Bug number the instance is for, tagged on it as `bug` (the runbook's reminder to
+    /// delete the instance when the bug is closed). Changed in place.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub bug: Field<i64>,
+    /// Arbitrary values whose change restores the instance again from the then-latest
+    /// snapshot of `source_instance` (the dev/stage reset), e.g. `{ requested = "2026-12-01" }`.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    pub reset_triggers: Field<BTreeMap<String, String>>,
+    /// `false` (default): destroying takes a final snapshot named
+    /// `<identifier>-final-<UTC time>` first. `true`: no final snapshot.
+    #[serde(default = "default_skip_final_snapshot")]
+    pub skip_final_snapshot: Field<bool>,
+    /// The identifier.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub id: Field<String>,
+    /// The snapshot the instance was restored from.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub restored_snapshot_id: Field<String>,
+    /// The instance's ARN.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub arn: Field<String>,
+    /// `address:port` of the instance.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub endpoint: Field<String>,
+    /// DNS name of the instance.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub address: Field<String>,
+    /// Port of the instance.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub port: Field<i64>,
+    /// The master user, the snapshot's (`th_admin`).
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    pub master_username: Field<String>,
+    /// The instance's status as last read (`available`).
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub status: Field<String>,
+    /// `mysql://<master user>:<master_password>@<endpoint>/<database>` for the app's
+    /// `DATABASE_URL`. With `master_password_wo` (or no password) the password part is left
+    /// out: it is never stored.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub database_url: Field<Sensitive>,
+    /// Limits of create (default 40m), update (80m) and delete (60m).
+    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    pub timeouts: Option<Timeouts>,
+}
+
+/// The `treeherder_rds_snapshot_instance` resource.
+pub struct RdsSnapshotInstance;
+
+type Model = RdsSnapshotInstanceModel;
+
+fn error_at(summary: &str, detail: String, at: tfplugin::AttributePath) -> Diagnostics {
+    Diagnostic::error(summary, detail).at(at).into()
+}
+
+/// The password to set, if any: `master_password`, else `master_password_wo` (checked here
+/// against the same rules, at its attribute).
+fn configured_password(model: &Model) -> Result<Option<String>, Diagnostics> {
+    if let Some(password) = model.master_password.get() {
+        return Ok(Some(password.password().expose().to_owned()));
+    }
+    let Some(secret) = model.master_password_wo.get() else {
+        return Ok(None);
+    };
+    let password = Password::new(secret.expose()).map_err(|e| {
+        error_at(
+            "Invalid password",
+            e.to_string(),
+            attr!(Model, master_password_wo),
+        )
+    })?;
+    Ok(Some(password.expose().to_owned()))
+}
+
+fn limit(
+    model: &Model,
+    which: fn(&Timeouts) -> &Field<tfplugin::types::Duration>,
+    default: Duration,
+) -> Duration {
+    model
+        .timeouts
+        .as_ref()
+        .map_or(default, |t| timeout_or(which(t), default))
+}
+
+/// The tags that let an import recover what forces a replacement.
+fn tags_of(model: &Model, snapshot: &str, token: &str) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::from([
+        (RESTORE_TOKEN_TAG.to_owned(), token.to_owned()),
+        (RESTORED_FROM_TAG.to_owned(), snapshot.to_owned()),
+    ]);
+    if let Some(source) = model.source_instance.get() {
+        tags.insert(SOURCE_TAG.to_owned(), source.clone());
+        if let Some(kind) = model.snapshot_type.get() {
+            tags.insert(SNAPSHOT_TYPE_TAG.to_owned(), kind.clone());
+        }
+    }
+    if let Some(triggers) = model.reset_triggers.get() {
+        // Too long for a tag: an import then shows the triggers as a change.
+        if let Ok(json) = serde_json::to_string(triggers) {
+            if json.len() <= MAX_TAG_VALUE {
+                tags.insert(TRIGGERS_TAG.to_owned(), json);
+            }
+        }
+    }
+    if let Some(bug) = model.bug.get() {
+        tags.insert(BUG_TAG.to_owned(), bug.to_string());
+    }
+    tags
+}
+
+/// The URL form of an endpoint for `DATABASE_URL`.
+fn database_url(instance: &Instance, password: Option<&str>) -> Option<String> {
+    let endpoint = instance.endpoint()?;
+    let user = instance.master_username.as_deref()?;
+    let database = instance.db_name.as_deref().unwrap_or("treeherder");
+    Some(match password {
+        Some(password) => format!("mysql://{user}:{password}@{endpoint}/{database}"),
+        None => format!("mysql://{user}@{endpoint}/{database}"),
+    })
+}
+
+/// Copies what RDS says into the model (configured settings included: a change made by hand
+/// shows as drift).
+fn fill(model: &mut Model, instance: &Instance) {
+    model.id.set(instance.identifier.clone());
+    model.arn.set(instance.arn.clone());
+    model.status.set(instance.status.clone());
+    model.instance_class.set(instance.class.clone());
+    model.publicly_accessible.set(instance.publicly_accessible);
+    model.db_subnet_group_name = instance.subnet_group.clone().into();
+    model.parameter_group_name = instance
+        .parameter_groups
+        .first()
+        .map(|g| g.name.clone())
+        .into();
+    model.vpc_security_group_ids.set(
+        instance
+            .security_group_ids
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+    );
+    model.endpoint = instance.endpoint().into();
+    model.address = instance.address.clone().into();
+    model.port = instance.port.map(i64::from).into();
+    model.master_username = instance.master_username.clone().into();
+    if model.restored_snapshot_id.is_null() || model.restored_snapshot_id.is_unknown() {
+        model.restored_snapshot_id = instance.tags.get(RESTORED_FROM_TAG).cloned().into();
+    }
+    let password = model
+        .master_password
+        .get()
+        .map(|p| p.password().expose().to_owned());
+    model.database_url = database_url(instance, password.as_deref())
+        .map(Sensitive::new)
+        .into();
+}
+
+/// What must change for `instance` to match `model`: only settings the model knows and RDS
+/// differs on, plus `password` when one is to be set.
+fn changes(model: &Model, instance: &Instance, password: Option<String>) -> ModifyRequest {
+    let differs = |wanted: Option<&String>, actual: Option<&str>| {
+        wanted.filter(|w| Some(w.as_str()) != actual).cloned()
+    };
+    let groups: Option<Vec<String>> = model
+        .vpc_security_group_ids
+        .get()
+        .filter(|wanted| wanted.iter().cloned().collect::<Vec<_>>() != instance.security_group_ids)
+        .map(|set| set.iter().cloned().collect());
+    ModifyRequest {
+        class: differs(model.instance_class.get(), Some(&instance.class)),
+        security_group_ids: groups,
+        publicly_accessible: model
+            .publicly_accessible
+            .get()
+            .copied()
+            .filter(|p| *p != instance.publicly_accessible),
+        parameter_group: differs(
+            model.parameter_group_name.get(),
+            instance.parameter_groups.first().map(|g| g.name.as_str()),
+        ),
+        master_password: password,
+    }
+}
+
+/// An error while the instance exists: returned as state plus an error, so Terraform records
+/// the instance (tainted on create) instead of losing it.
+fn keep_with_error(ctx: &Context<'_, Clients>, model: &mut Model, error: RdsError) {
+    ctx.add(Diagnostic::error(
+        "Amazon RDS error",
+        tfplugin::log::mask(&error.to_string()),
+    ));
+    for field in [&mut model.status, &mut model.id] {
+        if field.is_unknown() {
+            *field = Field::Null;
+        }
+    }
+    for field in [
+        &mut model.arn,
+        &mut model.endpoint,
+        &mut model.address,
+        &mut model.master_username,
+        &mut model.instance_class,
+        &mut model.db_subnet_group_name,
+        &mut model.parameter_group_name,
+        &mut model.restored_snapshot_id,
+    ] {
+        if field.is_unknown() {
+            *field = Field::Null;
+        }
+    }
+    if model.port.is_unknown() {
+        model.port = Field::Null;
+    }
+    if model.publicly_accessible.is_unknown() {
+        model.publicly_accessible = Field::Null;
+    }
+    if model.vpc_security_group_ids.is_unknown() {
+        model.vpc_security_group_ids = Field::Null;
+    }
+    if model.database_url.is_unknown() {
+        model.database_url = Field::Null;
+    }
+}
+
+/// The snapshot to restore: the planned one, `snapshot_identifier`, or the latest of
+/// `source_instance`.
+async fn snapshot_to_restore(rds: &RdsClient, model: &Model) -> Result<String, Diagnostics> {
+    if let Some(id) = model.restored_snapshot_id.get() {
+        return Ok(id.clone());
+    }
+    if let Some(id) = model.snapshot_identifier.get() {
+        return Ok(id.clone());
+    }
+    let source = model.source_instance.value()?;
+    let kind = snapshot_type(model.snapshot_type.as_str().unwrap_or("automated"));
+    match rds.latest_snapshot(source, kind).await {
+        Ok(snapshot) => Ok(snapshot.id),
+        Err(e @ RdsError::NoSnapshot { .. }) => Err(error_at(
+            "No snapshot to restore",
+            e.to_string(),
+            attr!(Model, source_instance),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl RdsSnapshotInstance {
+    /// Waits until the instance settles (rebooting it for a parameter group when needed)
+    /// and copies it into `model`; an error leaves the model saying what exists.
+    async fn settle(
+        &self,
+        ctx: &Context<'_, Clients>,
+        rds: &RdsClient,
+        model: &mut Model,
+        limits: WaitLimits,
+    ) -> Result<Option<Instance>, ()> {
+        let id = model.identifier.as_str().unwrap_or_default().to_owned();
+        let stop = || ctx.stopped();
+        match rds.wait_available(&id, limits, &stop).await {
+            Ok(instance) => {
+                fill(model, &instance);
+                Ok(Some(instance))
+            }
+            Err(error) => {
+                if let Ok(Some(instance)) = rds.instance(&id).await {
+                    fill(model, &instance);
+                }
+                keep_with_error(ctx, model, error);
+                Err(())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for RdsSnapshotInstance {
+    type Model = Model;
+    type Client = Clients;
+
+    fn type_name(&self) -> &'static str {
+        "treeherder_rds_snapshot_instance"
+    }
+
+    fn validate(&self, config: &Model, diagnostics: &mut Diagnostics) {
+        let unset = |f: &Field<String>| f.is_null();
+        match (
+            unset(&config.source_instance),
+            unset(&config.snapshot_identifier),
+        ) {
+            (true, true) => diagnostics.push(
+                Diagnostic::error(
+                    "No snapshot to restore",
+                    "Set `source_instance` (restore its latest available snapshot) or \
+                     `snapshot_identifier` (restore that snapshot).",
+                )
+                .at(attr!(Model, source_instance)),
+            ),
+            (false, false) => diagnostics.push(
+                Diagnostic::error(
+                    "Conflicting snapshot settings",
+                    "Set only one of `source_instance` and `snapshot_identifier`.",
+                )
+                .at(attr!(Model, snapshot_identifier)),
+            ),
+            _ => {}
+        }
+        if !config.master_password.is_null() && !config.master_password_wo.is_null() {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Conflicting passwords",
+                    "Set only one of `master_password` and `master_password_wo`.",
+                )
+                .at(attr!(Model, master_password_wo)),
+            );
+        }
+        if config.master_password_wo.is_null() != config.master_password_wo_version.is_null() {
+            diagnostics.push(
+                Diagnostic::error(
+                    "master_password_wo and master_password_wo_version go together",
+                    "Set `master_password_wo_version` with `master_password_wo`, and change it \
+                     to set the password again.",
+                )
+                .at(attr!(Model, master_password_wo_version)),
+            );
+        }
+        let too_long = |len: usize| len > MAX_MASTER_PASSWORD;
+        if config
+            .master_password
+            .get()
+            .is_some_and(|p| too_long(p.password().expose().len()))
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Password too long",
+                    format!("RDS for MySQL takes master passwords of at most {MAX_MASTER_PASSWORD} characters."),
+                )
+                .at(attr!(Model, master_password)),
+            );
+        }
+        if config
+            .master_password_wo
+            .get()
+            .is_some_and(|p| too_long(p.expose().len()))
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Password too long",
+                    format!("RDS for MySQL takes master passwords of at most {MAX_MASTER_PASSWORD} characters."),
+                )
+                .at(attr!(Model, master_password_wo)),
+            );
+        }
+    }
+
+    async fn modify_plan(
+        &self,
+        ctx: &Context<'_, Clients>,
+        plan: &mut ResourcePlan<Model>,
+    ) -> Result<(), Diagnostics> {
+        if let Some(prior) = &plan.prior {
+            // A new password changes the URL that holds it.
+            if prior.master_password != plan.config.master_password {
+                plan.planned.database_url.set_unknown();
+            }
+            return Ok(());
+        }
+        plan.planned.id = plan.config.identifier.clone();
+        // Resolve the snapshot now, so the plan shows which one the apply restores.
+        if let Some(id) = plan.config.snapshot_identifier.get() {
+            plan.planned.restored_snapshot_id.set(id.clone());
+            return Ok(());
+        }
+        let (Some(source), Some(kind)) = (
+            plan.config.source_instance.as_str(),
+            plan.planned.snapshot_type.as_str(),
+        ) else {
+            return Ok(());
+        };
+        let Some(rds) = ctx.try_client() else {
+            return Ok(());
+        };
+        let rds = rds.rds().await?;
+        match rds.latest_snapshot(source, snapshot_type(kind)).await {
+            Ok(snapshot) => {
+                plan.planned.restored_snapshot_id.set(snapshot.id);
+                Ok(())
+            }
+            Err(e @ RdsError::NoSnapshot { .. }) => Err(error_at(
+                "No snapshot to restore",
+                e.to_string(),
+                attr!(Model, source_instance),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn plan_destroy(
+        &self,
+        ctx: &Context<'_, Clients>,
+        prior: &Model,
+    ) -> Result<(), Diagnostics> {
+        if prior.skip_final_snapshot.get() == Some(&true) {
+            ctx.add(Diagnostic::warning(
+                "No final snapshot",
+                format!(
+                    "Destroying deletes the RDS instance {} without a final snapshot \
+                     (skip_final_snapshot = true).",
+                    quote(prior.identifier.as_str().unwrap_or_default())
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context<'_, Clients>,
+        mut plan: Model,
+    ) -> Result<Model, Diagnostics> {
+        let rds = ctx.client()?.rds().await?;
+        let id = plan.identifier.value()?.clone();
+        let password = configured_password(&plan)?;
+        let limits = WaitLimits::from_now(limit(&plan, |t| &t.create, DEFAULT_CREATE));
+        let snapshot = snapshot_to_restore(rds, &plan).await?;
+        if rds.instance(&id).await?.is_some() {
+            return Err(error_at(
+                "DB instance already exists",
+                format!(
+                    "An RDS instance named {} already exists. To manage it here, import it: \
+                     terraform import <address> {id}",
+                    quote(&id)
+                ),
+                attr!(Model, identifier),
+            ));
+        }
+        let token = uuid::Uuid::new_v4().to_string();
+        let request = RestoreRequest {
+            identifier: id.clone(),
+            snapshot: snapshot.clone(),
+            class: plan.instance_class.get().cloned(),
+            subnet_group: plan.db_subnet_group_name.get().cloned(),
+            publicly_accessible: plan.publicly_accessible.get().copied(),
+            parameter_group: plan.parameter_group_name.get().cloned(),
+            security_group_ids: plan
+                .vpc_security_group_ids
+                .get()
+                .map(|s| s.iter().cloned().collect()),
+            tags: tags_of(&plan, &snapshot, &token),
+        };
+        tfplugin::info!("restoring {id} from the snapshot {snapshot}");
+        match rds.restore(&request).await {
+            Ok(_) => {}
+            // Our own restore, whose answer was lost and which the SDK sent again.
+            Err(RdsError::AlreadyExists { .. })
+                if rds
+                    .instance(&id)
+                    .await?
+                    .is_some_and(|i| i.tags.get(RESTORE_TOKEN_TAG) == Some(&token)) => {}
+            Err(RdsError::AlreadyExists { .. }) => {
+                return Err(error_at(
+                    "DB instance already exists",
+                    format!(
+                        "Another RDS instance named {} appeared during the apply.",
+                        quote(&id)
+                    ),
+                    attr!(Model, identifier),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        plan.restored_snapshot_id.set(snapshot);
+        let Ok(Some(instance)) = self.settle(ctx, rds, &mut plan, limits).await else {
+            return Ok(plan);
+        };
+        // The restore keeps the snapshot's password; whatever the restore did not take (moto,
+        // for one, drops `publicly_accessible = false`) is set now too.
+        let request = changes(&plan, &instance, password);
+        if !request.is_empty() {
+            if let Err(e) = rds.modify(&id, request).await {
+                keep_with_error(ctx, &mut plan, e);
+                return Ok(plan);
+            }
+            if self.settle(ctx, rds, &mut plan, limits).await.is_err() {
+                return Ok(plan);
+            }
+        }
+        Ok(plan)
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context<'_, Clients>,
+        mut state: Model,
+    ) -> Result<Option<Model>, Diagnostics> {
+        let rds = ctx.client()?.rds().await?;
+        let id = state.identifier.value()?.clone();
+        let Some(instance) = rds.instance(&id).await? else {
+            return Ok(None);
+        };
+        fill(&mut state, &instance);
+        Ok(Some(state))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<'_, Clients>,
+        prior: Model,
+        mut plan: Model,
+    ) -> Result<Model, Diagnostics> {
+        let rds = ctx.client()?.rds().await?;
+        let id = plan.identifier.value()?.clone();
+        let limits = WaitLimits::from_now(limit(&plan, |t| &t.update, DEFAULT_UPDATE));
+        let new_password = prior.master_password != plan.master_password
+            || prior.master_password_wo_version != plan.master_password_wo_version;
+        let password = if new_password {
+            configured_password(&plan)?
+        } else {
+            None
+        };
+        let Some(instance) = rds.instance(&id).await? else {
+            return Err(error_at(
+                "DB instance not found",
+                format!("The RDS instance {} no longer exists.", quote(&id)),
+                attr!(Model, identifier),
+            ));
+        };
+        if prior.bug != plan.bug {
+            let result = match plan.bug.get() {
+                Some(bug) => {
+                    rds.tag(
+                        &instance.arn,
+                        &BTreeMap::from([(BUG_TAG.to_owned(), bug.to_string())]),
+                    )
+                    .await
+                }
+                None => rds.untag(&instance.arn, &[BUG_TAG]).await,
+            };
+            result?;
+        }
+        let request = changes(&plan, &instance, password);
+        if request.is_empty() {
+            fill(&mut plan, &instance);
+            return Ok(plan);
+        }
+        if let Err(e) = rds.modify(&id, request).await {
+            fill(&mut plan, &instance);
+            keep_with_error(ctx, &mut plan, e);
+            return Ok(plan);
+        }
+        // Errors are on ctx; the state says what exists either way.
+        let _ = self.settle(ctx, rds, &mut plan, limits).await;
+        Ok(plan)
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Clients>, state: Model) -> Result<(), Diagnostics> {
+        let rds = ctx.client()?.rds().await?;
+        let id = state.identifier.value()?.clone();
+        let limits = WaitLimits::from_now(limit(&state, |t| &t.delete, DEFAULT_DELETE));
+        let final_snapshot = (state.skip_final_snapshot.get() != Some(&true)).then(|| {
+            // `2026-12-02T10:00:00Z` → `20261202100000`: snapshot names take no colons.
+            let at: String = rfc3339(SystemTime::now())
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            format!("{id}-final-{at}")
+        });
+        match &final_snapshot {
+            Some(name) => tfplugin::info!("deleting {id}, final snapshot {name}"),
+            None => tfplugin::info!("deleting {id} without a final snapshot"),
+        }
+        if !rds.delete(&id, final_snapshot.as_deref()).await? {
+            return Ok(());
+        }
+        let stop = || ctx.stopped();
+        rds.wait(&id, Settled::Gone, limits, &stop).await?;
+        Ok(())
+    }
+
+    async fn import(&self, ctx: &Context<'_, Clients>, id: &str) -> Result<Model, Diagnostics> {
+        let rds = ctx.client()?.rds().await?;
+        let Some(instance) = rds.instance(id).await? else {
+            return Err(Diagnostic::error(
+                "DB instance not found",
+                format!("RDS has no instance named {}.", quote(id)),
+            )
+            .into());
+        };
+        let tag = |key: &str| instance.tags.get(key).cloned();
+        let source = tag(SOURCE_TAG);
+        let mut model = Model {
+            identifier: Field::known(instance.identifier.clone()),
+            snapshot_identifier: if source.is_none() {
+                tag(RESTORED_FROM_TAG).into()
+            } else {
+                Field::Null
+            },
+            source_instance: source.into(),
+            snapshot_type: tag(SNAPSHOT_TYPE_TAG).map_or_else(default_snapshot_type, Field::known),
+            instance_class: Field::Null,
+            db_subnet_group_name: Field::Null,
+            publicly_accessible: Field::Null,
+            parameter_group_name: Field::Null,
+            vpc_security_group_ids: Field::Null,
+            master_password: Field::Null,
+            master_password_wo: Field::Null,
+            master_password_wo_version: Field::Null,
+            bug: tag(BUG_TAG).and_then(|b| b.parse().ok()).into(),
+            reset_triggers: tag(TRIGGERS_TAG)
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .into(),
+            skip_final_snapshot: default_skip_final_snapshot(),
+            id: Field::Null,
+            restored_snapshot_id: Field::Null,
+            arn: Field::Null,
+            endpoint: Field::Null,
+            address: Field::Null,
+            port: Field::Null,
+            master_username: Field::Null,
+            status: Field::Null,
+            database_url: Field::Null,
+            timeouts: None,
+        };
+        fill(&mut model, &instance);
+        Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance() -> Instance {
+        Instance {
+            identifier: "treeherder-dev-bug1".into(),
+            status: "available".into(),
+            arn: "arn:aws:rds:us-east-1:123456789012:db:treeherder-dev-bug1".into(),
+            class: "db.m4.xlarge".into(),
+            address: Some("treeherder-dev-bug1.x.rds.amazonaws.com".into()),
+            port: Some(3306),
+            publicly_accessible: true,
+            subnet_group: Some("treeherder-dbgrp".into()),
+            parameter_groups: vec![],
+            security_group_ids: vec!["sg-1".into()],
+            master_username: Some("th_admin".into()),
+            db_name: Some("treeherder".into()),
+            tags: BTreeMap::new(),
+            has_pending_changes: false,
+        }
+    }
+
+    #[test]
+    fn database_url_holds_the_password_only_when_it_is_kept() {
+        let i = instance();
+        assert_eq!(
+            database_url(&i, Some("p")).as_deref(),
+            Some("mysql://th_admin:p@treeherder-dev-bug1.x.rds.amazonaws.com:3306/treeherder")
+        );
+        assert_eq!(
+            database_url(&i, None).as_deref(),
+            Some("mysql://th_admin@treeherder-dev-bug1.x.rds.amazonaws.com:3306/treeherder")
+        );
+    }
+
+    #[test]
+    fn schema_marks_the_passwords_and_replacement_attributes() {
+        let schema = RdsSnapshotInstance.schema().unwrap();
+        let a = |n: &str| schema.block.attribute(n).unwrap();
+        assert!(a("master_password").sensitive);
+        assert!(a("master_password_wo").write_only);
+        assert!(a("database_url").sensitive);
+        assert!(a("identifier").required);
+        for name in ["restored_snapshot_id", "endpoint", "arn", "status"] {
+            assert!(a(name).computed, "{name}");
+        }
+    }
+}
