@@ -267,7 +267,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
         ..settings.clone()
     };
     let reset_step = Step::config(config(&reset))
-        .plan_check(|plan| replaced(plan))
+        .plan_check(replaced)
         .check({
             let later = later.clone();
             move |state| state.expect_attr(ADDR, "restored_snapshot_id", later.as_str())
@@ -282,7 +282,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
         let moto = moto.clone();
         let id = id.clone();
         Step::config(config(&smaller))
-            .plan_check(|plan| updated_in_place(plan))
+            .plan_check(updated_in_place)
             .check_async(move |_state| {
                 let moto = moto.clone();
                 let id = id.clone();
