@@ -266,12 +266,10 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
         triggers: "2026-12-03".to_string(),
         ..settings.clone()
     };
-    let reset_step = Step::config(config(&reset))
-        .plan_check(replaced)
-        .check({
-            let later = later.clone();
-            move |state| state.expect_attr(ADDR, "restored_snapshot_id", later.as_str())
-        });
+    let reset_step = Step::config(config(&reset)).plan_check(replaced).check({
+        let later = later.clone();
+        move |state| state.expect_attr(ADDR, "restored_snapshot_id", later.as_str())
+    });
 
     // The class changes in place.
     let smaller = Settings {
