@@ -449,3 +449,63 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
         .run()
         .await;
 }
+
+fn write_only(identifier: &str, snapshot: &str, version: u32) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+
+provider "treeherder" {{
+  aws {{
+    poll_interval = "100ms"
+  }}
+}}
+
+ephemeral "treeherder_password" "master" {{
+  length = 40
+}}
+
+resource "treeherder_rds_snapshot_instance" "tmp" {{
+  identifier                 = "{identifier}"
+  snapshot_identifier        = "{snapshot}"
+  master_password_wo         = ephemeral.treeherder_password.master.result
+  master_password_wo_version = {version}
+  skip_final_snapshot        = true
+}}
+"#
+    )
+}
+
+/// Terraform ≥ 1.11: the write-only master password is never in state, and a new version
+/// sets it again in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_only_master_password_is_never_stored_and_a_new_version_updates_in_place() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let seed = moto.seed().expect("the seed summary");
+    let identifier = format!("treeherder-dev-wo{}", suffix());
+    let snapshot = seed_text(&seed, "latest_automated");
+    fn no_password(state: &acceptance::harness::State) -> Result<(), String> {
+        state.expect_attr(ADDR, "master_password_wo", Value::Null)?;
+        state.expect_attr(ADDR, "master_password", Value::Null)?;
+        match state.attr_str(ADDR, "database_url") {
+            Some(url) if url.starts_with("mysql://th_admin@") => Ok(()),
+            other => Err(format!("database_url {other:?}")),
+        }
+    }
+    TestCase::new(ProviderUnderTest::treeherder())
+        .terraform_latest()
+        .envs(world.env().clone())
+        .step(Step::config(write_only(&identifier, &snapshot, 1)).check(no_password))
+        .step(
+            Step::config(write_only(&identifier, &snapshot, 2))
+                .plan_check(updated_in_place)
+                .check(no_password),
+        )
+        .run()
+        .await;
+}
