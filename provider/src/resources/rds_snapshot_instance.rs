@@ -19,7 +19,6 @@ use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive, WriteOnly};
 use crate::clients::mysql::Password;
 use crate::clients::rds::{
     Instance, ModifyRequest, RdsClient, RdsError, RestoreRequest, Settled, WaitLimits,
-    RESTORE_TOKEN_TAG,
 };
 use crate::clients::Clients;
 use crate::data_sources::rds_snapshot::snapshot_type;
@@ -217,11 +216,8 @@ fn limit(
 }
 
 /// The tags that let an import recover what forces a replacement.
-fn tags_of(model: &Model, snapshot: &str, token: &str) -> BTreeMap<String, String> {
-    let mut tags = BTreeMap::from([
-        (RESTORE_TOKEN_TAG.to_owned(), token.to_owned()),
-        (RESTORED_FROM_TAG.to_owned(), snapshot.to_owned()),
-    ]);
+fn tags_of(model: &Model, snapshot: &str) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::from([(RESTORED_FROM_TAG.to_owned(), snapshot.to_owned())]);
     if let Some(source) = model.source_instance.get() {
         tags.insert(SOURCE_TAG.to_owned(), source.clone());
         if let Some(kind) = model.snapshot_type.get() {
@@ -580,17 +576,11 @@ impl Resource for RdsSnapshotInstance {
                 .vpc_security_group_ids
                 .get()
                 .map(|s| s.iter().cloned().collect()),
-            tags: tags_of(&plan, &snapshot, &token),
+            tags: tags_of(&plan, &snapshot),
         };
         tfplugin::info!("restoring {id} from the snapshot {snapshot}");
-        match rds.restore(&request).await {
-            Ok(_) => {}
-            // Our own restore, whose answer was lost and which the SDK sent again.
-            Err(RdsError::AlreadyExists { .. })
-                if rds
-                    .instance(&id)
-                    .await?
-                    .is_some_and(|i| i.tags.get(RESTORE_TOKEN_TAG) == Some(&token)) => {}
+        match rds.restore(&request, &token).await {
+            Ok(()) => {}
             Err(RdsError::AlreadyExists { .. }) => {
                 return Err(error_at(
                     "DB instance already exists",

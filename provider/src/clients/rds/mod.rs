@@ -8,6 +8,8 @@
 
 mod error;
 pub mod poll;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -173,7 +175,7 @@ pub struct RestoreRequest {
     pub parameter_group: Option<String>,
     /// VPC security groups, replacing the default one.
     pub security_group_ids: Option<Vec<String>>,
-    /// Tags, including [`RESTORE_TOKEN_TAG`].
+    /// Tags ([`RdsClient::restore`] adds [`RESTORE_TOKEN_TAG`]).
     pub tags: BTreeMap<String, String>,
 }
 
@@ -440,9 +442,29 @@ impl RdsClient {
         }
     }
 
-    /// Starts a restore. An instance of that name already existing is
-    /// [`RdsError::AlreadyExists`].
-    pub async fn restore(&self, request: &RestoreRequest) -> Result<Instance, RdsError> {
+    /// Starts a restore, tagged with `token`. When RDS says the instance exists and it carries
+    /// that token, it is this restore's (the SDK sent it again after a lost answer): `Ok`.
+    /// Any other instance of that name is [`RdsError::AlreadyExists`].
+    pub async fn restore(&self, request: &RestoreRequest, token: &str) -> Result<(), RdsError> {
+        let id = request.identifier.as_str();
+        let mut request = request.clone();
+        request
+            .tags
+            .insert(RESTORE_TOKEN_TAG.to_owned(), token.to_owned());
+        match self.send_restore(&request).await {
+            Err(RdsError::AlreadyExists { .. })
+                if self.instance(id).await?.is_some_and(|i| {
+                    i.tags.get(RESTORE_TOKEN_TAG).map(String::as_str) == Some(token)
+                }) =>
+            {
+                tfplugin::info!("{id}: the restore's answer was lost; the instance is ours");
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn send_restore(&self, request: &RestoreRequest) -> Result<Instance, RdsError> {
         let id = request.identifier.as_str();
         let tags = request
             .tags

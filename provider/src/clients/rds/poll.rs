@@ -200,6 +200,3 @@ impl RdsClient {
             .ok_or_else(vanished)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,7 @@
-//! The poller against a local stand-in for RDS's Query API: moto never shows an intermediate
-//! state or `pending-reboot`, so these scripted answers (the XML shapes RDS sends) are what
-//! prove the waits. The real SDK client parses every answer.
+//! The client against a local stand-in for RDS's Query API: moto never shows an intermediate
+//! state or `pending-reboot`, and never loses an answer, so these scripted answers (the XML
+//! shapes RDS sends) are what prove the waits and the restore's recovery. The real SDK client
+//! parses every answer.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -12,8 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
 
-use super::super::{RdsClient, RdsError};
-use super::{Settled, WaitLimits};
+use super::{RdsClient, RdsError, RestoreRequest, Settled, WaitLimits};
 
 /// One answer to DescribeDBInstances.
 #[derive(Clone)]
@@ -27,13 +27,23 @@ enum Answer {
 #[derive(Default)]
 struct Script {
     answers: VecDeque<Answer>,
+    /// HTTP statuses of successive restores: 200 restores, 503 "loses the answer" (after
+    /// restoring), 400 says the instance exists.
+    restores: VecDeque<u16>,
+    /// The restore token the instance is tagged with, once restored.
+    tagged: Option<String>,
     /// Every action received, in order.
     actions: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Script>>;
 
-fn instance_xml(status: &str, apply: &str, pending: bool) -> String {
+fn instance_xml(status: &str, apply: &str, pending: bool, token: Option<&str>) -> String {
+    let tags = token.map_or(String::new(), |t| {
+        format!(
+            "<TagList><Tag><Key>treeherder:restore-token</Key><Value>{t}</Value></Tag></TagList>"
+        )
+    });
     let pending = if pending {
         "<PendingModifiedValues><MasterUserPassword>****</MasterUserPassword></PendingModifiedValues>"
     } else {
@@ -44,7 +54,7 @@ fn instance_xml(status: &str, apply: &str, pending: bool) -> String {
          <DBInstanceStatus>{status}</DBInstanceStatus><DBInstanceClass>db.m4.xlarge</DBInstanceClass>\
          <DBParameterGroups><DBParameterGroup><DBParameterGroupName>treeherder-mysql57</DBParameterGroupName>\
          <ParameterApplyStatus>{apply}</ParameterApplyStatus></DBParameterGroup></DBParameterGroups>\
-         {pending}</DBInstance>"
+         {pending}{tags}</DBInstance>"
     )
 }
 
@@ -56,6 +66,7 @@ async fn query(State(script): State<Shared>, body: String) -> impl IntoResponse 
         .to_owned();
     let mut script = script.lock().expect("script lock");
     script.actions.push(action.clone());
+    let token = script.tagged.clone();
     let ok = |result: String| {
         (
             StatusCode::OK,
@@ -77,7 +88,7 @@ async fn query(State(script): State<Shared>, body: String) -> impl IntoResponse 
             match answer {
                 Some(Answer::Is(status, apply, pending)) => ok(format!(
                     "<DBInstances>{}</DBInstances>",
-                    instance_xml(status, apply, pending)
+                    instance_xml(status, apply, pending, token.as_deref())
                 )),
                 Some(Answer::Missing) | None => (
                     StatusCode::NOT_FOUND,
@@ -88,7 +99,30 @@ async fn query(State(script): State<Shared>, body: String) -> impl IntoResponse 
                 ),
             }
         }
-        "RebootDBInstance" => ok(instance_xml("rebooting", "applying", false)),
+        "RebootDBInstance" => ok(instance_xml("rebooting", "applying", false, None)),
+        "RestoreDBInstanceFromDBSnapshot" => {
+            let status = script.restores.pop_front().unwrap_or(200);
+            if status != 400 {
+                // The token is the value after the tag key in the form.
+                script.tagged = body
+                    .split('&')
+                    .filter_map(|p| p.split_once('='))
+                    .filter(|(k, _)| k.ends_with(".Value"))
+                    .map(|(_, v)| v.to_owned())
+                    .next();
+            }
+            match status {
+                200 => ok(instance_xml("creating", "in-sync", false, None)),
+                400 => (
+                    StatusCode::BAD_REQUEST,
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>DBInstanceAlreadyExists</Code>\
+                     <Message>DB instance already exists</Message></Error>\
+                     <RequestId>stand-in</RequestId></ErrorResponse>"
+                        .to_owned(),
+                ),
+                _ => (StatusCode::SERVICE_UNAVAILABLE, "lost".to_owned()),
+            }
+        }
         _ => (StatusCode::BAD_REQUEST, format!("unexpected {action}")),
     }
 }
@@ -97,7 +131,7 @@ async fn query(State(script): State<Shared>, body: String) -> impl IntoResponse 
 async fn stand_in(answers: Vec<Answer>) -> (RdsClient, Shared) {
     let script: Shared = Arc::new(Mutex::new(Script {
         answers: answers.into(),
-        actions: Vec::new(),
+        ..Script::default()
     }));
     let app = Router::new()
         .route("/", post(query))
@@ -114,6 +148,11 @@ async fn stand_in(answers: Vec<Answer>) -> (RdsClient, Shared) {
         .credentials_provider(aws_sdk_rds::config::Credentials::new(
             "testing", "testing", None, None, "stand-in",
         ))
+        .retry_config(
+            aws_sdk_rds::config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
         .build();
     let client = RdsClient {
         client: aws_sdk_rds::Client::from_conf(config),
@@ -294,4 +333,47 @@ async fn a_delete_is_done_once_the_instance_is_gone() {
         .expect("gone");
     assert!(gone.is_none());
     assert_eq!(polls(&script), 3);
+}
+
+fn restore_request() -> RestoreRequest {
+    RestoreRequest {
+        identifier: ID.into(),
+        snapshot: "rds:treeherder-prod-2026-12-02-03-00".into(),
+        ..RestoreRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn a_restore_whose_answer_was_lost_is_recognised_by_its_token_and_not_repeated() {
+    let (client, script) = stand_in(vec![Answer::Is("creating", "in-sync", false)]).await;
+    // The first attempt restores but its answer is lost (503); the SDK's retry is told the
+    // instance exists.
+    script.lock().expect("lock").restores = VecDeque::from([503, 400]);
+    client
+        .restore(&restore_request(), "token-of-this-apply")
+        .await
+        .expect("adopted");
+    let script = script.lock().expect("lock");
+    let restores = script
+        .actions
+        .iter()
+        .filter(|a| *a == "RestoreDBInstanceFromDBSnapshot")
+        .count();
+    assert_eq!(restores, 2, "{:?}", script.actions);
+    assert_eq!(script.tagged.as_deref(), Some("token-of-this-apply"));
+}
+
+#[tokio::test]
+async fn an_instance_of_someone_else_is_never_adopted() {
+    let (client, script) = stand_in(vec![Answer::Is("available", "in-sync", false)]).await;
+    {
+        let mut script = script.lock().expect("lock");
+        script.tagged = Some("another-apply".into());
+        script.restores = VecDeque::from([400]);
+    }
+    let error = client
+        .restore(&restore_request(), "token-of-this-apply")
+        .await
+        .expect_err("not ours");
+    assert!(matches!(error, RdsError::AlreadyExists { .. }), "{error}");
 }
