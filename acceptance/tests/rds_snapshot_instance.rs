@@ -294,6 +294,54 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
             })
     };
 
+    // A class changed by hand shows as drift and is set back.
+    let drift = {
+        let moto = moto.clone();
+        let id = id.clone();
+        let check_moto = moto.clone();
+        let check_id = id.clone();
+        Step::config(config(&smaller))
+            .pre_step_async(move || {
+                let moto = moto.clone();
+                let id = id.clone();
+                async move {
+                    moto.rds_query(
+                        "ModifyDBInstance",
+                        &[
+                            ("DBInstanceIdentifier", &id),
+                            ("DBInstanceClass", "db.m4.2xlarge"),
+                            ("ApplyImmediately", "true"),
+                        ],
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                }
+            })
+            .plan_check(|plan| {
+                updated_in_place(plan)?;
+                let change = plan.change(ADDR).ok_or("no change")?;
+                match (
+                    change.before["instance_class"].as_str(),
+                    change.after["instance_class"].as_str(),
+                ) {
+                    (Some("db.m4.2xlarge"), Some("db.m4.large")) => Ok(()),
+                    other => Err(format!("instance_class change {other:?}")),
+                }
+            })
+            .check_async(move |_state| {
+                let moto = check_moto.clone();
+                let id = check_id.clone();
+                async move {
+                    let xml = describe(&moto, &id).await.ok_or("moto has no instance")?;
+                    match element(&xml, "DBInstanceClass").as_deref() {
+                        Some("db.m4.large") => Ok::<(), String>(()),
+                        other => Err(format!("class {other:?} after the apply")),
+                    }
+                }
+            })
+    };
+
     TestCase::new(ProviderUnderTest::treeherder())
         .envs(world.env().clone())
         .sensitive(PASSWORD)
@@ -301,6 +349,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
         .step(newer_snapshot)
         .step(reset_step)
         .step(resize)
+        .step(drift)
         // The password and the timeouts cannot be read back.
         .step(Step::import(ADDR).verify_import([
             "master_password",

@@ -381,6 +381,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_rds_endpoint_must_be_https_or_loopback() {
+        let aws = |url: &str| {
+            Clients::from_config(ProviderConfig {
+                aws: Some(AwsSettings {
+                    endpoint_url: Some(url.to_string()),
+                    ..AwsSettings::default()
+                }),
+                ..ProviderConfig::default()
+            })
+        };
+        let text = error_text(aws("http://rds.example.invalid"));
+        assert!(text.contains("aws.endpoint_url"), "{text}");
+        assert!(text.contains("https://"), "{text}");
+        assert!(aws("http://127.0.0.1:5555").is_ok());
+        assert!(aws("https://rds.us-east-1.amazonaws.com").is_ok());
+    }
+
     fn mysql(settings: MysqlSettings) -> Result<Clients, Diagnostics> {
         Clients::from_config(ProviderConfig {
             heroku: None,
