@@ -14,7 +14,14 @@ in-process:
 
 creates the snapshot of an existing instance, or updates the one with that id; `created_at:
 null` leaves SnapshotCreateTime out of DescribeDBSnapshots (moto's serializer skips None).
-Answers 200 with the snapshot as JSON, 4xx with {"error": ...}. Everything else goes to moto.
+Answers 200 with the snapshot as JSON, 4xx with {"error": ...}.
+
+    POST /__treeherder/instance-status
+    {"db_instance_identifier": "treeherder-dev-bug1", "status": "creating" | null, "region": ...}
+
+holds an instance in a status (it need not exist yet: a restore of that name is held as soon
+as it is made) until a `null` status lets it go, so a wait's timeout can be seen through
+Terraform. Everything else goes to moto.
 
 Usage: python moto_server.py HOST PORT
 """
@@ -132,8 +139,41 @@ def put_snapshot(body):
     return snapshot_json(snapshot)
 
 
+# (region, instance id) -> the status it is held in.
+HELD = {}
+
+
+def hold_status(body):
+    """Records (or, with a null status, lifts) a hold; returns the holds as JSON."""
+    if not isinstance(body, dict):
+        raise BadRequest(400, "the body must be a JSON object")
+    instance = body.get("db_instance_identifier")
+    if not isinstance(instance, str) or not instance:
+        raise BadRequest(400, "db_instance_identifier must be a non-empty string")
+    status = body.get("status")
+    if status is not None and not isinstance(status, str):
+        raise BadRequest(400, "status must be a string or null")
+    key = (body.get("region") or "us-east-1", instance.lower())
+    if status is None:
+        HELD.pop(key, None)
+    else:
+        HELD[key] = status
+    apply_holds()
+    return {"held": {f"{r}/{i}": s for (r, i), s in HELD.items()}}
+
+
+def apply_holds():
+    """Puts every held instance that exists back in its held status."""
+    for (region, instance), status in HELD.items():
+        database = rds_backends[DEFAULT_ACCOUNT_ID][region].databases.get(instance)
+        if database is not None:
+            database.status = status
+
+
 def control(request):
-    if request.path.rstrip("/") != CONTROL_PREFIX + "snapshots":
+    routes = {"snapshots": put_snapshot, "instance-status": hold_status}
+    route = routes.get(request.path.rstrip("/")[len(CONTROL_PREFIX):])
+    if route is None:
         raise BadRequest(404, f"no control route {request.path}")
     if request.method != "POST":
         raise BadRequest(405, "use POST")
@@ -143,7 +183,7 @@ def control(request):
         body = json.loads(request.get_data(as_text=True) or "null")
     except ValueError as err:
         raise BadRequest(400, f"the body is not JSON: {err}") from None
-    return put_snapshot(body)
+    return route(body)
 
 
 class ControlMiddleware:
@@ -154,6 +194,9 @@ class ControlMiddleware:
 
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            # Before moto answers: a held instance restored by the previous request shows its
+            # held status from the next Describe on.
+            apply_holds()
             return self.moto_app(environ, start_response)
         try:
             status, answer = 200, control(Request(environ))

@@ -15,6 +15,20 @@ use regex::Regex;
 use serde_json::Value;
 
 const ADDR: &str = "treeherder_rds_snapshot_instance.tmp";
+/// Every configuration's start: the provider, polling moto quickly.
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    treeherder = { source = "treeherder/treeherder" }
+  }
+}
+
+provider "treeherder" {
+  aws {
+    poll_interval = "100ms"
+  }
+}
+"#;
 const PASSWORD: &str = "Temporary-instance-password-0123456789";
 
 fn element(xml: &str, name: &str) -> Option<String> {
@@ -109,18 +123,7 @@ struct Settings {
 
 fn config(s: &Settings) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  aws {{
-    poll_interval = "100ms"
-  }}
-}}
+        r#"{HEADER}
 
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier             = "{identifier}"
@@ -384,12 +387,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
 
 fn invalid(body: &str) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
+        r#"{HEADER}
 
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier = "treeherder-dev-bug1"
@@ -407,18 +405,7 @@ async fn bad_settings_are_refused_and_destroy_keeps_a_final_snapshot() {
     let identifier = format!("treeherder-stage-{}", suffix());
     let snapshot = seed_text(&seed, "latest_manual");
     let valid = format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  aws {{
-    poll_interval = "100ms"
-  }}
-}}
+        r#"{HEADER}
 
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier          = "{identifier}"
@@ -501,18 +488,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
 
 fn write_only(identifier: &str, snapshot: &str, version: u32) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  aws {{
-    poll_interval = "100ms"
-  }}
-}}
+        r#"{HEADER}
 
 ephemeral "treeherder_password" "master" {{
   length = 40
@@ -554,6 +530,62 @@ async fn a_write_only_master_password_is_never_stored_and_a_new_version_updates_
             Step::config(write_only(&identifier, &snapshot, 2))
                 .plan_check(updated_in_place)
                 .check(no_password),
+        )
+        .run()
+        .await;
+}
+
+/// A create that runs out of time fails saying what it waited for, and leaves the instance in
+/// state (tainted): the next apply replaces it. moto holds the instance in `creating` through
+/// its control route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_timeout_keeps_the_instance_in_state_and_the_next_apply_replaces_it() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let seed = moto.seed().expect("the seed summary");
+    let identifier = format!("treeherder-dev-slow{}", suffix());
+    let snapshot = seed_text(&seed, "latest_automated");
+    let config = format!(
+        r#"{HEADER}
+resource "treeherder_rds_snapshot_instance" "tmp" {{
+  identifier          = "{identifier}"
+  snapshot_identifier = "{snapshot}"
+  skip_final_snapshot = true
+
+  timeouts {{
+    create = "2s"
+  }}
+}}
+"#
+    );
+    moto.hold_status(&identifier, Some("creating"))
+        .await
+        .expect("moto holds the instance");
+    let release = {
+        let moto = moto.clone();
+        let identifier = identifier.clone();
+        move || {
+            let moto = moto.clone();
+            let identifier = identifier.clone();
+            async move {
+                moto.hold_status(&identifier, None)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    };
+    TestCase::new(ProviderUnderTest::treeherder())
+        .envs(world.env().clone())
+        .step(
+            Step::config(config.clone()).expect_error(
+                Regex::new(r"(?s)timed out after .*creating").expect("a valid pattern"),
+            ),
+        )
+        .step(
+            Step::config(config)
+                .pre_step_async(release)
+                .plan_check(replaced)
+                .check(|state| state.expect_attr(ADDR, "status", "available")),
         )
         .run()
         .await;

@@ -151,6 +151,15 @@ impl MotoControl {
         serde_json::from_str(&body).map_err(|source| MotoError::BadAnswer { url, body, source })
     }
 
+    /// Holds the DB instance `id` (which need not exist yet) in `status` until it is called
+    /// again with `None`: moto otherwise makes every instance `available` at once.
+    pub async fn hold_status(&self, id: &str, status: Option<&str>) -> Result<(), MotoError> {
+        let url = format!("{}/__treeherder/instance-status", self.url);
+        let body = serde_json::json!({ "db_instance_identifier": id, "status": status });
+        self.send(self.http.post(&url).json(&body), &url).await?;
+        Ok(())
+    }
+
     /// One call of moto's RDS Query API (`Action`, `Version` added), unsigned; returns the
     /// XML answer.
     pub async fn rds_query(
