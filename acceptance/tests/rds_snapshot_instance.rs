@@ -430,6 +430,13 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
             "(?s)master_password.*30",
         ))
         .step(error(
+            &format!(
+                "source_instance = \"a\"\nmaster_password = \"{}\"",
+                "p".repeat(45)
+            ),
+            "(?s)master_password.*at most 41",
+        ))
+        .step(error(
             "source_instance = \"a\"\nsnapshot_type = \"weekly\"",
             "(?s)automated.*manual.*any",
         ))

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, DataSource};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
-use crate::clients::rds::{RdsError, SnapshotType};
+use crate::clients::rds::{RdsClient, RdsError, Snapshot, SnapshotType};
 use crate::clients::Clients;
 
 fn default_snapshot_type() -> Field<String> {
@@ -63,6 +63,25 @@ pub(crate) fn snapshot_type(text: &str) -> SnapshotType {
     }
 }
 
+/// The newest available snapshot of `instance`; none is an error at `at`, the attribute
+/// naming the instance.
+pub(crate) async fn latest_snapshot(
+    rds: &RdsClient,
+    instance: &str,
+    kind: SnapshotType,
+    at: tfplugin::AttributePath,
+) -> Result<Snapshot, Diagnostics> {
+    match rds.latest_snapshot(instance, kind).await {
+        Ok(snapshot) => Ok(snapshot),
+        Err(e @ RdsError::NoSnapshot { .. }) => {
+            Err(Diagnostic::error("No snapshot to choose", e.to_string())
+                .at(at)
+                .into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[async_trait]
 impl DataSource for RdsSnapshot {
     type Model = RdsSnapshotModel;
@@ -85,15 +104,13 @@ impl DataSource for RdsSnapshot {
                 .get()
                 .map_or("automated", String::as_str),
         );
-        let snapshot = match rds.latest_snapshot(&instance, kind).await {
-            Ok(snapshot) => snapshot,
-            Err(e @ RdsError::NoSnapshot { .. }) => {
-                return Err(Diagnostic::error("No snapshot to choose", e.to_string())
-                    .at(attr!(RdsSnapshotModel, db_instance_identifier))
-                    .into())
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let snapshot = latest_snapshot(
+            rds,
+            &instance,
+            kind,
+            attr!(RdsSnapshotModel, db_instance_identifier),
+        )
+        .await?;
         config.id.set(snapshot.id);
         config.arn.set(snapshot.arn);
         config.created_at = snapshot.created_at.into();

@@ -21,7 +21,7 @@ use crate::clients::rds::{
     Instance, ModifyRequest, RdsClient, RdsError, RestoreRequest, Settled, WaitLimits,
 };
 use crate::clients::Clients;
-use crate::data_sources::rds_snapshot::snapshot_type;
+use crate::data_sources::rds_snapshot::{latest_snapshot, snapshot_type};
 use crate::resources::dyno_restart::rfc3339;
 use crate::resources::readonly_user::AccountPassword;
 
@@ -320,12 +320,15 @@ fn keep_with_error(ctx: &Context<'_, Clients>, model: &mut Model, error: RdsErro
         "Amazon RDS error",
         tfplugin::log::mask(&error.to_string()),
     ));
-    for field in [&mut model.status, &mut model.id] {
+    // Terraform takes no unknown value after an apply: what could not be read is null.
+    fn known_or_null<T>(field: &mut Field<T>) {
         if field.is_unknown() {
             *field = Field::Null;
         }
     }
     for field in [
+        &mut model.status,
+        &mut model.id,
         &mut model.arn,
         &mut model.endpoint,
         &mut model.address,
@@ -335,22 +338,12 @@ fn keep_with_error(ctx: &Context<'_, Clients>, model: &mut Model, error: RdsErro
         &mut model.parameter_group_name,
         &mut model.restored_snapshot_id,
     ] {
-        if field.is_unknown() {
-            *field = Field::Null;
-        }
+        known_or_null(field);
     }
-    if model.port.is_unknown() {
-        model.port = Field::Null;
-    }
-    if model.publicly_accessible.is_unknown() {
-        model.publicly_accessible = Field::Null;
-    }
-    if model.vpc_security_group_ids.is_unknown() {
-        model.vpc_security_group_ids = Field::Null;
-    }
-    if model.database_url.is_unknown() {
-        model.database_url = Field::Null;
-    }
+    known_or_null(&mut model.port);
+    known_or_null(&mut model.publicly_accessible);
+    known_or_null(&mut model.vpc_security_group_ids);
+    known_or_null(&mut model.database_url);
 }
 
 /// The snapshot to restore: the planned one, `snapshot_identifier`, or the latest of
@@ -364,15 +357,8 @@ async fn snapshot_to_restore(rds: &RdsClient, model: &Model) -> Result<String, D
     }
     let source = model.source_instance.value()?;
     let kind = snapshot_type(model.snapshot_type.as_str().unwrap_or("automated"));
-    match rds.latest_snapshot(source, kind).await {
-        Ok(snapshot) => Ok(snapshot.id),
-        Err(e @ RdsError::NoSnapshot { .. }) => Err(error_at(
-            "No snapshot to restore",
-            e.to_string(),
-            attr!(Model, source_instance),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let snapshot = latest_snapshot(rds, source, kind, attr!(Model, source_instance)).await?;
+    Ok(snapshot.id)
 }
 
 impl RdsSnapshotInstance {
@@ -454,31 +440,32 @@ impl Resource for RdsSnapshotInstance {
                 .at(attr!(Model, master_password_wo_version)),
             );
         }
-        let too_long = |len: usize| len > MAX_MASTER_PASSWORD;
-        if config
-            .master_password
-            .get()
-            .is_some_and(|p| too_long(p.password().expose().len()))
+        let lengths = [
+            (
+                config
+                    .master_password
+                    .get()
+                    .map(|p| p.password().expose().len()),
+                attr!(Model, master_password),
+            ),
+            (
+                config.master_password_wo.get().map(|p| p.expose().len()),
+                attr!(Model, master_password_wo),
+            ),
+        ];
+        for (_, at) in lengths
+            .into_iter()
+            .filter(|(len, _)| len.is_some_and(|n| n > MAX_MASTER_PASSWORD))
         {
             diagnostics.push(
                 Diagnostic::error(
                     "Password too long",
-                    format!("RDS for MySQL takes master passwords of at most {MAX_MASTER_PASSWORD} characters."),
+                    format!(
+                        "RDS for MySQL takes master passwords of at most \
+                         {MAX_MASTER_PASSWORD} characters."
+                    ),
                 )
-                .at(attr!(Model, master_password)),
-            );
-        }
-        if config
-            .master_password_wo
-            .get()
-            .is_some_and(|p| too_long(p.expose().len()))
-        {
-            diagnostics.push(
-                Diagnostic::error(
-                    "Password too long",
-                    format!("RDS for MySQL takes master passwords of at most {MAX_MASTER_PASSWORD} characters."),
-                )
-                .at(attr!(Model, master_password_wo)),
+                .at(at),
             );
         }
     }
@@ -511,18 +498,15 @@ impl Resource for RdsSnapshotInstance {
             return Ok(());
         };
         let rds = rds.rds().await?;
-        match rds.latest_snapshot(source, snapshot_type(kind)).await {
-            Ok(snapshot) => {
-                plan.planned.restored_snapshot_id.set(snapshot.id);
-                Ok(())
-            }
-            Err(e @ RdsError::NoSnapshot { .. }) => Err(error_at(
-                "No snapshot to restore",
-                e.to_string(),
-                attr!(Model, source_instance),
-            )),
-            Err(e) => Err(e.into()),
-        }
+        let snapshot = latest_snapshot(
+            rds,
+            source,
+            snapshot_type(kind),
+            attr!(Model, source_instance),
+        )
+        .await?;
+        plan.planned.restored_snapshot_id.set(snapshot.id);
+        Ok(())
     }
 
     async fn plan_destroy(
