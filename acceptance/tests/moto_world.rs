@@ -2,7 +2,7 @@
 //! control route (scripts/moto_server.py) really changes what DescribeDBSnapshots answers.
 
 use acceptance::harness::{
-    MotoControl, Service, SnapshotSeed, SnapshotStatus, SnapshotType, World,
+    xml_element, MotoControl, Service, SnapshotSeed, SnapshotStatus, SnapshotType, World,
 };
 use regex::Regex;
 use serde_json::Value;
@@ -18,11 +18,6 @@ struct Described {
     created_at: Option<String>,
 }
 
-fn element(xml: &str, name: &str) -> Option<String> {
-    let pattern = Regex::new(&format!("<{name}>([^<]*)</{name}>")).expect("a valid pattern");
-    pattern.captures(xml).map(|c| c[1].to_string())
-}
-
 async fn describe_snapshots(moto: &MotoControl) -> Vec<Described> {
     let xml = moto
         .rds_query("DescribeDBSnapshots", &[("DBInstanceIdentifier", INSTANCE)])
@@ -32,11 +27,11 @@ async fn describe_snapshots(moto: &MotoControl) -> Vec<Described> {
     snapshot
         .captures_iter(&xml)
         .map(|c| Described {
-            id: element(&c[1], "DBSnapshotIdentifier").expect("an id"),
-            snapshot_type: element(&c[1], "SnapshotType").expect("a type"),
-            status: element(&c[1], "Status").expect("a status"),
+            id: xml_element(&c[1], "DBSnapshotIdentifier").expect("an id"),
+            snapshot_type: xml_element(&c[1], "SnapshotType").expect("a type"),
+            status: xml_element(&c[1], "Status").expect("a status"),
             // moto writes e.g. 2026-11-30T03:00:00.000Z; the seed writes whole seconds.
-            created_at: element(&c[1], "SnapshotCreateTime").map(|t| {
+            created_at: xml_element(&c[1], "SnapshotCreateTime").map(|t| {
                 let whole = t.split('.').next().unwrap_or(&t).trim_end_matches('Z');
                 format!("{whole}Z")
             }),

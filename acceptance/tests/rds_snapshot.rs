@@ -8,8 +8,8 @@
 //! from the provider. Run with `TREEHERDER_TERRAFORM` set to 1.0.3 and to a recent Terraform.
 
 use acceptance::harness::{
-    MotoControl, ProviderUnderTest, Service, SnapshotSeed, SnapshotStatus, SnapshotType, Step,
-    TestCase, World,
+    xml_element, MotoControl, ProviderUnderTest, Service, SnapshotSeed, SnapshotStatus,
+    SnapshotType, Step, TestCase, World, RDS_PROVIDER_CONFIG,
 };
 use regex::Regex;
 use serde_json::Value;
@@ -17,11 +17,6 @@ use serde_json::Value;
 const INSTANCE: &str = "treeherder-prod";
 /// This test's own source instance, so treeherder-prod's seeded answers stay true.
 const EMPTY_INSTANCE: &str = "rds-snapshot-test-empty";
-
-fn element(xml: &str, name: &str) -> Option<String> {
-    let pattern = Regex::new(&format!("<{name}>([^<]*)</{name}>")).expect("a valid pattern");
-    pattern.captures(xml).map(|c| c[1].to_string())
-}
 
 /// One `<DBSnapshot>` of moto's DescribeDBSnapshots, as the data source should report it.
 #[derive(Debug, Clone)]
@@ -44,12 +39,13 @@ async fn describe_snapshots(moto: &MotoControl, instance: &str) -> Vec<Described
     snapshot
         .captures_iter(&xml)
         .map(|c| {
-            let field = |name| element(&c[1], name).unwrap_or_else(|| panic!("{name} in {xml}"));
+            let field =
+                |name| xml_element(&c[1], name).unwrap_or_else(|| panic!("{name} in {xml}"));
             Described {
                 id: field("DBSnapshotIdentifier"),
                 arn: field("DBSnapshotArn"),
                 status: field("Status"),
-                created_at: element(&c[1], "SnapshotCreateTime"),
+                created_at: xml_element(&c[1], "SnapshotCreateTime"),
                 engine: field("Engine"),
                 engine_version: field("EngineVersion"),
                 allocated_storage: field("AllocatedStorage")
@@ -67,24 +63,8 @@ fn seed_text(seed: &Value, key: &str) -> String {
         .to_string()
 }
 
-fn provider_block() -> &'static str {
-    r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  aws {
-    poll_interval = "100ms"
-  }
-}
-"#
-}
-
 fn config(body: &str) -> String {
-    format!("{}\n{body}", provider_block())
+    format!("{RDS_PROVIDER_CONFIG}\n{body}")
 }
 
 const LATEST_OF_EACH_TYPE: &str = r#"

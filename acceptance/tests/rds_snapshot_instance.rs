@@ -8,41 +8,14 @@
 //! poller's waits are proven in the provider's unit tests (provider/src/clients/rds/poll).
 
 use acceptance::harness::{
-    MotoControl, ProviderUnderTest, Service, SnapshotSeed, SnapshotStatus, SnapshotType, Step,
-    TestCase, World,
+    xml_element, xml_elements, MotoControl, ProviderUnderTest, Service, SnapshotSeed,
+    SnapshotStatus, SnapshotType, Step, TestCase, World, RDS_PROVIDER_CONFIG,
 };
 use regex::Regex;
 use serde_json::Value;
 
 const ADDR: &str = "treeherder_rds_snapshot_instance.tmp";
-/// Every configuration's start: the provider, polling moto quickly.
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  aws {
-    poll_interval = "100ms"
-  }
-}
-"#;
 const PASSWORD: &str = "Temporary-instance-password-0123456789";
-
-fn element(xml: &str, name: &str) -> Option<String> {
-    let pattern = Regex::new(&format!("<{name}>([^<]*)</{name}>")).expect("a valid pattern");
-    pattern.captures(xml).map(|c| c[1].to_string())
-}
-
-fn elements(xml: &str, name: &str) -> Vec<String> {
-    let pattern = Regex::new(&format!("<{name}>([^<]*)</{name}>")).expect("a valid pattern");
-    pattern
-        .captures_iter(xml)
-        .map(|c| c[1].to_string())
-        .collect()
-}
 
 fn seed_text(seed: &Value, key: &str) -> String {
     seed[key]
@@ -123,7 +96,7 @@ struct Settings {
 
 fn config(s: &Settings) -> String {
     format!(
-        r#"{HEADER}
+        r#"{RDS_PROVIDER_CONFIG}
 
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier             = "{identifier}"
@@ -217,7 +190,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
                 }
                 let xml = describe(&moto, &id).await.ok_or("moto has no instance")?;
                 let expect = |name: &str, wanted: &str| -> Result<(), String> {
-                    match element(&xml, name) {
+                    match xml_element(&xml, name) {
                         Some(v) if v == wanted => Ok(()),
                         other => Err(format!("{name} is {other:?}, not {wanted}")),
                     }
@@ -226,13 +199,13 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
                 expect("DBSubnetGroupName", "treeherder-dbgrp")?;
                 expect("PubliclyAccessible", "true")?;
                 expect("DBParameterGroupName", "treeherder-mysql57")?;
-                let groups = elements(&xml, "VpcSecurityGroupId");
+                let groups = xml_elements(&xml, "VpcSecurityGroupId");
                 if groups != vec![settings.security_group.clone()] {
                     return Err(format!(
                         "security groups {groups:?}: the default was not replaced"
                     ));
                 }
-                let arn = element(&xml, "DBInstanceArn").ok_or("no ARN")?;
+                let arn = xml_element(&xml, "DBInstanceArn").ok_or("no ARN")?;
                 let tags = moto
                     .rds_query("ListTagsForResource", &[("ResourceName", &arn)])
                     .await
@@ -289,7 +262,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
                 let id = id.clone();
                 async move {
                     let xml = describe(&moto, &id).await.ok_or("moto has no instance")?;
-                    match element(&xml, "DBInstanceClass").as_deref() {
+                    match xml_element(&xml, "DBInstanceClass").as_deref() {
                         Some("db.m4.large") => Ok::<(), String>(()),
                         other => Err(format!("class {other:?}")),
                     }
@@ -337,7 +310,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
                 let id = check_id.clone();
                 async move {
                     let xml = describe(&moto, &id).await.ok_or("moto has no instance")?;
-                    match element(&xml, "DBInstanceClass").as_deref() {
+                    match xml_element(&xml, "DBInstanceClass").as_deref() {
                         Some("db.m4.large") => Ok::<(), String>(()),
                         other => Err(format!("class {other:?} after the apply")),
                     }
@@ -387,7 +360,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
 
 fn invalid(body: &str) -> String {
     format!(
-        r#"{HEADER}
+        r#"{RDS_PROVIDER_CONFIG}
 
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier = "treeherder-dev-bug1"
@@ -405,7 +378,7 @@ async fn bad_settings_are_refused_and_destroy_keeps_a_final_snapshot() {
     let identifier = format!("treeherder-stage-{}", suffix());
     let snapshot = seed_text(&seed, "latest_manual");
     let valid = format!(
-        r#"{HEADER}
+        r#"{RDS_PROVIDER_CONFIG}
 
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier          = "{identifier}"
@@ -478,7 +451,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
                         .await
                         .map_err(|e| e.to_string())?;
                     let final_name = format!("{identifier}-final-");
-                    if elements(&snapshots, "DBSnapshotIdentifier")
+                    if xml_elements(&snapshots, "DBSnapshotIdentifier")
                         .iter()
                         .any(|s| s.starts_with(&final_name))
                     {
@@ -495,7 +468,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
 
 fn write_only(identifier: &str, snapshot: &str, version: u32) -> String {
     format!(
-        r#"{HEADER}
+        r#"{RDS_PROVIDER_CONFIG}
 
 ephemeral "treeherder_password" "master" {{
   length = 40
@@ -553,7 +526,7 @@ async fn a_create_timeout_keeps_the_instance_in_state_and_the_next_apply_replace
     let identifier = format!("treeherder-dev-slow{}", suffix());
     let snapshot = seed_text(&seed, "latest_automated");
     let config = format!(
-        r#"{HEADER}
+        r#"{RDS_PROVIDER_CONFIG}
 resource "treeherder_rds_snapshot_instance" "tmp" {{
   identifier          = "{identifier}"
   snapshot_identifier = "{snapshot}"

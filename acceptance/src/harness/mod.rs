@@ -69,7 +69,8 @@ mod world;
 
 pub use error::{HarnessError, Problem, TestFailure};
 pub use moto_world::{
-    MotoControl, MotoError, MotoSnapshot, SnapshotSeed, SnapshotStatus, SnapshotType,
+    xml_element, xml_elements, MotoControl, MotoError, MotoSnapshot, SnapshotSeed, SnapshotStatus,
+    SnapshotType, RDS_PROVIDER_CONFIG,
 };
 pub use paths::{
     repo_root, target_dir, terraform_binary, terraform_latest_binary, terraform_version,

@@ -12,6 +12,41 @@ use super::world::World;
 
 /// The RDS API version moto's Query protocol answers.
 const RDS_API_VERSION: &str = "2014-10-31";
+
+/// The start of a configuration using the RDS resources against the world's moto: the
+/// provider, polling every 100 ms (moto answers at once; the default 15 s would only slow the
+/// tests). Settings come from the world's environment.
+pub const RDS_PROVIDER_CONFIG: &str = r#"
+terraform {
+  required_providers {
+    treeherder = { source = "treeherder/treeherder" }
+  }
+}
+
+provider "treeherder" {
+  aws {
+    poll_interval = "100ms"
+  }
+}
+"#;
+
+/// Every text value of the XML element `name` in one of moto's answers, in order.
+pub fn xml_elements(xml: &str, name: &str) -> Vec<String> {
+    // `name` is an element name (letters only), so the pattern is always valid.
+    regex::Regex::new(&format!("<{name}>([^<]*)</{name}>"))
+        .map(|pattern| {
+            pattern
+                .captures_iter(xml)
+                .map(|c| c[1].to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first text value of the XML element `name` in one of moto's answers.
+pub fn xml_element(xml: &str, name: &str) -> Option<String> {
+    xml_elements(xml, name).into_iter().next()
+}
 /// moto accepts any signature but routes a Query call by the credential scope's service, so
 /// an unsigned request carries a syntactically valid SigV4 header naming `rds`.
 const RDS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=0";
