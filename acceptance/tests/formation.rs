@@ -122,11 +122,13 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
                     }
                 }),
         )
-        // Import by `<app>:<process type>` reproduces the state attribute for attribute.
+        // Import by `<app>:<process type>` reproduces the state attribute for attribute, and
+        // reads the app's WEB_CONCURRENCY (5), which this configuration does not manage.
         .step(
             Step::import(ADDR)
                 .import_id("treeherder-stage:web")
-                .verify_import(Vec::<String>::new()),
+                .verify_import(["web_concurrency"])
+                .check(|state| state.expect_attr(ADDR, "web_concurrency", 5)),
         )
         // Another spelling of the same size: an update of state only, kept as written.
         .step(

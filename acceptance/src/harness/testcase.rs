@@ -125,12 +125,22 @@ async fn guarded(fut: BoxFuture) -> Result<(), String> {
 pub struct ImportStep {
     /// Address to import into, e.g. `treeherder_heroku_app.web`.
     pub resource_address: String,
-    /// The import id; `None` takes the `id` attribute of that resource in the previous state.
+    /// The import id; `None` takes the `id` attribute of that resource in the previous state,
+    /// after `id_prefix`.
     pub id: Option<String>,
+    /// Put before the `id` attribute when `id` is `None` (e.g. `app:` before a job id).
+    pub id_prefix: String,
     /// Compare the imported attributes with the previous step's state.
     pub verify: bool,
     /// Attribute paths (flatmap keys or their prefixes at a `.`) the comparison skips.
     pub ignore: Vec<String>,
+    /// Import in place in the main working directory instead: `state rm` the address, import
+    /// it, then plan with the same configuration, which must be empty (with and without
+    /// refresh) apart from `plan_may_change`.
+    pub in_place: bool,
+    /// Top-level attributes the plan after an in-place import may update in place (values
+    /// that cannot be read back); empty means the plan must have no change at all.
+    pub plan_may_change: Vec<String>,
 }
 
 /// One step of a [`TestCase`]. Build with [`Step::config`], [`Step::import`] or
@@ -177,6 +187,34 @@ impl Step {
         }
     }
 
+    /// An in-place import step (terraform-plugin-testing's ImportStateVerify as a plan): in the
+    /// main working directory, `terraform state rm` then `terraform import` of
+    /// `resource_address`, then plans with the previous step's config (or
+    /// [`Step::with_config`]) must be empty. Set the id with [`Step::import_id`].
+    pub fn reimport(resource_address: impl Into<String>) -> Self {
+        Step {
+            import: Some(ImportStep {
+                resource_address: resource_address.into(),
+                in_place: true,
+                ..ImportStep::default()
+            }),
+            ..Step::default()
+        }
+    }
+
+    /// Lets the plan after an in-place import update only these attributes of the imported
+    /// resource (values that cannot be read back, as its import docs say).
+    pub fn plan_may_change<I, S>(mut self, attributes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if let Some(import) = self.import.as_mut() {
+            import.plan_may_change = attributes.into_iter().map(Into::into).collect();
+        }
+        self
+    }
+
     /// A refresh-only step with the previous step's config.
     pub fn refresh() -> Self {
         Step {
@@ -189,6 +227,14 @@ impl Step {
     pub fn import_id(mut self, id: impl Into<String>) -> Self {
         if let Some(import) = self.import.as_mut() {
             import.id = Some(id.into());
+        }
+        self
+    }
+
+    /// Imports by `prefix` followed by the resource's `id` in the previous state (import steps).
+    pub fn import_id_prefix(mut self, prefix: impl Into<String>) -> Self {
+        if let Some(import) = self.import.as_mut() {
+            import.id_prefix = prefix.into();
         }
         self
     }
@@ -600,6 +646,9 @@ impl StepRunner<'_> {
             .or_else(|| self.last_config.clone())
             .ok_or("the first step needs a config")?;
         if let Some(import) = &step.import {
+            if import.in_place {
+                return self.import_in_place(work, step, import, &config).await;
+            }
             return self.import_step(index, step, import, &config).await;
         }
 
@@ -699,6 +748,59 @@ impl StepRunner<'_> {
         }
     }
 
+    async fn import_in_place(
+        &mut self,
+        work: &Workspace<'_>,
+        step: &Step,
+        import: &ImportStep,
+        config: &str,
+    ) -> Result<(), String> {
+        let address = &import.resource_address;
+        let previous = self.last_state.clone().unwrap_or_default();
+        let id = import_id(&previous, import)?;
+        work.write_config(config).map_err(|e| e.to_string())?;
+        work.init().await.map_err(|e| e.to_string())?;
+        self.initialized = true;
+        self.last_config = Some(config.to_string());
+        let removed = work
+            .run(&["state", "rm", address])
+            .await
+            .map_err(|e| e.to_string())?;
+        self.tf
+            .require_success(removed)
+            .map_err(|e| e.to_string())?;
+        let out = work.import(address, &id).await.map_err(|e| e.to_string())?;
+        if let Some(pattern) = &step.expect_error {
+            return expect_failure(self.tf, &out, pattern);
+        }
+        self.tf.require_success(out).map_err(|e| e.to_string())?;
+        let imported = work.state().await.map_err(|e| e.to_string())?;
+        self.last_state = Some(imported.clone());
+        if import.verify {
+            verify_import(&previous, &imported, import)?;
+        }
+        if let Some(check) = &step.check {
+            guarded((check.0)(imported))
+                .await
+                .map_err(|e| format!("check: {e}"))?;
+        }
+        if import.plan_may_change.is_empty() {
+            for refresh in [false, true] {
+                let plan = work.plan(refresh).await.map_err(|e| e.to_string())?;
+                if plan.has_changes {
+                    return Err(format!(
+                        "after importing {address} as {id:?}, the plan (refresh: {refresh}) was not empty:\n{}",
+                        plan.text
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
+        only_updates_of(&plan, address, &import.plan_may_change)
+            .map_err(|e| format!("after importing {address} as {id:?}: {e}"))
+    }
+
     async fn import_step(
         &mut self,
         index: usize,
@@ -713,17 +815,7 @@ impl StepRunner<'_> {
         dir.write_config(config).map_err(|e| e.to_string())?;
         dir.init().await.map_err(|e| e.to_string())?;
         let previous = self.last_state.clone().unwrap_or_default();
-        let id = match &import.id {
-            Some(id) => id.clone(),
-            None => previous
-                .attr_str(&import.resource_address, "id")
-                .ok_or_else(|| {
-                    format!(
-                        "no import id given and {} has no id in the previous state",
-                        import.resource_address
-                    )
-                })?,
-        };
+        let id = import_id(&previous, import)?;
         let out = dir
             .import(&import.resource_address, &id)
             .await
@@ -763,6 +855,47 @@ fn expect_failure(tf: &Terraform, out: &CommandOutput, pattern: &Regex) -> Resul
             tf.redact(&combined)
         ))
     }
+}
+
+/// The id an import step imports by: the given one, or the prefix and the previous `id`.
+fn import_id(previous: &State, import: &ImportStep) -> Result<String, String> {
+    if let Some(id) = &import.id {
+        return Ok(id.clone());
+    }
+    let address = &import.resource_address;
+    let id = previous.attr_str(address, "id").ok_or_else(|| {
+        format!("no import id given and {address} has no id in the previous state")
+    })?;
+    Ok(format!("{}{id}", import.id_prefix))
+}
+
+/// Checks that `plan` changes nothing but `allowed` attributes of `address`, in place.
+fn only_updates_of(plan: &Plan, address: &str, allowed: &[String]) -> Result<(), String> {
+    for change in plan.effective_changes() {
+        if change.address != address {
+            return Err(format!(
+                "the plan changes {} ({:?})",
+                change.address, change.actions
+            ));
+        }
+        if change.actions != ["update"] {
+            return Err(format!(
+                "the plan does {:?} to {address}, not an update in place",
+                change.actions
+            ));
+        }
+        let unexpected: Vec<String> = change
+            .changed_attributes()
+            .into_iter()
+            .filter(|a| !allowed.contains(a))
+            .collect();
+        if !unexpected.is_empty() {
+            return Err(format!(
+                "the plan changes {unexpected:?} of {address}; only {allowed:?} may change"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Compares the imported instance with the previous state's, attribute by attribute.
@@ -867,6 +1000,51 @@ mod tests {
             ..import
         };
         verify_import(&previous, &imported, &import).unwrap();
+    }
+
+    #[test]
+    fn the_plan_after_an_in_place_import_may_update_only_the_allowed_attributes() {
+        let plan = |address: &str, actions: Value, after: Value| {
+            Plan::from_json(json!({"resource_changes": [
+                {"address": address, "change": {"actions": actions,
+                    "before": {"id": "1", "password": null, "size": 1},
+                    "after": after, "after_unknown": {}}},
+                {"address": "t.other", "change": {"actions": ["no-op"], "before": {}, "after": {}, "after_unknown": {}}}
+            ]}))
+        };
+        let allowed = vec!["password".to_string()];
+        let password_only = json!({"id": "1", "password": "x", "size": 1});
+        only_updates_of(
+            &plan("t.x", json!(["update"]), password_only.clone()),
+            "t.x",
+            &allowed,
+        )
+        .unwrap();
+        let err = only_updates_of(
+            &plan(
+                "t.x",
+                json!(["update"]),
+                json!({"id": "1", "password": "x", "size": 2}),
+            ),
+            "t.x",
+            &allowed,
+        )
+        .unwrap_err();
+        assert!(err.contains("[\"size\"]"), "{err}");
+        let err = only_updates_of(
+            &plan("t.x", json!(["delete", "create"]), password_only.clone()),
+            "t.x",
+            &allowed,
+        )
+        .unwrap_err();
+        assert!(err.contains("not an update in place"), "{err}");
+        let err = only_updates_of(
+            &plan("t.y", json!(["update"]), password_only),
+            "t.x",
+            &allowed,
+        )
+        .unwrap_err();
+        assert!(err.contains("t.y"), "{err}");
     }
 
     #[test]

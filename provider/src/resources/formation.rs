@@ -423,12 +423,7 @@ impl Resource for FormationResource {
             Ok(Some(formation)) => {
                 state.absorb(app_id, &formation);
                 if !state.web_concurrency.is_null() {
-                    // Cached per app: every formation of the app shares one read.
-                    let vars = heroku.read_config_vars(app_id, false).await?;
-                    state.web_concurrency = vars
-                        .get(WEB_CONCURRENCY)
-                        .and_then(|v| v.trim().parse::<u32>().ok())
-                        .into();
+                    state.web_concurrency = read_web_concurrency(heroku, app_id).await?;
                 }
                 if state.on_destroy.is_null() {
                     state.on_destroy = default_on_destroy();
@@ -519,7 +514,7 @@ impl Resource for FormationResource {
 
     async fn import(
         &self,
-        _ctx: &Context<'_, Clients>,
+        ctx: &Context<'_, Clients>,
         id: &str,
     ) -> Result<FormationModel, Diagnostics> {
         let parsed = id
@@ -536,18 +531,45 @@ impl Resource for FormationResource {
             )
             .into());
         };
-        // Read fills in the rest from the app's formation listing.
-        Ok(FormationModel {
+        let mut model = FormationModel {
             app: Field::known(app),
-            r#type: Field::known(process_type),
+            r#type: Field::known(process_type.clone()),
             quantity: Field::Null,
             size: Field::Null,
             on_destroy: default_on_destroy(),
             web_concurrency: Field::Null,
             id: Field::Null,
             app_id: Field::Null,
-        })
+        };
+        // Read fills in the rest from the app's formation listing. It refreshes
+        // web_concurrency only when the state manages it, so import reads it here for a
+        // process that runs gunicorn: the configuration that set it then plans no change.
+        let heroku = ctx.client()?.heroku()?;
+        let app_id = app_id_of(heroku, &model).await?;
+        match heroku.formation(app_id, process_type.as_str()).await {
+            Ok(Some(formation)) if runs_gunicorn(&formation) => {
+                model.web_concurrency = read_web_concurrency(heroku, app_id).await?;
+            }
+            // Read reports a missing process type or app.
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(model)
     }
+}
+
+/// The app's `WEB_CONCURRENCY` as a worker count; null when unset or not a number.
+async fn read_web_concurrency(
+    heroku: &HerokuClient,
+    app_id: uuid::Uuid,
+) -> Result<Field<u32>, Diagnostics> {
+    // Cached per app: every formation of the app shares one read.
+    let vars = heroku.read_config_vars(app_id, false).await?;
+    Ok(vars
+        .get(WEB_CONCURRENCY)
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .into())
 }
 
 /// The size in the spelling the app's available sizes use (the API is case-sensitive);
