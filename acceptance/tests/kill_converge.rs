@@ -5,7 +5,9 @@
 //! Each test holds the sandbox's answer to the creating POST (the POST itself is performed),
 //! waits until it is held, kills Terraform's whole process group with SIGKILL (the provider
 //! dies too, nothing is saved), releases the answer, applies again, and counts the remote
-//! objects: one rollback release, one one-off run, one collaborator; the next plan is empty.
+//! objects: one rollback release, one one-off run (still running, or finished before the
+//! next apply), one collaborator; the next plan is empty. A rollback with a deploy after it is
+//! not taken, and a collaborator with other permissions stays an error.
 //!
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
@@ -63,15 +65,9 @@ fn posts_to(requests: &[Value], path: &str) -> usize {
 }
 
 /// Writes `hcl`, starts `terraform apply`, holds the answer to the first POST to `path`,
-/// kills Terraform (SIGKILL to its process group) once that POST was performed, releases the
-/// answer, then applies again, which must succeed, and plans, which must be empty.
-async fn kill_at_post_then_apply_again(
-    control: &SandboxControl,
-    tf: &Terraform,
-    work: &Workspace<'_>,
-    hcl: &str,
-    path: &str,
-) {
+/// kills Terraform (SIGKILL to its process group) once that POST was performed, then releases
+/// the answer.
+async fn kill_at_post(control: &SandboxControl, work: &Workspace<'_>, hcl: &str, path: &str) {
     work.write_config(hcl).unwrap();
     work.init().await.expect("init");
     let hold = control.hold("POST", path).await;
@@ -83,14 +79,15 @@ async fn kill_at_post_then_apply_again(
     );
     apply.kill().await.expect("terraform is killed");
     control.release_holds().await;
+    let state = std::fs::read_to_string(work.dir().join("terraform.tfstate")).unwrap_or_default();
     assert!(
-        !work.dir().join("terraform.tfstate").exists()
-            || !std::fs::read_to_string(work.dir().join("terraform.tfstate"))
-                .unwrap_or_default()
-                .contains("\"mode\": \"managed\""),
-        "the killed apply saved nothing"
+        !state.contains("\"mode\": \"managed\""),
+        "the killed apply saved nothing: {state}"
     );
+}
 
+/// Applies again, which must succeed, and plans, which must be empty.
+async fn apply_again(tf: &Terraform, work: &Workspace<'_>) {
     let out = work.apply().await.expect("apply");
     assert!(
         out.success(),
@@ -127,7 +124,8 @@ resource "treeherder_release_rollback" "stage" {{
 "#
     ));
     let releases_path = format!("/apps/{id}/releases");
-    kill_at_post_then_apply_again(&control, &tf, &work, &hcl, &releases_path).await;
+    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    apply_again(&tf, &work).await;
 
     let rollbacks: Vec<Value> = control.app(APP).await["releases"]
         .as_array()
@@ -175,7 +173,8 @@ resource "treeherder_one_off_dyno" "run" {{
 "#
     ));
     let dynos_path = format!("/apps/{id}/dynos");
-    kill_at_post_then_apply_again(&control, &tf, &work, &hcl, &dynos_path).await;
+    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    apply_again(&tf, &work).await;
 
     let runs: Vec<Value> = control.state().await["one_off_runs"]
         .as_array()
@@ -215,7 +214,8 @@ resource "treeherder_app_collaborator" "dev" {{
 "#
     ));
     let path = format!("/teams/apps/{APP}/collaborators");
-    kill_at_post_then_apply_again(&control, &tf, &work, &hcl, &path).await;
+    kill_at_post(&control, &work, &hcl, &path).await;
+    apply_again(&tf, &work).await;
 
     let entries: Vec<Value> = control.app(APP).await["collaborators"]
         .as_array()
@@ -275,4 +275,105 @@ resource "treeherder_app_collaborator" "dev" {{
         .and_then(|all| all.iter().find(|c| c["email"] == EMAIL).cloned())
         .unwrap_or(Value::Null);
     assert_eq!(held["permissions"], json!(["view"]), "left as it was");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_followed_by_a_deploy_is_not_taken() {
+    const APP: &str = "treeherder-stage";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let id = app_id(&control, APP).await;
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_release_rollback" "stage" {{
+  app     = "{APP}"
+  release = "v2"
+}}
+"#
+    ));
+    let releases_path = format!("/apps/{id}/releases");
+    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    // Something was released since the killed rollback: it is no longer this apply's to take.
+    let releases = control.app(APP).await["releases"].clone();
+    let slug = releases
+        .as_array()
+        .and_then(|all| all.iter().rev().find(|r| !r["slug_id"].is_null()))
+        .map(|r| r["slug_id"].clone())
+        .expect("a release with a slug");
+    control
+        .heroku(
+            Method::POST,
+            &format!("/apps/{APP}/releases"),
+            Some(json!({ "slug": slug, "description": "Deploy 1a2b3c4" })),
+        )
+        .await;
+    apply_again(&tf, &work).await;
+    let rollbacks = control.app(APP).await["releases"]
+        .as_array()
+        .map_or(0, |all| {
+            all.iter()
+                .filter(|r| r["description"] == "Rollback to v2")
+                .count()
+        });
+    assert_eq!(rollbacks, 2, "the deploy in between is rolled back again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_run_that_finished_after_the_kill_is_taken_from_the_log() {
+    const APP: &str = "treeherder-stage";
+    const COMMAND: &str = "./manage.py clear_cache";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let id = app_id(&control, APP).await;
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_one_off_dyno" "run" {{
+  app     = "{APP}"
+  command = "{COMMAND}"
+}}
+"#
+    ));
+    let dynos_path = format!("/apps/{id}/dynos");
+    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    // The dyno runs on and finishes (each listing moves it one step) before the next apply.
+    let mut listings = 0;
+    while control
+        .heroku(Method::GET, &format!("/apps/{APP}/dynos"), None)
+        .await
+        .as_array()
+        .is_some_and(|dynos| dynos.iter().any(|d| d["command"] == COMMAND))
+    {
+        listings += 1;
+        assert!(listings < 50, "the run never finished");
+    }
+    apply_again(&tf, &work).await;
+
+    let runs: Vec<Value> = control.state().await["one_off_runs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["command"] == COMMAND)
+        .collect();
+    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
+    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
+    let state = work.state().await.expect("state");
+    let run = "treeherder_one_off_dyno.run";
+    state
+        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
+        .unwrap();
+    // The log names a finished dyno, not its UUID.
+    state.expect_attr(run, "id", Value::Null).unwrap();
+    state.expect_attr(run, "exit_status", 0).unwrap();
+    state
+        .expect_attr(
+            run,
+            "output_tail",
+            "Clearing the Redis cache\nCache cleared.",
+        )
+        .unwrap();
 }
