@@ -59,3 +59,41 @@ async fn a_held_answer_is_sent_only_once_released_and_the_request_was_performed(
         .heroku(Method::PATCH, path, Some(json!({ "HOLD_PROBE": "free" })))
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_ends_when_the_client_hangs_up() {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let path = "/apps/treeherder-stage/config-vars";
+    let hold = control.hold("PATCH", path).await;
+    // A client that gives up after a moment and closes its connection.
+    let url = format!("{}{path}", world.sandbox().heroku_url);
+    let impatient = tokio::spawn(async move {
+        reqwest::Client::new()
+            .patch(url)
+            .bearer_auth(API_KEY)
+            .header("Accept", "application/vnd.heroku+json; version=3")
+            .json(&json!({ "HOLD_PROBE": "abandoned" }))
+            .timeout(Duration::from_millis(500))
+            .send()
+            .await
+    });
+    control.wait_until_held(hold, Duration::from_secs(10)).await;
+    let gave_up = impatient.await.expect("the client task");
+    assert!(
+        gave_up.is_err_and(|e| e.is_timeout()),
+        "the answer was held"
+    );
+    // The hold goes with the connection (bounded wait for the server to see it close).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while control.control_get("/holds").await != json!([]) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the hold outlived its connection"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Performed all the same.
+    let vars = control.heroku(Method::GET, path, None).await;
+    assert_eq!(vars["HOLD_PROBE"], "abandoned");
+}

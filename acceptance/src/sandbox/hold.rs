@@ -4,7 +4,8 @@
 //! A hold (`POST /__control/holds {"method":"POST","path_prefix":"/apps/x/dynos"}`) catches
 //! the next Heroku or Scheduler request with that method whose path starts with the prefix:
 //! the request is performed and logged as usual, then its answer is not sent until the hold
-//! is released (`DELETE /__control/holds`, or `POST /__control/reset`). `GET
+//! is released (`DELETE /__control/holds`, or `POST /__control/reset`) or the client's
+//! connection closes (the hold is then dropped). `GET
 //! /__control/holds` says whether each hold caught its request, which tests poll on. A held
 //! answer is given up after [`MAX_HOLD`], so a forgotten hold cannot wedge the sandbox.
 
@@ -107,8 +108,23 @@ pub fn catch(
     Some(hold.id)
 }
 
-/// Waits until hold `id` is released (or [`MAX_HOLD`] passed).
+/// Drops hold `id` when the held request's handler ends without a release: hyper drops the
+/// handler when the client's connection closes, and nothing is left to hold then.
+struct DropWhenGone<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for DropWhenGone<'_> {
+    fn drop(&mut self) {
+        let mut world = self.shared.lock();
+        world.holds.retain(|h| h.id != self.id);
+    }
+}
+
+/// Waits until hold `id` is released (or [`MAX_HOLD`] passed, or the client is gone).
 pub async fn wait_released(shared: &Arc<Shared>, id: u64) {
+    let _gone = DropWhenGone { shared, id };
     let deadline = tokio::time::Instant::now() + MAX_HOLD;
     loop {
         let changed = shared.holds_changed.notified();
