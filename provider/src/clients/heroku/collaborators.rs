@@ -7,8 +7,7 @@
 //! lost answer whose retry meets "already a collaborator" is reconciled the same way). A
 //! collaborator that is already there with exactly the requested permissions is taken (an
 //! apply killed after adding it, before saving it); one with other permissions is an error
-//! that says to import it. 429s
-//! are retried by the transport: Heroku acted on nothing. Heroku can still show a
+//! that says to import it. 429s are retried by the transport: Heroku acted on nothing. Heroku can still show a
 //! just-deleted collaborator for a few seconds, so [`HerokuClient::wait_collaborator_gone`]
 //! polls until it is really gone.
 
