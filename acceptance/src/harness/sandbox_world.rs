@@ -180,6 +180,52 @@ impl SandboxControl {
             .unwrap_or_default()
     }
 
+    /// Holds the answer to the next `method` request whose path starts with `path_prefix`
+    /// (the request itself is performed); returns the hold's id. See
+    /// [`wait_until_held`](Self::wait_until_held) and [`release_holds`](Self::release_holds).
+    pub async fn hold(&self, method: &str, path_prefix: &str) -> u64 {
+        let hold = self
+            .control_post(
+                "/holds",
+                serde_json::json!({ "method": method, "path_prefix": path_prefix }),
+            )
+            .await;
+        hold["id"].as_u64().expect("the sandbox names the hold")
+    }
+
+    /// Polls (every 50 ms, at most `bound`) until hold `id` caught its request; returns the
+    /// request as the hold reports it (`seq`, `path`, `status`). Panics when the bound passes.
+    pub async fn wait_until_held(&self, id: u64, bound: std::time::Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let holds = self.control_get("/holds").await;
+            let caught = holds
+                .as_array()
+                .and_then(|all| all.iter().find(|h| h["id"] == id))
+                .map(|h| h["caught"].clone())
+                .unwrap_or(Value::Null);
+            if !caught.is_null() {
+                return caught;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "hold {id} caught no request within {bound:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends every held answer and drops every hold.
+    pub async fn release_holds(&self) {
+        self.send(
+            Method::DELETE,
+            format!("{}/holds", self.control),
+            None,
+            false,
+        )
+        .await;
+    }
+
     /// Forgets the requests served so far (to count those of one step).
     pub async fn clear_requests(&self) {
         self.send(

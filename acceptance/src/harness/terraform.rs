@@ -207,31 +207,8 @@ impl Terraform {
         args: &[&str],
         capture: Capture,
     ) -> Result<CommandOutput, HarnessError> {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst);
-        let verb = args.first().copied().unwrap_or("terraform");
-        let stem = format!("{n:03}-{verb}");
-        let command = args.join(" ");
-        let mut cmd = tokio::process::Command::new(&self.binary);
-        cmd.args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        // Inherited TF_* variables (TF_CLI_ARGS, TF_DATA_DIR, TF_REATTACH_PROVIDERS, ...) would
-        // change what the test exercises.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("TF_") {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.envs(&self.env)
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_LOG", "TRACE")
-            .env("TF_LOG_PATH", self.logs.join(format!("{stem}.tflog")));
+        let (stem, command, mut cmd) = self.command(dir, args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = cmd.spawn().map_err(|source| HarnessError::Spawn {
             command: command.clone(),
             source,
@@ -268,6 +245,57 @@ impl Terraform {
         })
     }
 
+    /// `terraform ARGS` in `dir`, ready to spawn: the log stem, the sub-command line and the
+    /// command, with this environment's variables and a TRACE log.
+    fn command(&self, dir: &Path, args: &[&str]) -> (String, String, tokio::process::Command) {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let verb = args.first().copied().unwrap_or("terraform");
+        let stem = format!("{n:03}-{verb}");
+        let command = args.join(" ");
+        let mut cmd = tokio::process::Command::new(&self.binary);
+        cmd.args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        // Inherited TF_* variables (TF_CLI_ARGS, TF_DATA_DIR, TF_REATTACH_PROVIDERS, ...) would
+        // change what the test exercises.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TF_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.envs(&self.env)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_LOG", "TRACE")
+            .env("TF_LOG_PATH", self.logs.join(format!("{stem}.tflog")));
+        (stem, command, cmd)
+    }
+
+    /// Starts `terraform ARGS` in `dir` without waiting for it, in its own process group
+    /// (so [`Background::kill`] reaches the provider plugins Terraform started too). Its
+    /// stdout and stderr go to the logs folder, which the secret scan reads.
+    pub fn spawn(&self, dir: &Path, args: &[&str]) -> Result<Background, HarnessError> {
+        let (stem, command, mut cmd) = self.command(dir, args);
+        let mut output = Vec::new();
+        for stream in ["stdout", "stderr"] {
+            let path = self.logs.join(format!("{stem}.{stream}"));
+            let file =
+                std::fs::File::create(&path).map_err(|e| HarnessError::io("creating", &path, e))?;
+            output.push(file);
+        }
+        let stderr = output.pop().map(Stdio::from).unwrap_or_else(Stdio::null);
+        let stdout = output.pop().map(Stdio::from).unwrap_or_else(Stdio::null);
+        cmd.stdout(stdout).stderr(stderr).process_group(0);
+        let child = cmd.spawn().map_err(|source| HarnessError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+        Ok(Background { command, child })
+    }
+
     /// Turns an unsuccessful output into [`HarnessError::CommandFailed`] (redacted).
     pub fn require_success(&self, output: CommandOutput) -> Result<CommandOutput, HarnessError> {
         if output.success() {
@@ -283,6 +311,60 @@ impl Terraform {
             code: output.code,
             stdout: self.redact(&output.stdout),
             stderr: self.redact(&output.stderr),
+        }
+    }
+}
+
+/// A Terraform command running in the background in its own process group, for tests that
+/// kill Terraform mid-operation (`kill -9` of a CI runner). Dropping it kills the group too.
+#[derive(Debug)]
+pub struct Background {
+    command: String,
+    child: tokio::process::Child,
+}
+
+impl Background {
+    /// The sub-command line.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// Sends SIGKILL to the whole process group (Terraform and the providers it started, which
+    /// die without cleaning up, like a killed CI runner's) and waits for Terraform to exit.
+    pub async fn kill(mut self) -> Result<(), HarnessError> {
+        self.kill_group()?;
+        self.child
+            .wait()
+            .await
+            .map_err(|source| HarnessError::Spawn {
+                command: self.command.clone(),
+                source,
+            })?;
+        Ok(())
+    }
+
+    fn kill_group(&mut self) -> Result<(), HarnessError> {
+        let Some(pid) = self.child.id() else {
+            return Ok(()); // already reaped
+        };
+        // The group's id is Terraform's pid (`process_group(0)`); `kill -KILL -- -PGID`.
+        std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|source| HarnessError::Spawn {
+                command: format!("kill -KILL -- -{pid}"),
+                source,
+            })?;
+        Ok(())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.kill_group();
         }
     }
 }
@@ -352,6 +434,15 @@ impl Workspace<'_> {
     pub async fn apply(&self) -> Result<CommandOutput, HarnessError> {
         self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
             .await
+    }
+
+    /// `terraform apply -auto-approve` started in the background, to be killed
+    /// ([`Background::kill`]) at a moment the test chooses.
+    pub fn spawn_apply(&self) -> Result<Background, HarnessError> {
+        self.tf.spawn(
+            &self.dir,
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+        )
     }
 
     /// `terraform apply -refresh-only -auto-approve`.

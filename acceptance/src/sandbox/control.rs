@@ -135,6 +135,7 @@ fn route(
                 "POST /rate-limit", "POST /reset", "GET /state", "POST /dyno-crash",
                 "POST /collaborator-linger",
                 "GET /one-off-commands", "POST /one-off-commands",
+                "GET /holds", "POST /holds", "DELETE /holds",
             ],
         })),
         ("GET", "/requests") => ok(json!(shared.lock().log)),
@@ -207,6 +208,7 @@ fn route(
             super::heroku::releases::reset_release_phase(shared);
             world.log.clear();
             world.bucket.fill();
+            super::hold::release_all(shared, &mut world);
             shared.persist(&world.state);
             ok(json!({}))
         }
@@ -223,6 +225,12 @@ fn route(
         ("GET", "/one-off-commands") => ok(super::heroku::one_off::commands_json(shared)),
         ("POST", "/one-off-commands") => {
             Ok(super::heroku::one_off::set_command(shared, &parse(body)?))
+        }
+        ("GET", "/holds") => ok(super::hold::list(shared)),
+        ("POST", "/holds") => Ok(super::hold::add(shared, body)),
+        ("DELETE", "/holds") => {
+            super::hold::release_all(shared, &mut shared.lock());
+            ok(json!({}))
         }
         _ => Err((
             StatusCode::NOT_FOUND,

@@ -17,12 +17,15 @@
 //!   lets that many matching requests through first),
 //!   `POST /latency {"ms":N}`, `GET|POST /promotion-failures {"app":"name or id","message":".."}`,
 //!   `POST /rate-limit {"remaining":N}`, `POST /reset` (seed state; clears faults, latency,
-//!   queued failures and the request log; refills the bucket), `GET /state`.
+//!   queued failures and the request log; refills the bucket), `GET /state`,
+//!   `GET|POST|DELETE /holds` (`{"method":"POST","path_prefix":"/apps/x/dynos"}`: the next
+//!   matching request is performed, then its answer is held until `DELETE`; see `hold`).
 //!
 //! Use [`start`] to run one in-process; the `treeherder-sandbox` binary wraps it.
 
 mod control;
 mod heroku;
+mod hold;
 mod http;
 mod scheduler;
 mod seed;

@@ -37,6 +37,9 @@ pub struct World {
     pub log: Vec<LoggedRequest>,
     pub next_seq: u64,
     pub bucket: RateBucket,
+    /// Answers to hold back (see `hold`).
+    pub holds: Vec<super::hold::Hold>,
+    pub next_hold_id: u64,
 }
 
 /// State shared by all requests and timers.
@@ -48,6 +51,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Release-phase settings (own lock: handlers run under the world lock).
     pub release_phase: Mutex<super::heroku::releases::ReleasePhase>,
+    /// Woken when holds are released.
+    pub holds_changed: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -66,12 +71,15 @@ impl Shared {
                 log: Vec::new(),
                 next_seq: 1,
                 bucket: RateBucket::new(config.rate_limit, config.rate_limit_refill_per_minute),
+                holds: Vec::new(),
+                next_hold_id: 1,
             }),
             api_key: config.api_key.clone(),
             state_file: config.state_file.clone(),
             promotion_delay: config.promotion_delay,
             shutdown,
             release_phase: Mutex::default(),
+            holds_changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -181,10 +189,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     out.headers
         .push(("Request-Id".to_string(), request_id.clone()));
-    {
+    let held = {
         let mut world = shared.lock();
         let seq = world.next_seq;
         world.next_seq += 1;
+        let held = super::hold::catch(
+            &mut world,
+            &req.method,
+            [&req.path, &full_path],
+            seq,
+            out.status.as_u16(),
+        );
         world.log.push(LoggedRequest {
             seq,
             api: api.name(),
@@ -200,6 +215,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             let excess = world.log.len() - MAX_LOG;
             world.log.drain(..excess);
         }
+        held
+    };
+    if let Some(id) = held {
+        super::hold::wait_released(&shared, id).await;
     }
     into_response(out)
 }

@@ -19,7 +19,7 @@ use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field, Sensitive};
 use tokio::time::Instant;
 
 use crate::clients::heroku::{
-    AppIdentity, Dyno, DynoEvent, HerokuClient, HerokuError, LogLine, NewOneOffDyno,
+    run_key, AppIdentity, DynoEvent, FoundRun, HerokuClient, HerokuError, LogLine, NewOneOffDyno,
 };
 use crate::clients::Clients;
 use crate::resources::scheduler_job::DynoSize;
@@ -74,7 +74,8 @@ pub struct OneOffDynoModel {
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub triggers: Field<BTreeMap<String, String>>,
-    /// UUID of the dyno that ran the command.
+    /// UUID of the dyno that ran the command (null when the run was taken over after it had
+    /// already finished: Heroku's logs name a finished dyno, not its UUID).
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
     #[serde(default)]
     pub id: Field<String>,
@@ -175,10 +176,18 @@ async fn start_dyno(
     app_id: uuid::Uuid,
     app: &str,
     request: &NewOneOffDyno,
-) -> Result<Dyno, Diagnostics> {
+) -> Result<FoundRun, Diagnostics> {
+    if let Some(run) = client.find_own_recent_run(app_id, &request.command).await? {
+        tfplugin::warn!(
+            "dyno {} of {app} runs (or ran moments ago) {}, started by this account: an earlier apply started it and was stopped before saving it; following it instead of starting the command again",
+            run.name,
+            quote(&request.command)
+        );
+        return Ok(run);
+    }
     let before: BTreeSet<uuid::Uuid> = client.dynos(app_id).await?.iter().map(|d| d.id).collect();
     let error = match client.run_one_off_dyno(app_id, request).await {
-        Ok(dyno) => return Ok(dyno),
+        Ok(dyno) => return Ok(dyno.into()),
         Err(e) => e,
     };
     if !error.outcome_unknown() {
@@ -194,7 +203,7 @@ async fn start_dyno(
     {
         Ok(Some(dyno)) => {
             tfplugin::info!("found dyno {} of {app}: the command was started", dyno.name);
-            Ok(dyno)
+            Ok(dyno.into())
         }
         Ok(None) | Err(_) => Err(start_error(app, &request.command, &error, true)),
     }
@@ -554,13 +563,11 @@ impl Resource for OneOffDyno {
             env,
         };
         let dyno = start_dyno(client, app_id, &app, &request).await?;
-        tfplugin::info!(
-            "started {} on {app} in dyno {} ({})",
-            quote(&command),
-            dyno.name,
-            dyno.id
-        );
-        plan.id.set(dyno.id.to_string());
+        tfplugin::info!("running {} on {app} in dyno {}", quote(&command), dyno.name);
+        match dyno.id {
+            Some(id) => plan.id.set(id.to_string()),
+            None => plan.id = Field::Null,
+        }
         plan.name.set(dyno.name.clone());
         if plan.detached.get().copied().unwrap_or(false) {
             plan.exit_status = Field::Null;
@@ -622,9 +629,14 @@ impl Resource for OneOffDyno {
 
     async fn delete(
         &self,
-        _ctx: &Context<'_, Clients>,
+        ctx: &Context<'_, Clients>,
         state: OneOffDynoModel,
     ) -> Result<(), Diagnostics> {
+        // A replacement's create must not take this run as its own half-made one.
+        let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
+        if let (Some(name), Some(heroku)) = (state.name.as_str(), heroku) {
+            heroku.forget_object(&run_key(name));
+        }
         tfplugin::info!(
             "forgetting one-off run on dyno {}; nothing is changed on Heroku",
             state.name.as_str().unwrap_or("(no name)")

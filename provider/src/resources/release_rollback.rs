@@ -217,6 +217,17 @@ async fn post_rollback(
     app: &str,
     target: &RollbackCandidate,
 ) -> Result<Release, Diagnostics> {
+    if let Some(release) = client
+        .find_own_recent_rollback(app_id, target.version)
+        .await?
+    {
+        tfplugin::warn!(
+            "release v{} of {app} is a rollback to v{} this account made moments ago, and nothing was released since: an earlier apply made it and was stopped before saving it; taking it instead of rolling back again",
+            release.version,
+            target.version
+        );
+        return Ok(release);
+    }
     let before = client.latest_release_version(app_id).await?;
     let error = match client.rollback(app_id, target.id).await {
         Ok(release) => return Ok(release),
@@ -486,9 +497,14 @@ impl Resource for ReleaseRollback {
 
     async fn delete(
         &self,
-        _ctx: &Context<'_, Clients>,
+        ctx: &Context<'_, Clients>,
         state: ReleaseRollbackModel,
     ) -> Result<(), Diagnostics> {
+        // A replacement's create must not take this release as its own half-made one.
+        let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
+        if let (Some(id), Some(heroku)) = (state.id.as_str(), heroku) {
+            heroku.forget_object(id);
+        }
         tfplugin::info!(
             "forgetting rollback release {}; nothing is changed on Heroku",
             state.id.as_str().unwrap_or("(no id)")

@@ -6,7 +6,8 @@
 //! exit 127, as on Heroku. A run is a timeline of steps, each one Heroku log line (or a
 //! silent step of work) and maybe a state change:
 //!
-//! 1. `heroku[run.N]: Starting process with command `…`` (state `starting`, at creation)
+//! 1. `heroku[run.N]: Starting process with command `…` by user <account e-mail>` (state
+//!    `starting`, at creation; dynos do not say who started them, this line does)
 //! 2. `heroku[run.N]: State changed from starting to up` (state `up`)
 //! 3. one `app[run.N]: …` line per output line, then silent steps up to `steps`
 //! 4. `heroku[run.N]: Process exited with status S`
@@ -148,14 +149,14 @@ fn unknown_command(command: &str) -> OneOffCommand {
     }
 }
 
-fn timeline(command: &str, behaviour: &OneOffCommand) -> Vec<RunStep> {
+fn timeline(command: &str, user: &str, behaviour: &OneOffCommand) -> Vec<RunStep> {
     let heroku = |message: String, state: &str| RunStep {
         line: Some(("heroku".to_string(), message)),
         state: Some(state.to_string()),
     };
     let mut steps = vec![
         heroku(
-            format!("Starting process with command `{command}`"),
+            format!("Starting process with command `{command}` by user {user}"),
             "starting",
         ),
         heroku("State changed from starting to up".to_string(), "up"),
@@ -218,7 +219,7 @@ pub fn start_run(state: &mut SandboxState, app_index: usize, dyno_index: usize) 
         dyno_id: dyno.id,
         dyno: dyno.name.clone(),
         command: dyno.command.clone(),
-        steps: timeline(&dyno.command, &behaviour),
+        steps: timeline(&dyno.command, &state.account.email, &behaviour),
         position: 0,
         lines: Vec::new(),
     };
@@ -449,10 +450,14 @@ mod tests {
             steps: Some(4),
             crash: false,
         };
-        let steps = timeline("./x", &behaviour);
+        let steps = timeline("./x", "me@example.com", &behaviour);
         // start, up, 2 lines, 2 silent, exit, complete
         assert_eq!(steps.len(), 8);
         assert_eq!(steps[0].state.as_deref(), Some("starting"));
+        assert_eq!(
+            steps[0].line.as_ref().map(|l| l.1.as_str()),
+            Some("Starting process with command `./x` by user me@example.com")
+        );
         assert_eq!(steps[1].state.as_deref(), Some("up"));
         assert_eq!(
             steps[6].line.as_ref().map(|l| l.1.as_str()),
@@ -461,6 +466,7 @@ mod tests {
         assert_eq!(steps[7].state.as_deref(), Some("gone"));
         let crash = timeline(
             "./x",
+            "me@example.com",
             &OneOffCommand {
                 crash: true,
                 ..behaviour

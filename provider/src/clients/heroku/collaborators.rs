@@ -4,8 +4,10 @@
 //!
 //! Adding a collaborator is a POST and is not retried blindly after an unknown outcome: the
 //! collaborator is read back by e-mail first, and only sent again when it is not there (a
-//! lost answer whose retry meets "already a collaborator" is reconciled the same way). 429s
-//! are retried by the transport: Heroku acted on nothing. Heroku can still show a
+//! lost answer whose retry meets "already a collaborator" is reconciled the same way). A
+//! collaborator that is already there with exactly the requested permissions is taken (an
+//! apply killed after adding it, before saving it); one with other permissions is an error
+//! that says to import it. 429s are retried by the transport: Heroku acted on nothing. Heroku can still show a
 //! just-deleted collaborator for a few seconds, so [`HerokuClient::wait_collaborator_gone`]
 //! polls until it is really gone.
 
@@ -103,6 +105,15 @@ pub struct NewCollaborator {
     pub silent: bool,
 }
 
+impl NewCollaborator {
+    /// Whether `existing` is exactly this collaborator: its permissions are the requested
+    /// ones (none asked, none held, on a personal app).
+    pub fn is_held_by(&self, existing: &Collaborator) -> bool {
+        let wanted: BTreeSet<String> = self.permissions.iter().flatten().cloned().collect();
+        existing.permission_names() == wanted
+    }
+}
+
 #[derive(Serialize)]
 struct PermissionsUpdate<'a> {
     permissions: &'a [String],
@@ -119,8 +130,9 @@ pub enum CollaboratorError {
         /// App name.
         app: String,
     },
-    /// The account is a collaborator already (added by hand or by another configuration).
-    #[error("{email} is already a collaborator on app {app}; to manage it with Terraform, import it: `terraform import ADDRESS {app}:{email}`")]
+    /// The account is a collaborator already, with other permissions (added by hand or by
+    /// another configuration).
+    #[error("{email} is already a collaborator on app {app}, with other permissions than configured; to manage it with Terraform, import it: `terraform import ADDRESS {app}:{email}`")]
     AlreadyCollaborator {
         /// The e-mail as given.
         email: String,
@@ -236,6 +248,15 @@ impl HerokuClient {
                             log(
                                 LogLevel::Warn,
                                 &format!("{context}: an earlier attempt added it; using that"),
+                            );
+                            Ok(existing)
+                        }
+                        // Exactly what is asked for: most likely this configuration's own,
+                        // added by an apply killed before it saved the state.
+                        Some(existing) if new.is_held_by(&existing) => {
+                            log(
+                                LogLevel::Warn,
+                                &format!("{context}: already a collaborator with exactly the configured permissions (an earlier apply stopped before saving it?); taking it"),
                             );
                             Ok(existing)
                         }

@@ -14,6 +14,7 @@ mod dynos;
 mod error;
 mod formation;
 mod one_off_dynos;
+mod own_objects;
 mod pipelines;
 mod releases_rollback;
 mod scheduler;
@@ -42,7 +43,8 @@ pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWai
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
 pub use error::{HerokuError, RequestContext, TransportFailure};
 pub use formation::AvailableDynoSize;
-pub use one_off_dynos::{DynoEvent, LogLine, LogSession, LogStream};
+pub use one_off_dynos::{run_key, DynoEvent, FoundRun, LogLine, LogSession, LogStream};
+pub use own_objects::{is_recent, Account, UserRef, ADOPTION_WINDOW};
 pub use pipelines::{
     AppRef, IdRef, Pipeline, PipelineCoupling, PipelineOwner, PipelineRef, Promotion,
     PromotionSource, PromotionStatus, PromotionTarget, PromotionTargetStatus, Release,
@@ -191,6 +193,8 @@ struct ClientInner {
     write_locks: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     /// Per-app job snapshots for verifying creates whose answer was lost.
     job_snapshots: Mutex<HashMap<Uuid, Arc<scheduler::JobSnapshot>>>,
+    /// Objects this process destroyed the resource of (see `own_objects`).
+    forgotten: own_objects::Forgotten,
 }
 
 impl fmt::Debug for HerokuClient {
@@ -347,6 +351,7 @@ impl HerokuClient {
                 app_names: Mutex::new(HashMap::new()),
                 write_locks: Mutex::new(HashMap::new()),
                 job_snapshots: Mutex::new(HashMap::new()),
+                forgotten: own_objects::Forgotten::default(),
             }),
         })
     }

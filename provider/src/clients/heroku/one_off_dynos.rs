@@ -1,6 +1,6 @@
 //! Following a one-off dyno to its end: log sessions (`POST /apps/{app}/log-sessions`),
-//! streaming the session's `logplex_url`, reading Heroku's log line format, and finding a
-//! one-off dyno whose create answer was lost.
+//! streaming the session's `logplex_url`, reading Heroku's log line format, finding a
+//! one-off dyno whose create answer was lost, and recognising the run a killed apply started.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::own_objects::{is_recent, ADOPTION_WINDOW};
 use super::transport::Api;
 use super::{
     decode, default_user_agent, parse_body, Dyno, HerokuClient, HerokuError, RequestContext,
@@ -41,10 +42,39 @@ impl std::fmt::Debug for LogSession {
 
 #[derive(Serialize)]
 struct NewLogSession<'a> {
-    /// Heroku's schema names the dyno filter `dyno_name`.
-    dyno_name: &'a str,
+    /// Heroku's schema names the dyno filter `dyno_name`; none: the whole app's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dyno_name: Option<&'a str>,
     tail: bool,
     lines: u32,
+}
+
+/// Past log lines read when looking for the run a killed apply started: Heroku keeps the
+/// last 1500 lines of an app's log.
+const OWN_RUN_HISTORY: u32 = 1500;
+
+/// A one-off run found on Heroku rather than started by this apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRun {
+    /// Dyno name (`run.1234`).
+    pub name: String,
+    /// Dyno UUID; `None` when the dyno already finished (Heroku's logs name a dyno, not its
+    /// UUID, and a finished one-off dyno is no longer listed).
+    pub id: Option<Uuid>,
+}
+
+impl From<Dyno> for FoundRun {
+    fn from(dyno: Dyno) -> Self {
+        FoundRun {
+            name: dyno.name,
+            id: Some(dyno.id),
+        }
+    }
+}
+
+/// The key under which a destroyed run's dyno is remembered (see `forget_object`).
+pub fn run_key(dyno: &str) -> String {
+    format!("dyno {dyno}")
 }
 
 /// One line of a Heroku log stream: `2026-12-02T10:00:00.000000+00:00 app[run.1234]: text`.
@@ -95,6 +125,18 @@ impl LogLine {
             dyno: dyno.to_string(),
             message: message.to_string(),
         })
+    }
+
+    /// For Heroku's `Starting process with command `…` by user …` line: the command and the
+    /// account that started the dyno.
+    pub fn started_by(&self) -> Option<(&str, &str)> {
+        if self.source != "heroku" {
+            return None;
+        }
+        let rest = self
+            .message
+            .strip_prefix("Starting process with command `")?;
+        rest.rsplit_once("` by user ")
     }
 
     /// The platform event this line reports, for `heroku` lines.
@@ -171,9 +213,23 @@ impl HerokuClient {
         tail: bool,
         lines: u32,
     ) -> Result<LogSession, HerokuError> {
+        self.open_log_session(app_id, Some(dyno), tail, lines).await
+    }
+
+    /// Opens a log session on one dyno, or on the whole app's log when `dyno` is `None`.
+    async fn open_log_session(
+        &self,
+        app_id: Uuid,
+        dyno: Option<&str>,
+        tail: bool,
+        lines: u32,
+    ) -> Result<LogSession, HerokuError> {
         let url = self.platform_url(&["apps", &app_id.to_string(), "log-sessions"])?;
         let context = RequestContext::on_app(
-            format!("opening a log session on dyno {dyno}"),
+            match dyno {
+                Some(dyno) => format!("opening a log session on dyno {dyno}"),
+                None => "opening a log session".to_string(),
+            },
             self.app_label(app_id),
         );
         let body = NewLogSession {
@@ -246,6 +302,55 @@ impl HerokuClient {
             .find(|d| d.name == name))
     }
 
+    /// The run of `command` an earlier, killed apply of this configuration started: a `run`
+    /// dyno whose start line in the app's log (`Starting process with command `…` by user
+    /// …`; dynos themselves do not say who started them) names this command and this API
+    /// key's account, and that still runs or started within [`ADOPTION_WINDOW`]; the newest
+    /// such run, never one whose resource this process just destroyed. Looks only at the
+    /// app's last 1500 log lines (what Heroku keeps).
+    pub async fn find_own_recent_run(
+        &self,
+        app_id: Uuid,
+        command: &str,
+    ) -> Result<Option<FoundRun>, HerokuError> {
+        let account = self.account().await?;
+        let session = self
+            .open_log_session(app_id, None, false, OWN_RUN_HISTORY)
+            .await?;
+        let mut stream = self.open_log_stream(&session).await?;
+        // (dyno, start timestamp), oldest first.
+        let mut starts: Vec<(String, String)> = Vec::new();
+        while let Some(raw) = stream.next_line().await? {
+            let Some(line) = LogLine::parse(&raw) else {
+                continue;
+            };
+            if let Some((started, user)) = line.started_by() {
+                if started == command && account.is_email(user) && !line.dyno.is_empty() {
+                    starts.push((line.dyno.clone(), line.timestamp.clone()));
+                }
+            }
+        }
+        if starts.is_empty() {
+            return Ok(None);
+        }
+        let running = self.dynos(app_id).await?;
+        for (name, started_at) in starts.into_iter().rev() {
+            if self.is_forgotten(&run_key(&name)) {
+                continue;
+            }
+            if let Some(dyno) = running
+                .iter()
+                .find(|d| d.name == name && d.command == command)
+            {
+                return Ok(Some(dyno.clone().into()));
+            }
+            if is_recent(&started_at, ADOPTION_WINDOW) {
+                return Ok(Some(FoundRun { name, id: None }));
+            }
+        }
+        Ok(None)
+    }
+
     /// The one-off dyno a POST whose answer was lost started, if it can be seen: a `run`
     /// dyno with this command that was not there before the POST (`before`: the ids then).
     /// Read fresh, never posting again.
@@ -297,6 +402,15 @@ mod tests {
                 to: "complete".into()
             })
         );
+        let start = LogLine::parse(
+            "2026-12-02T10:00:00+00:00 heroku[run.1234]: Starting process with command `./manage.py x --y` by user ci@example.com",
+        )
+        .unwrap();
+        assert_eq!(
+            start.started_by(),
+            Some(("./manage.py x --y", "ci@example.com"))
+        );
+        assert_eq!(start.event(), None);
         let empty = LogLine::parse("2026-12-02T10:00:02+00:00 app[run.1]:").unwrap();
         assert_eq!(empty.message, "");
         // Output that merely looks like a platform line is not one.

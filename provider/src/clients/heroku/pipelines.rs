@@ -132,6 +132,9 @@ pub struct Release {
     /// Last update time (ISO 8601).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Account that made the release.
+    #[serde(default)]
+    pub user: Option<super::own_objects::UserRef>,
 }
 
 /// Status of a promotion.

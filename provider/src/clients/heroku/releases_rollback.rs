@@ -1,10 +1,12 @@
 //! Rollbacks (`POST /apps/{app}/releases` with `{release: <uuid>}`): the target's
-//! eligibility, and finding a rollback whose answer was lost.
+//! eligibility, finding a rollback whose answer was lost, and recognising the rollback a
+//! killed apply made.
 
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::coalesce::{Reuse, Scope};
+use super::own_objects::{is_recent, ADOPTION_WINDOW};
 use super::pipelines::{Release, ReleaseStatus};
 use super::transport::Api;
 use super::{HerokuClient, HerokuError, RequestContext};
@@ -60,6 +62,36 @@ impl HerokuClient {
         self.invalidate_app_data(app_id);
         let newest = self.releases(app_id, 1).await?;
         Ok(newest.first().map_or(0, |r| r.version))
+    }
+
+    /// The rollback to `target_version` an earlier, killed apply of this configuration made:
+    /// the app's newest release (nothing released since) is a rollback to that version,
+    /// made by this API key's account within [`ADOPTION_WINDOW`], and not one whose resource
+    /// this process just destroyed (a replacement rolls back again). Read fresh.
+    pub async fn find_own_recent_rollback(
+        &self,
+        app_id: Uuid,
+        target_version: u64,
+    ) -> Result<Option<Release>, HerokuError> {
+        self.invalidate_app_data(app_id);
+        let Some(newest) = self.releases(app_id, 1).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        if newest.description.as_deref() != Some(rollback_description(target_version).as_str())
+            || !newest
+                .created_at
+                .as_deref()
+                .is_some_and(|at| is_recent(at, ADOPTION_WINDOW))
+            || self.is_forgotten(&newest.id.to_string())
+        {
+            return Ok(None);
+        }
+        let account = self.account().await?;
+        Ok(newest
+            .user
+            .as_ref()
+            .is_some_and(|user| account.is(user))
+            .then_some(newest))
     }
 
     /// A rollback to `target_version` made after release `after` (the newest before the

@@ -1,0 +1,379 @@
+//! `kill -9` of Terraform during a create, then apply again: each create recognises the
+//! object its killed apply made and takes it instead of making a second one, with real
+//! Terraform against an in-process sandbox (one per test).
+//!
+//! Each test holds the sandbox's answer to the creating POST (the POST itself is performed),
+//! waits until it is held, kills Terraform's whole process group with SIGKILL (the provider
+//! dies too, nothing is saved), releases the answer, applies again, and counts the remote
+//! objects: one rollback release, one one-off run (still running, or finished before the
+//! next apply), one collaborator; the next plan is empty. A rollback with a deploy after it is
+//! not taken, and a collaborator with other permissions stays an error.
+//!
+//! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
+//! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
+
+use std::time::Duration;
+
+use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform, Workspace};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const API_KEY: &str = "kill-converge-acceptance-key-7c3e91";
+/// Longest wait for Terraform to reach the held request (init, plan and apply included).
+const HOLD_BOUND: Duration = Duration::from_secs(120);
+
+fn terraform(world: &SandboxWorld) -> Terraform {
+    Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        world.env(),
+        vec![API_KEY.to_string()],
+    )
+    .expect("terraform")
+}
+
+fn with_provider(resource: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+
+provider "treeherder" {{
+  heroku {{
+    max_retries         = 2
+    retry_base_delay_ms = 5
+  }}
+}}
+{resource}"#
+    )
+}
+
+async fn app_id(control: &SandboxControl, app: &str) -> String {
+    control.app(app).await["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn posts_to(requests: &[Value], path: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == path)
+        .count()
+}
+
+/// Writes `hcl`, starts `terraform apply`, holds the answer to the first POST to `path`,
+/// kills Terraform (SIGKILL to its process group) once that POST was performed, then releases
+/// the answer.
+async fn kill_at_post(control: &SandboxControl, work: &Workspace<'_>, hcl: &str, path: &str) {
+    work.write_config(hcl).unwrap();
+    work.init().await.expect("init");
+    let hold = control.hold("POST", path).await;
+    let apply = work.spawn_apply().expect("terraform apply starts");
+    let caught = control.wait_until_held(hold, HOLD_BOUND).await;
+    assert!(
+        (200..300).contains(&caught["status"].as_u64().unwrap_or(0)),
+        "the held POST was performed: {caught}"
+    );
+    apply.kill().await.expect("terraform is killed");
+    control.release_holds().await;
+    let state = std::fs::read_to_string(work.dir().join("terraform.tfstate")).unwrap_or_default();
+    assert!(
+        !state.contains("\"mode\": \"managed\""),
+        "the killed apply saved nothing: {state}"
+    );
+}
+
+/// Applies again, which must succeed, and plans, which must be empty.
+async fn apply_again(tf: &Terraform, work: &Workspace<'_>) {
+    let out = work.apply().await.expect("apply");
+    assert!(
+        out.success(),
+        "applying again after the kill converges: {}\n{}",
+        tf.redact(&out.stdout),
+        tf.redact(&out.stderr)
+    );
+    let plan = work.plan(true).await.expect("plan");
+    assert!(!plan.has_changes, "{}", tf.redact(&plan.text));
+    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
+    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
+    const APP: &str = "treeherder-stage";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    control
+        .control_post("/release-phase", json!({ "ms": 300 }))
+        .await;
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let id = app_id(&control, APP).await;
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_release_rollback" "stage" {{
+  app     = "{APP}"
+  release = "v2"
+  timeouts {{
+    create = "2m"
+  }}
+}}
+"#
+    ));
+    let releases_path = format!("/apps/{id}/releases");
+    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    apply_again(&tf, &work).await;
+
+    let rollbacks: Vec<Value> = control.app(APP).await["releases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["description"] == "Rollback to v2")
+        .collect();
+    assert_eq!(rollbacks.len(), 1, "one rollback release: {rollbacks:?}");
+    assert_eq!(posts_to(&control.requests().await, &releases_path), 1);
+    let state = work.state().await.expect("state");
+    state
+        .expect_attr(
+            "treeherder_release_rollback.stage",
+            "id",
+            rollbacks[0]["id"].as_str().unwrap_or_default(),
+        )
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_run_killed_after_its_post_is_followed_not_run_again() {
+    const APP: &str = "treeherder-stage";
+    const COMMAND: &str = "./manage.py backfill_perf --days 2";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    control
+        .control_post(
+            "/one-off-commands",
+            json!({ "command": COMMAND, "output": ["backfilled 2 days"], "steps": 4 }),
+        )
+        .await;
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let id = app_id(&control, APP).await;
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_one_off_dyno" "run" {{
+  app     = "{APP}"
+  command = "{COMMAND}"
+  timeouts {{
+    create = "2m"
+  }}
+}}
+"#
+    ));
+    let dynos_path = format!("/apps/{id}/dynos");
+    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    apply_again(&tf, &work).await;
+
+    let runs: Vec<Value> = control.state().await["one_off_runs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["command"] == COMMAND)
+        .collect();
+    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
+    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
+    let state = work.state().await.expect("state");
+    let run = "treeherder_one_off_dyno.run";
+    state
+        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
+        .unwrap();
+    state.expect_attr(run, "exit_status", 0).unwrap();
+    state
+        .expect_attr(run, "output_tail", "backfilled 2 days")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collaborator_killed_after_its_post_is_taken_without_an_import() {
+    const APP: &str = "treeherder-prod";
+    const EMAIL: &str = "alice@mozilla.example";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_app_collaborator" "dev" {{
+  app         = "{APP}"
+  email       = "{EMAIL}"
+  permissions = ["view", "deploy"]
+}}
+"#
+    ));
+    let path = format!("/teams/apps/{APP}/collaborators");
+    kill_at_post(&control, &work, &hcl, &path).await;
+    apply_again(&tf, &work).await;
+
+    let entries: Vec<Value> = control.app(APP).await["collaborators"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["email"] == EMAIL)
+        .collect();
+    assert_eq!(entries.len(), 1, "one collaborator: {entries:?}");
+    let state = work.state().await.expect("state");
+    state
+        .expect_attr(
+            "treeherder_app_collaborator.dev",
+            "id",
+            entries[0]["id"].as_str().unwrap_or_default(),
+        )
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collaborator_with_other_permissions_is_still_an_error_saying_to_import_it() {
+    const APP: &str = "treeherder-prod";
+    const EMAIL: &str = "bob@mozilla.example";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    control
+        .heroku(
+            Method::POST,
+            &format!("/teams/apps/{APP}/collaborators"),
+            Some(json!({ "user": EMAIL, "permissions": ["view"], "silent": true })),
+        )
+        .await;
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    work.write_config(&with_provider(&format!(
+        r#"
+resource "treeherder_app_collaborator" "dev" {{
+  app         = "{APP}"
+  email       = "{EMAIL}"
+  permissions = ["view", "deploy"]
+}}
+"#
+    )))
+    .unwrap();
+    work.init().await.expect("init");
+    let out = work.apply().await.expect("apply");
+    assert!(!out.success(), "{}", tf.redact(&out.stdout));
+    let text = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("Already a collaborator")
+            && text.contains("other permissions than configured")
+            && text.contains(&format!("terraform import ADDRESS {APP}:{EMAIL}")),
+        "{text}"
+    );
+    let held = control.app(APP).await["collaborators"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["email"] == EMAIL).cloned())
+        .unwrap_or(Value::Null);
+    assert_eq!(held["permissions"], json!(["view"]), "left as it was");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_followed_by_a_deploy_is_not_taken() {
+    const APP: &str = "treeherder-stage";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let id = app_id(&control, APP).await;
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_release_rollback" "stage" {{
+  app     = "{APP}"
+  release = "v2"
+}}
+"#
+    ));
+    let releases_path = format!("/apps/{id}/releases");
+    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    // Something was released since the killed rollback: it is no longer this apply's to take.
+    let releases = control.app(APP).await["releases"].clone();
+    let slug = releases
+        .as_array()
+        .and_then(|all| all.iter().rev().find(|r| !r["slug_id"].is_null()))
+        .map(|r| r["slug_id"].clone())
+        .expect("a release with a slug");
+    control
+        .heroku(
+            Method::POST,
+            &format!("/apps/{APP}/releases"),
+            Some(json!({ "slug": slug, "description": "Deploy 1a2b3c4" })),
+        )
+        .await;
+    apply_again(&tf, &work).await;
+    let rollbacks = control.app(APP).await["releases"]
+        .as_array()
+        .map_or(0, |all| {
+            all.iter()
+                .filter(|r| r["description"] == "Rollback to v2")
+                .count()
+        });
+    assert_eq!(rollbacks, 2, "the deploy in between is rolled back again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_run_that_finished_after_the_kill_is_taken_from_the_log() {
+    const APP: &str = "treeherder-stage";
+    const COMMAND: &str = "./manage.py clear_cache";
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = terraform(&world);
+    let work = tf.workspace("work").unwrap();
+    let id = app_id(&control, APP).await;
+    let hcl = with_provider(&format!(
+        r#"
+resource "treeherder_one_off_dyno" "run" {{
+  app     = "{APP}"
+  command = "{COMMAND}"
+}}
+"#
+    ));
+    let dynos_path = format!("/apps/{id}/dynos");
+    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    // The dyno runs on and finishes (each listing moves it one step) before the next apply.
+    let mut listings = 0;
+    while control
+        .heroku(Method::GET, &format!("/apps/{APP}/dynos"), None)
+        .await
+        .as_array()
+        .is_some_and(|dynos| dynos.iter().any(|d| d["command"] == COMMAND))
+    {
+        listings += 1;
+        assert!(listings < 50, "the run never finished");
+    }
+    apply_again(&tf, &work).await;
+
+    let runs: Vec<Value> = control.state().await["one_off_runs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["command"] == COMMAND)
+        .collect();
+    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
+    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
+    let state = work.state().await.expect("state");
+    let run = "treeherder_one_off_dyno.run";
+    state
+        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
+        .unwrap();
+    // The log names a finished dyno, not its UUID.
+    state.expect_attr(run, "id", Value::Null).unwrap();
+    state.expect_attr(run, "exit_status", 0).unwrap();
+    state
+        .expect_attr(
+            run,
+            "output_tail",
+            "Clearing the Redis cache\nCache cleared.",
+        )
+        .unwrap();
+}
