@@ -16,7 +16,9 @@ mod formation;
 mod one_off_dynos;
 mod pipelines;
 mod releases_rollback;
+mod restarts;
 mod scheduler;
+mod timestamp;
 mod transport;
 
 use std::collections::HashMap;
@@ -49,6 +51,7 @@ pub use pipelines::{
     ReleaseStatus,
 };
 pub use releases_rollback::{rollback_description, RollbackCandidate};
+pub use restarts::RestartWatch;
 pub use scheduler::{NewSchedulerJob, SchedulerJob};
 
 use coalesce::{ResponseStore, Reuse, Scope};
