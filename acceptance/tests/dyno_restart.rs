@@ -1,8 +1,9 @@
 //! `treeherder_dyno_restart` through real Terraform against an in-process sandbox (one per
 //! test): a restart of two process types waiting until their dynos are up again while the
 //! others are untouched, a `triggers` change restarting again, destroy forgetting without a
-//! request to Heroku, an unknown process type failing at plan with the app's types, and a
-//! crashed dyno reported by name.
+//! request to Heroku, a restart that keeps the dynos' ids and `created_at` (only `state`
+//! and `updated_at` move) seen and waited for, an unknown process type or an empty list
+//! failing at plan, and a crashed dyno reported by name.
 //!
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
@@ -27,6 +28,10 @@ fn terraform(world: &SandboxWorld) -> Terraform {
 }
 
 fn config(types: &[&str], at: &str) -> String {
+    config_with_timeout(types, at, "1m")
+}
+
+fn config_with_timeout(types: &[&str], at: &str, timeout: &str) -> String {
     let types: Vec<String> = types.iter().map(|t| format!("\"{t}\"")).collect();
     format!(
         r#"
@@ -43,7 +48,7 @@ resource "treeherder_dyno_restart" "workers" {{
   process_types = [{}]
   triggers      = {{ at = "{at}" }}
   timeouts {{
-    create = "1m"
+    create = "{timeout}"
   }}
 }}
 "#,
@@ -96,6 +101,11 @@ fn check_restarted(
 async fn restart_of_two_process_types_waits_until_up_and_triggers_restart_again() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
+    // Restarted dynos are new processes (new ids), as the sandbox's default.
+    let mode = control
+        .control_post("/dyno-restart", json!({ "mode": "replace" }))
+        .await;
+    assert_eq!(mode["mode"], "replace", "{mode}");
     let types = ["web", "worker_store_pulse_data"];
     let before = dynos(&control).await;
     let tf = terraform(&world);
@@ -152,6 +162,127 @@ async fn restart_of_two_process_types_waits_until_up_and_triggers_restart_again(
     let requests = control.requests().await;
     assert!(requests.is_empty(), "destroy sent {requests:?}");
     assert_eq!(dynos(&control).await, again);
+}
+
+/// Dyno name → (id, type, state, created_at, updated_at) in the sandbox.
+async fn dyno_times(
+    control: &SandboxControl,
+) -> BTreeMap<String, (String, String, String, String, String)> {
+    control.app(APP).await["dynos"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            let fields = (
+                s("id"),
+                s("process_type"),
+                s("state"),
+                s("created_at"),
+                s("updated_at"),
+            );
+            (s("name"), fields)
+        })
+        .collect()
+}
+
+/// Issue 19, item 2: Heroku promises no new id or `created_at` after a restart. Where a
+/// restart keeps both and only `state` (starting, then up) and `updated_at` move, the apply
+/// ends when the dynos are up again instead of waiting for `timeouts.create` (short here,
+/// so that a provider that misses the restart fails fast).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let mode = control
+        .control_post(
+            "/dyno-restart",
+            json!({ "mode": "in_place", "starting_reads": 2 }),
+        )
+        .await;
+    assert_eq!(mode, json!({ "mode": "in_place", "starting_reads": 2 }));
+    assert_eq!(control.control_get("/dyno-restart").await, mode);
+    let types = ["web", "worker_store_pulse_data"];
+    let before = dyno_times(&control).await;
+    let tf = terraform(&world);
+    let work = tf.workspace("work").expect("workspace");
+    work.write_config(&config_with_timeout(&types, "1", "15s"))
+        .unwrap();
+    work.init().await.expect("init");
+    control.clear_requests().await;
+    let out = work.apply().await.expect("apply");
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    let after = dyno_times(&control).await;
+    let state = work.state().await.expect("state");
+    let recorded = state.attr(ADDR, "dynos").unwrap_or(Value::Null);
+    let mut restarted = 0;
+    for (name, (id, kind, _, created_at, updated_at)) in &before {
+        let (new_id, _, new_state, new_created_at, new_updated_at) = &after[name];
+        // The same process in the sandbox's eyes: only state and updated_at moved.
+        assert_eq!((new_id, new_created_at), (id, created_at), "{name}");
+        if types.contains(&kind.as_str()) {
+            assert_ne!(new_updated_at, updated_at, "{name} was not restarted");
+            assert_eq!(new_state, "up", "{name}");
+            assert_eq!(recorded[name.as_str()], "up", "{name}: {recorded}");
+            restarted += 1;
+        } else {
+            assert_eq!(new_updated_at, updated_at, "{name} was restarted");
+            assert_eq!(recorded.get(name.as_str()), None, "{name}: {recorded}");
+        }
+    }
+    assert!(restarted >= 2, "restarted {restarted} dynos");
+    // It followed the dynos through `starting`: two listings showed them starting, a
+    // third up.
+    let requests = control.requests().await;
+    let restart_at = requests
+        .iter()
+        .rposition(|r| r["method"] == "DELETE")
+        .expect("a restart request");
+    let listings = requests[restart_at..]
+        .iter()
+        .filter(|r| {
+            r["method"] == "GET" && r["path"].as_str().is_some_and(|p| p.ends_with("/dynos"))
+        })
+        .count();
+    assert!(
+        listings >= 3,
+        "{listings} listings after the restart: {requests:?}"
+    );
+    let plan = work.plan(true).await.expect("plan");
+    assert!(!plan.has_changes, "{}", plan.text);
+}
+
+/// Issue 19, item 5: an empty `process_types` would restart nothing and record a restart;
+/// the plan refuses it at the attribute, before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_process_types_list_fails_at_plan_at_the_attribute() {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = terraform(&world);
+    let work = tf.workspace("work").expect("workspace");
+    let hcl = config(&[], "1");
+    // Terraform names the line of the attribute a diagnostic is at.
+    let line = 1 + hcl
+        .lines()
+        .position(|l| l.trim_start().starts_with("process_types"))
+        .expect("a process_types line");
+    work.write_config(&hcl).unwrap();
+    work.init().await.expect("init");
+    control.clear_requests().await;
+    let out = work
+        .run(&["plan", "-input=false", "-no-color"])
+        .await
+        .expect("plan");
+    assert!(!out.success(), "plan succeeded:\n{}", out.stdout);
+    let text = format!("{}\n{}", out.stdout, out.stderr);
+    let error = Regex::new(&format!(
+        r#"(?s)Error: No process type to restart.*on main\.tf line {line}, in resource "treeherder_dyno_restart" "workers":.*process_types is empty.*at\s+least\s+one\s+process\s+type"#
+    ))
+    .unwrap();
+    assert!(error.is_match(&text), "{text}");
+    let requests = control.requests().await;
+    assert!(requests.is_empty(), "the plan sent {requests:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

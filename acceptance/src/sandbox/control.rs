@@ -1,5 +1,6 @@
 //! The unauthenticated control API under `/__control/`: request log, fault injection,
-//! latency, queued promotion failures, rate-limit bucket, reset and state dump.
+//! latency, queued promotion failures, rate-limit bucket, how restarts show on dynos, reset
+//! and state dump.
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -133,6 +134,7 @@ fn route(
                 "GET /promotion-failures", "POST /promotion-failures",
                 "GET /release-phase", "POST /release-phase",
                 "POST /rate-limit", "POST /reset", "GET /state", "POST /dyno-crash",
+                "GET /dyno-restart", "POST /dyno-restart",
                 "POST /collaborator-linger",
                 "GET /one-off-commands", "POST /one-off-commands",
                 "GET /holds", "POST /holds", "DELETE /holds",
@@ -214,6 +216,10 @@ fn route(
         }
         ("GET", "/state") => ok(json!(shared.lock().state)),
         ("POST", "/dyno-crash") => Ok(super::heroku::dynos::crash(shared, &parse(body)?)),
+        ("GET", "/dyno-restart") => ok(super::heroku::dynos::restart_mode_json(shared)),
+        ("POST", "/dyno-restart") => {
+            ok(super::heroku::dynos::set_restart_mode(shared, parse(body)?))
+        }
         ("POST", "/collaborator-linger") => {
             let request: Value = parse(body)?;
             let mut world = shared.lock();

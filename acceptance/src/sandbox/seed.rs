@@ -177,6 +177,7 @@ pub fn seed_state() -> SandboxState {
         one_off_commands: super::heroku::one_off::seed_commands(),
         one_off_runs: Vec::new(),
         log_sessions: Vec::new(),
+        dyno_restart: Default::default(),
     }
 }
 

@@ -38,6 +38,10 @@ pub struct SandboxState {
     /// Log sessions handed out.
     #[serde(default)]
     pub log_sessions: Vec<super::heroku::one_off::LogSession>,
+    /// How a restart shows on dynos (see `heroku/dynos.rs`); set through
+    /// `POST /__control/dyno-restart`.
+    #[serde(default)]
+    pub dyno_restart: super::heroku::dynos::RestartMode,
 }
 
 /// The account owning the API token.
@@ -98,6 +102,14 @@ pub struct Dyno {
     pub release_version: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// Reads of the dyno (list or info) still showing it `starting` after an in-place
+    /// restart; the read that brings it to zero is the first to show it `up`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub starting_reads: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -339,6 +351,7 @@ impl App {
                     release_version,
                     created_at: now.clone(),
                     updated_at: now.clone(),
+                    starting_reads: 0,
                 }),
             }
         }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, DataSource};
 use tfplugin::{Diagnostics, Field};
 
-use crate::clients::heroku::{Formation, HerokuClient, Release};
+use crate::clients::heroku::{AppIdentity, Formation, HerokuClient, Release};
 use crate::clients::Clients;
 
 /// A Heroku app: where it runs, its current release and commit, its process types and the
@@ -18,7 +18,7 @@ use crate::clients::Clients;
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AppModel {
     /// The app, by name (`treeherder-prod`) or UUID.
-    pub name: Field<String>,
+    pub name: Field<AppIdentity>,
     /// UUID of the app.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]

@@ -9,6 +9,7 @@ use tfplugin::framework::{Context, EphemeralResource, Opened};
 use tfplugin::types::quote;
 use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
 
+use crate::clients::heroku::AppIdentity;
 use crate::clients::Clients;
 
 /// The config var read.
@@ -21,7 +22,7 @@ const DEFAULT_PORT: u16 = 3306;
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DatabaseUrlModel {
     /// The Heroku app, by name (`treeherder-stage`) or UUID.
-    pub app: Field<String>,
+    pub app: Field<AppIdentity>,
     /// The whole `DATABASE_URL`, as the app holds it.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]

@@ -35,7 +35,7 @@ fn default_silent() -> Field<bool> {
 pub struct AppCollaboratorModel {
     /// The app, by name (`treeherder-prod`) or UUID. Another app replaces the resource;
     /// naming the same app differently (name ↔ UUID) changes nothing remotely.
-    pub app: Field<String>,
+    pub app: Field<crate::clients::heroku::AppIdentity>,
     /// E-mail of the collaborator's Heroku account. Another address replaces the resource
     /// (the same address in other letter case changes nothing). The account must exist.
     pub email: Field<String>,
@@ -401,7 +401,10 @@ impl Resource for AppCollaborator {
     ) -> Result<AppCollaboratorModel, Diagnostics> {
         let parsed = id
             .split_once(':')
-            .filter(|(app, email)| !app.is_empty() && email.contains('@') && !email.contains(':'));
+            .filter(|(app, email)| !app.is_empty() && email.contains('@') && !email.contains(':'))
+            .and_then(|(app, email)| {
+                Some((crate::clients::heroku::AppIdentity::parse(app).ok()?, email))
+            });
         let Some((app_ident, email)) = parsed else {
             return Err(Diagnostic::error(
                 "Invalid import id",
@@ -413,7 +416,7 @@ impl Resource for AppCollaborator {
             .into());
         };
         let heroku = ctx.client()?.heroku()?;
-        let app = CollaboratorApp::of(&heroku.app(app_ident).await?);
+        let app = CollaboratorApp::of(&heroku.app(&app_ident).await?);
         let listing = heroku.collaborators(&app).await?;
         let Some(remote) = find(&listing, email) else {
             let mut emails: Vec<&str> = listing.iter().map(|c| c.user.email.as_str()).collect();
@@ -450,7 +453,9 @@ mod tests {
 
     fn model(email: &str, permissions: Option<&[&str]>) -> AppCollaboratorModel {
         AppCollaboratorModel {
-            app: Field::known("treeherder-prod"),
+            app: Field::known(
+                crate::clients::heroku::AppIdentity::parse("treeherder-prod").unwrap(),
+            ),
             email: Field::known(email),
             permissions: match permissions {
                 Some(p) => Field::known(p.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>()),

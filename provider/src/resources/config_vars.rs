@@ -18,7 +18,9 @@ use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, timeout_or, Timeouts, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
 
-use crate::clients::heroku::{holds, ConfigChange, ConfigVars, HerokuClient, ReleaseWaitError};
+use crate::clients::heroku::{
+    holds, AppIdentity, ConfigChange, ConfigVars, HerokuClient, ReleaseWaitError,
+};
 use crate::clients::Clients;
 
 /// How long an apply waits for its release by default (Heroku's release phase runs
@@ -97,7 +99,7 @@ pub struct SensitiveVar {
 pub struct ConfigVarsModel {
     /// The app, by name (`treeherder-stage`) or UUID. Another app replaces the resource;
     /// the same app by its other identifier changes nothing remotely.
-    pub app: Field<String>,
+    pub app: Field<AppIdentity>,
     /// Plain config vars, name → value. Values show in plans.
     #[serde(default)]
     pub vars: Field<BTreeMap<ConfigVarKey, String>>,
@@ -465,6 +467,7 @@ impl Resource for ConfigVarsResource {
         if app.is_empty() || parts.next().is_some() || (plain.is_empty() && secret.is_empty()) {
             return Err(invalid(format!("got {}.", quote(id))));
         }
+        let app = AppIdentity::parse(app).map_err(|e| invalid(e.to_string()))?;
         let parse = |list: &str| -> Result<Vec<ConfigVarKey>, Diagnostics> {
             list.split(',')
                 .filter(|k| !k.is_empty())
@@ -477,7 +480,7 @@ impl Resource for ConfigVarsResource {
             return Err(invalid(format!("{} is listed twice.", both.as_str())));
         }
         let heroku = ctx.client()?.heroku()?;
-        let app_id = heroku.resolve_app_id(app).await?;
+        let app_id = heroku.resolve_app_id(&app).await?;
         let remote = heroku.read_config_vars(app_id, true).await?;
         let missing: Vec<&str> = plain
             .iter()
@@ -544,7 +547,7 @@ mod tests {
 
     fn model(plain: &[(&str, &str)], secret: &[(&str, &str)]) -> ConfigVarsModel {
         ConfigVarsModel {
-            app: Field::known("treeherder-stage"),
+            app: Field::known(AppIdentity::parse("treeherder-stage").unwrap()),
             vars: Field::known(
                 plain
                     .iter()

@@ -48,7 +48,7 @@ pub struct DatabasePasswordModel {
     /// UUID. Also the import id. Changing it replaces the resource (which only forgets the old
     /// app).
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub app: Field<String>,
+    pub app: Field<crate::clients::heroku::AppIdentity>,
     /// The MySQL user of `DATABASE_URL` (e.g. `th_admin`). Optional: by default whatever user
     /// the URL holds. When set, a URL holding another user is an error at plan time, so a
     /// configuration cannot change the wrong account's password.
@@ -952,8 +952,14 @@ impl Resource for DatabasePassword {
         ctx: &Context<'_, Clients>,
         id: &str,
     ) -> Result<DatabasePasswordModel, Diagnostics> {
+        let app = crate::clients::heroku::AppIdentity::parse(id).map_err(|e| {
+            Diagnostic::error(
+                "Invalid import id",
+                format!("The import id is the app's name or UUID, whose DATABASE_URL holds the account. {e}"),
+            )
+        })?;
         let heroku = ctx.client()?.heroku()?;
-        let url = read_url(heroku, id, true).await.map_err(|mut diags| {
+        let url = read_url(heroku, &app, true).await.map_err(|mut diags| {
             for d in diags.0.iter_mut() {
                 d.attribute = None;
             }
@@ -964,7 +970,7 @@ impl Resource for DatabasePassword {
             diags
         })?;
         Ok(DatabasePasswordModel {
-            app: Field::known(id.to_owned()),
+            app: Field::known(app),
             username: Field::known(url.parsed.username),
             endpoint: Field::Null,
             password: Field::Null,

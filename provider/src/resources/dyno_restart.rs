@@ -15,7 +15,7 @@ use tfplugin::types::{quote, CreateTimeout};
 use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
 use tokio::time::Instant;
 
-use crate::clients::heroku::{AppIdentity, Dyno, HerokuClient};
+use crate::clients::heroku::{AppIdentity, Dyno, HerokuClient, RestartWatch};
 use crate::clients::Clients;
 
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -36,7 +36,8 @@ pub struct DynoRestartModel {
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub app: Field<AppIdentity>,
     /// Process types to restart, e.g. `["worker_log_parser", "worker_misc"]`. Default: every
-    /// dyno of the app. Each must be one of the app's process types.
+    /// dyno of the app. Each must be one of the app's process types; an empty list is
+    /// refused.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub process_types: Field<BTreeSet<String>>,
@@ -44,8 +45,9 @@ pub struct DynoRestartModel {
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub triggers: Field<BTreeMap<String, String>>,
-    /// Wait until every restarted dyno is `up` with a start after the restart (default
-    /// `true`); a `crashed` one is an error.
+    /// Wait until every restarted dyno is `up` again after the restart (default `true`); a
+    /// `crashed` one is an error. A dyno counts as restarted when it has a new id, a later
+    /// `created_at` or `updated_at` than before the restart, or was seen `starting` since.
     #[serde(default = "default_wait")]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub wait: Field<bool>,
@@ -180,15 +182,6 @@ fn of_types<'a>(dynos: &'a [Dyno], types: Option<&'a [String]>) -> impl Iterator
     })
 }
 
-/// Whether a dyno started after the restart: a new process (new id) or a later start
-/// time than the same dyno had before it.
-fn restarted(dyno: &Dyno, before: &BTreeMap<String, (uuid::Uuid, Option<String>)>) -> bool {
-    match before.get(&dyno.name) {
-        None => true,
-        Some((id, created_at)) => dyno.id != *id || dyno.created_at > *created_at,
-    }
-}
-
 #[async_trait]
 impl Resource for DynoRestart {
     type Model = DynoRestartModel;
@@ -196,6 +189,23 @@ impl Resource for DynoRestart {
 
     fn type_name(&self) -> &'static str {
         "treeherder_dyno_restart"
+    }
+
+    fn validate(&self, config: &DynoRestartModel, diagnostics: &mut Diagnostics) {
+        // An empty list would restart nothing and still record a restart.
+        if config.process_types.get().is_some_and(BTreeSet::is_empty) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "No process type to restart",
+                    format!(
+                        "{} is empty, so nothing would be restarted. List at least one process type (e.g. [\"web\"]), or leave {} out to restart every dyno of the app.",
+                        attr!(DynoRestartModel, process_types),
+                        attr!(DynoRestartModel, process_types)
+                    ),
+                )
+                .at(attr!(DynoRestartModel, process_types)),
+            );
+        }
     }
 
     async fn modify_plan(
@@ -244,12 +254,7 @@ impl Resource for DynoRestart {
             )
             .into());
         };
-        let before: BTreeMap<String, (uuid::Uuid, Option<String>)> = client
-            .dynos(app_id)
-            .await?
-            .into_iter()
-            .map(|d| (d.name, (d.id, d.created_at)))
-            .collect();
+        let mut watch = RestartWatch::new(&client.dynos(app_id).await?);
         let restarted_at = rfc3339(SystemTime::now());
         match &types {
             None => client.restart_dynos(app_id, None).await?,
@@ -287,6 +292,7 @@ impl Resource for DynoRestart {
                     return Ok(plan);
                 }
             };
+            watch.observe(&dynos);
             let mine: Vec<&Dyno> = of_types(&dynos, types.as_deref()).collect();
             let states: BTreeMap<String, String> = mine
                 .iter()
@@ -301,7 +307,7 @@ impl Resource for DynoRestart {
             }
             let crashed: Vec<&str> = mine
                 .iter()
-                .filter(|d| restarted(d, &before) && d.state.as_deref() == Some("crashed"))
+                .filter(|d| watch.restarted(d) && d.state.as_deref() == Some("crashed"))
                 .map(|d| d.name.as_str())
                 .collect();
             if !crashed.is_empty() {
@@ -317,7 +323,7 @@ impl Resource for DynoRestart {
             }
             let waiting: Vec<&str> = mine
                 .iter()
-                .filter(|d| !(restarted(d, &before) && d.state.as_deref() == Some("up")))
+                .filter(|d| !(watch.restarted(d) && d.state.as_deref() == Some("up")))
                 .map(|d| d.name.as_str())
                 .collect();
             tfplugin::info!(

@@ -76,7 +76,7 @@ fn default_on_destroy() -> Field<OnDestroy> {
 pub struct FormationModel {
     /// The app, by name (`treeherder-prod`) or UUID. Another app replaces the resource;
     /// naming the same app differently (name ↔ UUID) changes nothing remotely.
-    pub app: Field<String>,
+    pub app: Field<crate::clients::heroku::AppIdentity>,
     /// The process type, as named in the app's Procfile (`web`, `worker_log_parser`).
     /// Changing it replaces the resource. A type the app does not have fails the plan,
     /// listing the app's types.
@@ -520,7 +520,10 @@ impl Resource for FormationResource {
         let parsed = id
             .split_once(':')
             .filter(|(app, kind)| !app.is_empty() && !kind.contains(':'))
-            .and_then(|(app, kind)| Some((app, ProcessType::parse(kind).ok()?)));
+            .and_then(|(app, kind)| {
+                let app = crate::clients::heroku::AppIdentity::parse(app).ok()?;
+                Some((app, ProcessType::parse(kind).ok()?))
+            });
         let Some((app, process_type)) = parsed else {
             return Err(Diagnostic::error(
                 "Invalid import id",
@@ -620,7 +623,9 @@ mod tests {
     #[test]
     fn read_keeps_the_size_spelling_but_reports_real_changes() {
         let mut model = FormationModel {
-            app: Field::known("treeherder-prod"),
+            app: Field::known(
+                crate::clients::heroku::AppIdentity::parse("treeherder-prod").unwrap(),
+            ),
             r#type: Field::known(ProcessType::parse("web").unwrap()),
             quantity: Field::known(2u32),
             size: Field::known("standard-2x"),

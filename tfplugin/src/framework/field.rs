@@ -154,10 +154,10 @@ impl From<NotKnown> for crate::Diagnostics {
     }
 }
 
-impl Field<String> {
-    /// The string, when known.
+impl<T: AsRef<str>> Field<T> {
+    /// The text, when known (for `String` and text domain values alike).
     pub fn as_str(&self) -> Option<&str> {
-        self.get().map(String::as_str)
+        self.get().map(AsRef::as_ref)
     }
 }
 

@@ -366,6 +366,34 @@ registered!(Resource, ResourceKind);
 registered!(DataSource, DataSourceKind);
 registered!(EphemeralResource, EphemeralKind);
 
+impl<R: Resource> Typed<R, ResourceKind> {
+    /// The model of stored state. The state was written by this provider, so a value the
+    /// model rejects is one an earlier version accepted: say so, and how to get past it,
+    /// rather than report it as a configuration error.
+    fn state_model_of<M: DeserializeOwned>(&self, state: &Value) -> Result<M, Diagnostics> {
+        self.model_of(state).map_err(|errors| {
+            Diagnostics(
+                errors
+                    .0
+                    .into_iter()
+                    .map(|error| match error.attribute.clone() {
+                        Some(path) => Diagnostic::error(
+                            format!("Stored {path} no longer accepted"),
+                            format!(
+                                "The state of this {} holds a value of {path} that this version of the provider rejects: {} An earlier version accepted it; nothing was sent. Remove the object from the state (`terraform state rm <address>`), correct {path} in the configuration, then import the object again or let Terraform create it.",
+                                self.inner.type_name(),
+                                error.detail
+                            ),
+                        )
+                        .at(path),
+                        None => error,
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
 #[async_trait]
 impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
     async fn plan(
@@ -381,7 +409,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         register_sensitive(&self.schema.block, prior);
         let ctx = Context::new(client, private, stop);
         if proposed.is_null() {
-            let result = match self.model_of::<R::Model>(prior) {
+            let result = match self.state_model_of::<R::Model>(prior) {
                 Ok(model) => self.inner.plan_destroy(&ctx, &model).await,
                 Err(e) => Err(e),
             };
@@ -408,7 +436,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
                 if prior.is_null() {
                     None
                 } else {
-                    Some(self.model_of::<R::Model>(prior)?)
+                    Some(self.state_model_of::<R::Model>(prior)?)
                 },
                 self.model_of::<R::Model>(&planned)?,
             ))
@@ -461,7 +489,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         let ctx = Context::new(client, private, stop);
         if planned.is_null() {
             crate::debug!("deleting {}", self.type_name());
-            let result = match self.model_of(prior) {
+            let result = match self.state_model_of(prior) {
                 Ok(model) => self.inner.delete(&ctx, model).await,
                 Err(e) => Err(e),
             };
@@ -483,7 +511,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         view::copy_attributes(level, config, &mut with_secrets, &is_write_only);
         let result = match self.model_of::<R::Model>(&with_secrets) {
             Ok(plan_model) if creating => self.inner.create(&ctx, plan_model).await,
-            Ok(plan_model) => match self.model_of(prior) {
+            Ok(plan_model) => match self.state_model_of(prior) {
                 Ok(prior_model) => self.inner.update(&ctx, prior_model, plan_model).await,
                 Err(e) => Err(e),
             },
@@ -531,7 +559,7 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
         if state.is_null() {
             return finish(ctx, Value::Null, Diagnostics::new());
         }
-        let result = match self.model_of(state) {
+        let result = match self.state_model_of(state) {
             Ok(model) => self.inner.read(&ctx, model).await,
             Err(e) => Err(e),
         };

@@ -1,6 +1,15 @@
 //! `/apps/{app}/dynos`, restarts (`DELETE` on dynos/formations), stop actions, dyno sizes.
+//!
+//! Heroku does not document what a restart changes on a dyno, so the sandbox restarts either
+//! way, set through `POST /__control/dyno-restart`:
+//! `{"mode": "replace"}` (the default) makes each dyno a new process at once (new id,
+//! `created_at` and `updated_at` now, `up`); `{"mode": "in_place", "starting_reads": N}`
+//! keeps the id and `created_at`, moves `updated_at`, and shows the dyno `starting` for the
+//! next N reads (list or info, default 1) before it is `up` again. Time is reads, not the
+//! clock, as for one-off runs: tests need no sleeps.
 
 use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -40,15 +49,92 @@ fn find_dyno(app: &App, ident: &str) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::not_found("dyno", "dyno"))
 }
 
-/// A restarted dyno is a new process: new id, fresh timestamps. A crashed dyno (see
-/// [`crash_dyno`]) crashes again on boot, as one with a broken command does on Heroku.
-fn restart(d: &mut Dyno, now: &str) {
-    d.id = Uuid::new_v4();
-    if d.state != "crashed" {
-        d.state = "up".to_string();
+/// What a restart changes on a dyno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartKind {
+    /// A new process at once: new id, `created_at` and `updated_at` now, `up`.
+    #[default]
+    Replace,
+    /// The same dyno (id and `created_at` kept) goes `starting`, then `up`; only `state`
+    /// and `updated_at` move.
+    InPlace,
+}
+
+/// How restarts behave (`POST /__control/dyno-restart`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartMode {
+    pub mode: RestartKind,
+    /// In place: reads showing a restarted dyno `starting` before it is `up` (at least 1).
+    #[serde(default = "one_read")]
+    pub starting_reads: u32,
+}
+
+fn one_read() -> u32 {
+    1
+}
+
+impl Default for RestartMode {
+    fn default() -> Self {
+        RestartMode {
+            mode: RestartKind::Replace,
+            starting_reads: one_read(),
+        }
     }
-    d.created_at = now.to_string();
+}
+
+/// Restarts a dyno as `mode` says. A crashed dyno (see [`crash_dyno`]) crashes again on
+/// boot, as one with a broken command does on Heroku.
+fn restart(d: &mut Dyno, now: &str, mode: RestartMode) {
     d.updated_at = now.to_string();
+    match mode.mode {
+        RestartKind::Replace => {
+            d.id = Uuid::new_v4();
+            d.created_at = now.to_string();
+            if d.state != "crashed" {
+                d.state = "up".to_string();
+            }
+        }
+        RestartKind::InPlace if d.state == "crashed" => {}
+        RestartKind::InPlace => {
+            d.state = "starting".to_string();
+            d.starting_reads = mode.starting_reads.max(1);
+        }
+    }
+}
+
+/// After a read of an app's dynos: each dyno restarted in place has been seen `starting`
+/// once more, and is `up` (with a new `updated_at`) when that was its last such read.
+pub fn count_read(state: &mut SandboxState, ident: &str) {
+    let Some(i) = state.app_index(ident) else {
+        return;
+    };
+    let now = now();
+    for d in state.apps[i]
+        .dynos
+        .iter_mut()
+        .filter(|d| d.starting_reads > 0)
+    {
+        d.starting_reads -= 1;
+        if d.starting_reads == 0 && d.state == "starting" {
+            d.state = "up".to_string();
+            d.updated_at = now.clone();
+        }
+    }
+}
+
+/// `GET /__control/dyno-restart`.
+pub fn restart_mode_json(shared: &crate::sandbox::server::Shared) -> Value {
+    json!(shared.lock().state.dyno_restart)
+}
+
+/// `POST /__control/dyno-restart`: how the next restarts behave.
+pub fn set_restart_mode(shared: &crate::sandbox::server::Shared, mode: RestartMode) -> Value {
+    let mut world = shared.lock();
+    world.state.dyno_restart = mode;
+    shared.persist(&world.state);
+    json!(mode)
 }
 
 /// Restart/stop answer: 202 with an empty object.
@@ -131,6 +217,7 @@ pub fn create(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
         release_version,
         created_at: now.clone(),
         updated_at: now,
+        starting_reads: 0,
     };
     app.dynos.push(dyno);
     let d = app.dynos.len() - 1;
@@ -142,9 +229,9 @@ pub fn create(state: &mut SandboxState, ident: &str, body: &[u8]) -> ApiResult {
 /// `DELETE /apps/{app}/dynos`: restart every dyno.
 pub fn restart_all(state: &mut SandboxState, ident: &str) -> ApiResult {
     let i = app_index(state, ident)?;
-    let now = now();
+    let (now, mode) = (now(), state.dyno_restart);
     for d in &mut state.apps[i].dynos {
-        restart(d, &now);
+        restart(d, &now, mode);
     }
     Ok(accepted())
 }
@@ -153,6 +240,7 @@ pub fn restart_all(state: &mut SandboxState, ident: &str) -> ApiResult {
 /// `{dyno}` is a type (`web`), as `heroku ps:restart web` sends it.
 pub fn restart_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResult {
     let i = app_index(state, ident)?;
+    let mode = state.dyno_restart;
     let app = &mut state.apps[i];
     if !app
         .dynos
@@ -162,12 +250,12 @@ pub fn restart_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResu
     {
         let now = now();
         for d in app.dynos.iter_mut().filter(|d| d.process_type == dyno) {
-            restart(d, &now);
+            restart(d, &now, mode);
         }
         return Ok(accepted());
     }
     let d = find_dyno(app, dyno)?;
-    restart(&mut app.dynos[d], &now());
+    restart(&mut app.dynos[d], &now(), mode);
     Ok(accepted())
 }
 
@@ -182,7 +270,8 @@ pub fn stop_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResult 
         .iter()
         .any(|f| f.process_type == app.dynos[d].process_type);
     if is_formation {
-        restart(&mut app.dynos[d], &now());
+        // A stopped formation dyno is replaced by a new process, whatever restarts do.
+        restart(&mut app.dynos[d], &now(), RestartMode::default());
     } else {
         app.dynos.remove(d);
     }
@@ -192,12 +281,13 @@ pub fn stop_one(state: &mut SandboxState, ident: &str, dyno: &str) -> ApiResult 
 /// `DELETE /apps/{app}/formations/{type}`: restart all dynos of one process type.
 pub fn restart_type(state: &mut SandboxState, ident: &str, process_type: &str) -> ApiResult {
     let i = app_index(state, ident)?;
+    let mode = state.dyno_restart;
     let app = &mut state.apps[i];
     let f = find_formation(app, process_type)?;
     let t = app.formations[f].process_type.clone();
     let now = now();
     for d in app.dynos.iter_mut().filter(|d| d.process_type == t) {
-        restart(d, &now);
+        restart(d, &now, mode);
     }
     Ok(accepted())
 }

@@ -53,13 +53,17 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
         ("PATCH", ["apps", app, "formation", f]) => formation::update(state, app, f, body),
         ("GET", ["apps", app, "dynos"]) => {
             one_off::advance_app(state, app);
-            dynos::list(state, app)
+            let reply = dynos::list(state, app);
+            dynos::count_read(state, app);
+            reply
         }
         ("POST", ["apps", app, "dynos"]) => dynos::create(state, app, body),
         ("DELETE", ["apps", app, "dynos"]) => dynos::restart_all(state, app),
         ("GET", ["apps", app, "dynos", d]) => {
             one_off::advance_app(state, app);
-            dynos::info(state, app, d)
+            let reply = dynos::info(state, app, d);
+            dynos::count_read(state, app);
+            reply
         }
         ("DELETE", ["apps", app, "dynos", d]) => dynos::restart_one(state, app, d),
         ("POST", ["apps", app, "dynos", d, "actions", "stop"]) => dynos::stop_one(state, app, d),

@@ -262,6 +262,28 @@ impl From<Uuid> for AppIdentity {
     }
 }
 
+impl From<AppIdentity> for String {
+    fn from(app: AppIdentity) -> Self {
+        app.0
+    }
+}
+
+impl AsRef<str> for AppIdentity {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An app identity is text wherever text is wanted (a URL segment, a message), so code that
+/// took the configured `String` takes it unchanged.
+impl std::ops::Deref for AppIdentity {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::fmt::Display for AppIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -327,6 +349,10 @@ mod tests {
             "app/x",
             " app",
             "6f1c1e5e00004000800000000000000a",
+            "../apps/treeherder-prod",
+            "treeherder-stage?x=1",
+            " treeherder-stage",
+            "treeherder-stage\n",
         ] {
             assert!(AppIdentity::parse(bad).is_err(), "{bad:?}");
         }

@@ -46,6 +46,9 @@ pub struct Dyno {
     /// Creation time (ISO 8601).
     #[serde(default)]
     pub created_at: Option<String>,
+    /// Last change, of the state among others (ISO 8601, whole seconds).
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 /// Body of `POST /apps/{app}/dynos` for a detached one-off dyno. `Debug` hides `env`

@@ -17,7 +17,9 @@ mod one_off_dynos;
 mod own_objects;
 mod pipelines;
 mod releases_rollback;
+mod restarts;
 mod scheduler;
+mod timestamp;
 mod transport;
 
 use std::collections::HashMap;
@@ -51,6 +53,7 @@ pub use pipelines::{
     ReleaseStatus,
 };
 pub use releases_rollback::{rollback_description, RollbackCandidate};
+pub use restarts::RestartWatch;
 pub use scheduler::{NewSchedulerJob, SchedulerJob};
 
 use coalesce::{ResponseStore, Reuse, Scope};
