@@ -20,8 +20,8 @@ Answers 200 with the snapshot as JSON, 4xx with {"error": ...}.
     {"db_instance_identifier": "treeherder-dev-bug1", "status": "creating" | null, "region": ...}
 
 holds an instance in a status (it need not exist yet: a restore of that name is held as soon
-as it is made) until a `null` status lets it go, so a wait's timeout can be seen through
-Terraform. Everything else goes to moto.
+as it is made) until a `null` status lets it go (it is then `available`), so a wait's timeout
+can be seen through Terraform. Everything else goes to moto.
 
 Usage: python moto_server.py HOST PORT
 """
@@ -155,7 +155,11 @@ def hold_status(body):
         raise BadRequest(400, "status must be a string or null")
     key = (body.get("region") or "us-east-1", instance.lower())
     if status is None:
-        HELD.pop(key, None)
+        # Let go: the instance finishes what it was held in, as RDS's would.
+        released = HELD.pop(key, None)
+        database = rds_backends[DEFAULT_ACCOUNT_ID][key[0]].databases.get(key[1])
+        if released is not None and database is not None and database.status == released:
+            database.status = "available"
     else:
         HELD[key] = status
     apply_holds()

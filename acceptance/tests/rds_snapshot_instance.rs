@@ -570,3 +570,168 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
         .run()
         .await;
 }
+
+/// How long a test waits for moto to show something Terraform does.
+const OBSERVE_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The identifiers of moto's DB instances that contain `part`.
+async fn instances_named(moto: &MotoControl, part: &str) -> Vec<String> {
+    let xml = moto
+        .rds_query("DescribeDBInstances", &[])
+        .await
+        .expect("moto lists its instances");
+    xml_elements(&xml, "DBInstanceIdentifier")
+        .into_iter()
+        .filter(|id| id.contains(part))
+        .collect()
+}
+
+fn latest_of(identifier: &str, source: &str) -> String {
+    format!(
+        r#"{RDS_PROVIDER_CONFIG}
+resource "treeherder_rds_snapshot_instance" "tmp" {{
+  identifier          = "{identifier}"
+  source_instance     = "{source}"
+  snapshot_type       = "manual"
+  skip_final_snapshot = true
+}}
+"#
+    )
+}
+
+/// Terraform (and the provider) killed with SIGKILL while the create waits for the restored
+/// instance, before any state is saved; the next apply recognises the instance by the token of
+/// this identifier and snapshot and adopts it: one instance, no error, an empty plan after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_during_the_create_is_adopted_by_the_next_apply_without_a_second_restore() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let seed = moto.seed().expect("the seed summary");
+    let tag = suffix();
+    let identifier = format!("treeherder-dev-kill{tag}");
+    // The latest of two: the restore source is the snapshot resolved at plan time.
+    let (source, snapshots) = source_with_snapshots(
+        &moto,
+        &seed,
+        &["2026-11-01T03:00:00Z", "2026-11-02T03:00:00Z"],
+    )
+    .await;
+    let config = latest_of(&identifier, &source);
+    assert!(instances_named(&moto, &tag).await.is_empty());
+    moto.hold_status(&identifier, Some("creating"))
+        .await
+        .expect("moto holds the instance");
+
+    let tf = acceptance::harness::Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        world.env().clone(),
+        Vec::new(),
+    )
+    .expect("terraform");
+    let work = tf.workspace("work").expect("workspace");
+    work.write_config(&config).expect("config");
+    work.init().await.expect("init");
+    let mut apply = work.spawn_killable_apply().expect("terraform apply starts");
+    // Observable: the restore was made (moto describes the instance) while Terraform waits.
+    let deadline = std::time::Instant::now() + OBSERVE_LIMIT;
+    while describe(&moto, &identifier).await.is_none() {
+        assert!(
+            apply.is_running(),
+            "terraform apply ended before the restore"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no restore after {OBSERVE_LIMIT:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    apply.kill().await.expect("terraform killed");
+    let state = work.state().await.expect("state");
+    assert!(
+        state.resource(ADDR).is_none(),
+        "the killed apply saved the instance; nothing would be adopted"
+    );
+    moto.hold_status(&identifier, None)
+        .await
+        .expect("moto releases the instance");
+
+    let out = work.apply().await.expect("apply runs");
+    tf.require_success(out)
+        .unwrap_or_else(|e| panic!("the apply after the kill: {e}"));
+    assert_eq!(
+        instances_named(&moto, &tag).await,
+        vec![identifier.clone()],
+        "exactly one instance"
+    );
+    let state = work.state().await.expect("state");
+    state.expect_attr(ADDR, "status", "available").unwrap();
+    state
+        .expect_attr(ADDR, "restored_snapshot_id", snapshots[1].as_str())
+        .unwrap();
+    for refresh in [false, true] {
+        let plan = work.plan(refresh).await.expect("plan");
+        assert!(
+            !plan.has_changes,
+            "refresh={refresh}: plan after adopting:\n{}",
+            plan.text
+        );
+    }
+    tf.require_success(work.destroy().await.expect("destroy runs"))
+        .expect("destroy");
+    assert!(instances_named(&moto, &tag).await.is_empty());
+}
+
+/// An instance of the identifier without this configuration's token (none, or another
+/// snapshot's) is never adopted: the apply fails at `identifier` saying to import it, and the
+/// instance is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_without_this_configurations_token_is_not_adopted() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let seed = moto.seed().expect("the seed summary");
+    let tag = suffix();
+    let (source, snapshots) = source_with_snapshots(
+        &moto,
+        &seed,
+        &["2026-11-01T03:00:00Z", "2026-11-02T03:00:00Z"],
+    )
+    .await;
+    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env().clone());
+    for (n, token) in [None, Some("another-configurations-token")]
+        .into_iter()
+        .enumerate()
+    {
+        let identifier = format!("treeherder-dev-byhand{n}{tag}");
+        let mut params = vec![
+            ("DBInstanceIdentifier", identifier.clone()),
+            ("DBSnapshotIdentifier", snapshots[1].clone()),
+        ];
+        if let Some(token) = token {
+            params.push(("Tags.Tag.1.Key", "treeherder:restore-token".into()));
+            params.push(("Tags.Tag.1.Value", token.into()));
+        }
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        moto.rds_query("RestoreDBInstanceFromDBSnapshot", &params)
+            .await
+            .expect("moto restores by hand");
+        case = case.step(
+            Step::config(latest_of(&identifier, &source)).expect_error(
+                Regex::new(&format!(
+                    r"(?s)DB instance already exists.*identifier.*not\s+restored\s+from.*terraform\s+import\s+<address>\s+{identifier}"
+                ))
+                .expect("a valid pattern"),
+            ),
+        );
+    }
+    case.step(Step::config(RDS_PROVIDER_CONFIG)).run().await;
+    let left = instances_named(&moto, &tag).await;
+    assert_eq!(left.len(), 2, "the instances made by hand stay: {left:?}");
+    for id in left {
+        moto.rds_query(
+            "DeleteDBInstance",
+            &[("DBInstanceIdentifier", &id), ("SkipFinalSnapshot", "true")],
+        )
+        .await
+        .expect("moto deletes the instance made by hand");
+    }
+}

@@ -48,6 +48,8 @@ pub fn quote(text: &str) -> String {
 }
 
 /// A duration written like Terraform's timeouts: `"90s"`, `"30m"`, `"1h30m"`, `"250ms"`.
+/// Longer than zero: every duration a model holds is a limit or an interval, where zero can
+/// only do harm (a timeout that fails at once, a poll that never pauses).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Duration {
     text: String,
@@ -56,13 +58,19 @@ pub struct Duration {
 
 /// Why a duration was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {}: expected whole numbers each followed by a unit (ms, s, m or h), e.g. \"90s\", \"30m\", \"1h\" or \"1h30m\"", quote(.0))]
-pub struct DurationError(String);
+pub enum DurationError {
+    /// Not whole numbers with units.
+    #[error("invalid duration {}: expected whole numbers each followed by a unit (ms, s, m or h), e.g. \"90s\", \"30m\", \"1h\" or \"1h30m\"", quote(.0))]
+    Syntax(String),
+    /// Zero.
+    #[error("invalid duration {}: it must be longer than zero, e.g. \"90s\", \"30m\" or \"1h\" (a zero limit fails at once)", quote(.0))]
+    Zero(String),
+}
 
 impl Duration {
     /// Parses `text`.
     pub fn parse(text: &str) -> Result<Self, DurationError> {
-        let error = || DurationError(text.to_string());
+        let error = || DurationError::Syntax(text.to_string());
         let mut rest = text;
         if rest.is_empty() {
             return Err(error());
@@ -87,6 +95,9 @@ impl Duration {
             };
             total = total.checked_add(part).ok_or_else(error)?;
             rest = tail;
+        }
+        if total.is_zero() {
+            return Err(DurationError::Zero(text.to_string()));
         }
         Ok(Duration {
             text: text.to_string(),
@@ -126,6 +137,7 @@ impl JsonSchema for Duration {
         json_schema!({
             "type": "string",
             "pattern": "^([0-9]+(ms|s|m|h))+$",
+            "not": { "pattern": "^(0+(ms|s|m|h))+$" },
             "examples": ["90s", "30m", "1h30m"]
         })
     }
@@ -343,6 +355,14 @@ mod tests {
             let err = Duration::parse(bad).unwrap_err().to_string();
             assert!(err.contains("\"30m\""), "{bad}: {err}");
         }
+        for zero in ["0s", "0ms", "0h0m", "00m"] {
+            let err = Duration::parse(zero).unwrap_err().to_string();
+            assert!(err.contains("longer than zero"), "{zero}: {err}");
+        }
+        assert_eq!(
+            Duration::parse("0h1ms").unwrap().get(),
+            std::time::Duration::from_millis(1)
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@ use super::provider::ProviderUnderTest;
 use super::secrets::{redact, scan_for_secrets, SecretScan};
 use super::state::State;
 
+mod killable;
+pub use killable::KillableApply;
+
 /// A test's Terraform environment: a temporary root holding the provider mirror, the CLI
 /// config, the working directories and the `logs/` folder (TRACE logs and captured
 /// stdout/stderr, all of which the secret scan reads).

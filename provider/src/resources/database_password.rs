@@ -62,8 +62,8 @@ pub struct DatabasePasswordModel {
     /// its admin login does not (it is only used for `mysql.endpoint`).
     #[serde(default)]
     pub endpoint: Field<String>,
-    /// The new password (Terraform < 1.11): at least 30 characters of `A-Z a-z 0-9 - _ . ~ ! $
-    /// & ( ) * + , ; =` (characters such as `%`, `@`, `:`, `/`, `?` and `#` break Django's
+    /// The new password (Terraform < 1.11): 30 to 256 characters of `A-Z a-z 0-9 - _ . ~ ! $
+    /// & ( ) * + , ; =` (MySQL refuses longer ones; characters such as `%`, `@`, `:`, `/`, `?` and `#` break Django's
     /// `DATABASE_URL` parsing). Stored in state as a sensitive value. Changing it rotates the
     /// password. Set at most one of `password` and `password_wo`; neither means sync.
     #[serde(default)]

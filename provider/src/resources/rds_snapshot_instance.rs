@@ -18,7 +18,8 @@ use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive, WriteOnly};
 
 use crate::clients::mysql::Password;
 use crate::clients::rds::{
-    Instance, ModifyRequest, RdsClient, RdsError, RestoreRequest, Settled, WaitLimits,
+    restore_token, Instance, ModifyRequest, RdsClient, RdsError, RestoreRequest, Settled,
+    WaitLimits, RESTORE_TOKEN_TAG,
 };
 use crate::clients::Clients;
 use crate::data_sources::rds_snapshot::{latest_snapshot, snapshot_type};
@@ -362,6 +363,42 @@ async fn snapshot_to_restore(rds: &RdsClient, model: &Model) -> Result<String, D
 }
 
 impl RdsSnapshotInstance {
+    /// Restores `snapshot` as the planned instance, tagged with `token`.
+    async fn restore(
+        &self,
+        rds: &RdsClient,
+        plan: &Model,
+        snapshot: &str,
+        token: &str,
+    ) -> Result<(), Diagnostics> {
+        let id = plan.identifier.value()?.clone();
+        let request = RestoreRequest {
+            identifier: id.clone(),
+            snapshot: snapshot.to_owned(),
+            class: plan.instance_class.get().cloned(),
+            subnet_group: plan.db_subnet_group_name.get().cloned(),
+            publicly_accessible: plan.publicly_accessible.get().copied(),
+            parameter_group: plan.parameter_group_name.get().cloned(),
+            security_group_ids: plan
+                .vpc_security_group_ids
+                .get()
+                .map(|s| s.iter().cloned().collect()),
+            tags: tags_of(plan, snapshot),
+        };
+        tfplugin::info!("restoring {id} from the snapshot {snapshot}");
+        match rds.restore(&request, token).await {
+            Err(RdsError::AlreadyExists { .. }) => Err(error_at(
+                "DB instance already exists",
+                format!(
+                    "Another RDS instance named {} appeared during the apply.",
+                    quote(&id)
+                ),
+                attr!(Model, identifier),
+            )),
+            other => other.map_err(Into::into),
+        }
+    }
+
     /// Waits until the instance settles (rebooting it for a parameter group when needed)
     /// and copies it into `model`; an error leaves the model saying what exists.
     async fn settle(
@@ -537,45 +574,29 @@ impl Resource for RdsSnapshotInstance {
         let password = configured_password(&plan)?;
         let limits = WaitLimits::from_now(limit(&plan, |t| &t.create, DEFAULT_CREATE));
         let snapshot = snapshot_to_restore(rds, &plan).await?;
-        if rds.instance(&id).await?.is_some() {
-            return Err(error_at(
-                "DB instance already exists",
-                format!(
-                    "An RDS instance named {} already exists. To manage it here, import it: \
-                     terraform import <address> {id}",
-                    quote(&id)
-                ),
-                attr!(Model, identifier),
-            ));
-        }
-        let token = uuid::Uuid::new_v4().to_string();
-        let request = RestoreRequest {
-            identifier: id.clone(),
-            snapshot: snapshot.clone(),
-            class: plan.instance_class.get().cloned(),
-            subnet_group: plan.db_subnet_group_name.get().cloned(),
-            publicly_accessible: plan.publicly_accessible.get().copied(),
-            parameter_group: plan.parameter_group_name.get().cloned(),
-            security_group_ids: plan
-                .vpc_security_group_ids
-                .get()
-                .map(|s| s.iter().cloned().collect()),
-            tags: tags_of(&plan, &snapshot),
-        };
-        tfplugin::info!("restoring {id} from the snapshot {snapshot}");
-        match rds.restore(&request, &token).await {
-            Ok(()) => {}
-            Err(RdsError::AlreadyExists { .. }) => {
+        let token = restore_token(&id, &snapshot);
+        match rds.instance(&id).await? {
+            None => self.restore(rds, &plan, &snapshot, &token).await?,
+            // An earlier apply of this configuration restored it and was killed before
+            // Terraform saved the state: carry on with that instance, never restore again.
+            Some(existing) if existing.restored_with(&token) => tfplugin::info!(
+                "{id} was restored from {snapshot} by an earlier apply of this configuration \
+                 that did not finish; adopting it"
+            ),
+            Some(_) => {
                 return Err(error_at(
                     "DB instance already exists",
                     format!(
-                        "Another RDS instance named {} appeared during the apply.",
-                        quote(&id)
+                        "An RDS instance named {} already exists, and it was not restored from \
+                         {} by this resource (its {RESTORE_TOKEN_TAG} tag is missing or is \
+                         another identifier's or snapshot's). To manage it here, import it: \
+                         terraform import <address> {id}",
+                        quote(&id),
+                        quote(&snapshot)
                     ),
                     attr!(Model, identifier),
-                ))
+                ));
             }
-            Err(e) => return Err(e.into()),
         }
         plan.restored_snapshot_id.set(snapshot);
         let Ok(Some(instance)) = self.settle(ctx, rds, &mut plan, limits).await else {

@@ -125,8 +125,8 @@ pub struct ReadonlyUserModel {
     #[serde(default = "default_host")]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub host: Field<HostPattern>,
-    /// The account's password: at least 30 characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =`
-    /// (characters such as `%`, `@`, `:`, `/`, `?`, `#`, quotes, backslash and whitespace
+    /// The account's password: 30 to 256 characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =`
+    /// (MySQL refuses longer ones; characters such as `%`, `@`, `:`, `/`, `?`, `#`, quotes, backslash and whitespace
     /// break Django's `DATABASE_URL` parsing). Changing it runs `ALTER USER … IDENTIFIED BY`.
     /// Stored in state (as a sensitive value). It cannot be read back from the server: after
     /// an import it is null in state. Set exactly one of `password` and `password_wo`.

@@ -98,6 +98,11 @@ impl<'a, C> Context<'a, C> {
         lock(&self.diagnostics).push(diagnostic);
     }
 
+    /// Whether an error was added: the operation is failing even if it returns a state.
+    pub fn has_errors(&self) -> bool {
+        lock(&self.diagnostics).has_errors()
+    }
+
     /// Reads private state.
     pub fn private<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         lock(&self.private).get(key)

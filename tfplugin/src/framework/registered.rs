@@ -522,7 +522,11 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
             // Nothing was created, or the update failed: Terraform keeps the prior state.
             Err(errors) => return finish(ctx, prior.clone(), errors),
         };
+        // After a failed apply Terraform does not hold the result to the plan, and the
+        // result is what is true (a half-done change): it is saved as returned.
+        let failed = ctx.has_errors();
         let mut state = match self.model_value(&model) {
+            Ok(state) if failed => state,
             Ok(state) => keep_planned(planned, state),
             Err(errors) => return finish(ctx, prior.clone(), errors),
         };

@@ -177,6 +177,18 @@ pub enum PasswordError {
         /// The minimum.
         min: usize,
     },
+    /// Longer than MySQL accepts.
+    #[error(
+        "password is {length} characters long; at most {max} are accepted: MySQL 8's default \
+         authentication (caching_sha2_password, also RDS's) refuses longer passwords, and \
+         Heroku keeps at most 32 KB of config vars per app. {ACCEPTED}"
+    )]
+    TooLong {
+        /// Its length in characters.
+        length: usize,
+        /// The maximum.
+        max: usize,
+    },
     /// Contains a character that breaks Django's `DATABASE_URL` parsing or SQL quoting.
     #[error("password contains {description}, which breaks DATABASE_URL parsing. {ACCEPTED}")]
     DisallowedCharacter {

@@ -7,6 +7,11 @@ use super::error::PasswordError;
 /// Minimum password length from the runbook ("PASSWORD >=30 CHARACTERS LONG").
 pub const MIN_PASSWORD_LENGTH: usize = 30;
 
+/// Maximum password length: MySQL's `caching_sha2_password` (the default of MySQL 8 and RDS
+/// MySQL 8) refuses passwords longer than 256 bytes (`MAX_PLAINTEXT_LENGTH`); Heroku's limit,
+/// 32 KB for all of an app's config vars together, is far looser.
+pub const MAX_PASSWORD_LENGTH: usize = 256;
+
 /// A secret string whose `Debug` output is `<redacted>`. It has no `Display`.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct SecretString(String);
@@ -43,18 +48,25 @@ impl From<&str> for SecretString {
 
 /// Checks a read-only-user password at plan time.
 ///
-/// Requires at least [`MIN_PASSWORD_LENGTH`] characters, all from RFC 3986's userinfo set
+/// Requires [`MIN_PASSWORD_LENGTH`] to [`MAX_PASSWORD_LENGTH`] characters, all from RFC 3986's userinfo set
 /// minus `:` and `%`: ASCII letters, digits and `- _ . ~ ! $ & ( ) * + , ; =`. That excludes
 /// `%` (runbook NOTE2: Django unquotes it), `@ : / ? #` and `[ ]` (they split or break the
 /// `DATABASE_URL`), quotes, backslash and whitespace. As a side effect the password never
 /// needs escaping inside a SQL string literal, whatever the server's sql_mode.
 pub fn validate_password(password: &str) -> Result<(), PasswordError> {
+    // Length first: a huge value is refused without a scan.
+    let length = password.chars().count();
+    if length > MAX_PASSWORD_LENGTH {
+        return Err(PasswordError::TooLong {
+            length,
+            max: MAX_PASSWORD_LENGTH,
+        });
+    }
     for c in password.chars() {
         if let Some(description) = disallowed(c) {
             return Err(PasswordError::DisallowedCharacter { description });
         }
     }
-    let length = password.chars().count();
     if length < MIN_PASSWORD_LENGTH {
         return Err(PasswordError::TooShort {
             length,
@@ -92,9 +104,8 @@ fn disallowed(c: char) -> Option<&'static str> {
 pub const GENERATED_ALPHABET: &[u8] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
 
-/// Longest password [`generate_password`] makes (MySQL accepts far longer ones; a DATABASE_URL
-/// need not carry more than this).
-pub const MAX_GENERATED_LENGTH: usize = 256;
+/// Longest password [`generate_password`] makes: the longest accepted.
+pub const MAX_GENERATED_LENGTH: usize = MAX_PASSWORD_LENGTH;
 
 /// Why no password could be generated.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +198,25 @@ mod tests {
     fn accepts_long_hex_and_sub_delims() {
         assert!(validate_password(&"a1".repeat(30)).is_ok());
         assert!(validate_password("Abc-_.~!$&()*+,;=0123456789abcdefXYZ").is_ok());
+    }
+
+    #[test]
+    fn rejects_longer_than_mysql_accepts_naming_the_limit() {
+        assert!(validate_password(&"a".repeat(MAX_PASSWORD_LENGTH)).is_ok());
+        for length in [MAX_PASSWORD_LENGTH + 1, 200_000] {
+            let err = validate_password(&"a".repeat(length)).unwrap_err();
+            assert_eq!(
+                err,
+                PasswordError::TooLong {
+                    length,
+                    max: MAX_PASSWORD_LENGTH
+                }
+            );
+            let text = err.to_string();
+            assert!(text.contains("at most 256"), "{text}");
+            assert!(text.contains("caching_sha2_password"), "{text}");
+            assert!(!text.contains("aaaa"), "{text}");
+        }
     }
 
     #[test]

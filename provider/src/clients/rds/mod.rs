@@ -3,8 +3,9 @@
 //!
 //! Waiting is ours ([`poll`]), not the SDK's waiters: those poll at least every 30 s and take
 //! a modify's stale `available` for done. Retries of throttling, 5xx and lost connections are
-//! the SDK's standard retry policy; a restore whose answer was lost is recognised afterwards by
-//! the token it was tagged with ([`RESTORE_TOKEN_TAG`]), never restored twice.
+//! the SDK's standard retry policy; a restore whose answer was lost, or whose apply was killed,
+//! is recognised afterwards by the token it was tagged with ([`RESTORE_TOKEN_TAG`],
+//! [`restore_token`]), never restored twice.
 
 mod error;
 pub mod poll;
@@ -25,8 +26,23 @@ pub use poll::{Settled, WaitLimits};
 
 /// The region used when none is configured.
 pub const DEFAULT_REGION: &str = "us-east-1";
-/// Tag holding the random token of the restore that made an instance.
+/// Tag holding the token of the restore that made an instance ([`restore_token`]).
 pub const RESTORE_TOKEN_TAG: &str = "treeherder:restore-token";
+
+/// The token of restoring `snapshot` (the resolved id, never "the latest") as `identifier`:
+/// derived from both, not random, so a later apply of the same configuration recognises an
+/// instance an earlier one restored and then lost track of (Terraform killed before it saved
+/// the state), while an instance from another snapshot or made by hand is never taken for it.
+pub fn restore_token(identifier: &str, snapshot: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"treeherder-restore-v1\0")
+        .chain_update(identifier.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(snapshot.as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Settings of the RDS client.
 #[derive(Debug, Clone)]
@@ -150,6 +166,11 @@ impl Instance {
         self.parameter_groups
             .iter()
             .any(|g| g.apply_status == "pending-reboot")
+    }
+
+    /// Whether the instance was restored with `token` ([`RESTORE_TOKEN_TAG`]).
+    pub fn restored_with(&self, token: &str) -> bool {
+        self.tags.get(RESTORE_TOKEN_TAG).map(String::as_str) == Some(token)
     }
 
     /// `address:port`, once the instance has an endpoint.
@@ -453,9 +474,10 @@ impl RdsClient {
             .insert(RESTORE_TOKEN_TAG.to_owned(), token.to_owned());
         match self.send_restore(&request).await {
             Err(RdsError::AlreadyExists { .. })
-                if self.instance(id).await?.is_some_and(|i| {
-                    i.tags.get(RESTORE_TOKEN_TAG).map(String::as_str) == Some(token)
-                }) =>
+                if self
+                    .instance(id)
+                    .await?
+                    .is_some_and(|i| i.restored_with(token)) =>
             {
                 tfplugin::info!("{id}: the restore's answer was lost; the instance is ours");
                 Ok(())

@@ -377,3 +377,21 @@ async fn an_instance_of_someone_else_is_never_adopted() {
         .expect_err("not ours");
     assert!(matches!(error, RdsError::AlreadyExists { .. }), "{error}");
 }
+
+#[test]
+fn the_restore_token_is_the_same_for_the_same_identifier_and_snapshot_only() {
+    let token = super::restore_token("treeherder-dev-x", "rds:treeherder-prod-2026-12-01");
+    assert_eq!(
+        token,
+        super::restore_token("treeherder-dev-x", "rds:treeherder-prod-2026-12-01")
+    );
+    assert_eq!(token.len(), 64);
+    for (identifier, snapshot) in [
+        ("treeherder-dev-y", "rds:treeherder-prod-2026-12-01"),
+        ("treeherder-dev-x", "rds:treeherder-prod-2026-12-02"),
+        // The separator keeps the two parts apart.
+        ("treeherder-dev-xr", "ds:treeherder-prod-2026-12-01"),
+    ] {
+        assert_ne!(token, super::restore_token(identifier, snapshot));
+    }
+}
