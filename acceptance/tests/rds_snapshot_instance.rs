@@ -631,7 +631,7 @@ async fn an_apply_killed_during_the_create_is_adopted_by_the_next_apply_without_
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config).expect("config");
     work.init().await.expect("init");
-    let mut apply = work.spawn_killable_apply().expect("terraform apply starts");
+    let mut apply = work.spawn_apply().expect("terraform apply starts");
     // Observable: the restore was made (moto describes the instance) while Terraform waits.
     let deadline = std::time::Instant::now() + OBSERVE_LIMIT;
     while describe(&moto, &identifier).await.is_none() {

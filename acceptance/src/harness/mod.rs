@@ -81,7 +81,7 @@ pub use provider::ProviderUnderTest;
 pub use sandbox_world::{SandboxControl, SandboxWorld};
 pub use secrets::{scan_for_secrets, Leak, SecretScan};
 pub use state::{flatten_attributes, ResourceState, State};
-pub use terraform::{Background, CommandOutput, KillableApply, PlanOutcome, Terraform, Workspace};
+pub use terraform::{Background, CommandOutput, PlanOutcome, Terraform, Workspace};
 pub use testcase::{
     CheckError, CheckResult, Hook, ImportStep, PlanCheck, RunReport, StateCheck, Step,
     TerraformVersion, TestCase,

@@ -17,9 +17,6 @@ use super::provider::ProviderUnderTest;
 use super::secrets::{redact, scan_for_secrets, SecretScan};
 use super::state::State;
 
-mod killable;
-pub use killable::KillableApply;
-
 /// A test's Terraform environment: a temporary root holding the provider mirror, the CLI
 /// config, the working directories and the `logs/` folder (TRACE logs and captured
 /// stdout/stderr, all of which the secret scan reads).
@@ -332,6 +329,11 @@ impl Background {
         &self.command
     }
 
+    /// Whether Terraform is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Sends SIGKILL to the whole process group (Terraform and the providers it started, which
     /// die without cleaning up, like a killed CI runner's) and waits for Terraform to exit.
     pub async fn kill(mut self) -> Result<(), HarnessError> {
@@ -366,7 +368,7 @@ impl Background {
 
 impl Drop for Background {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
+        if self.is_running() {
             let _ = self.kill_group();
         }
     }
