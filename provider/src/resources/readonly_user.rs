@@ -646,8 +646,8 @@ fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics)
     );
     let version = attr!(ReadonlyUserModel, password_wo_version);
     let has_wo = !config.password_wo.is_null();
-    match (!config.password.is_null(), has_wo) {
-        (true, true) => diagnostics.push(
+    if !config.password.is_null() && has_wo {
+        diagnostics.push(
             Diagnostic::error(
                 "Conflicting password arguments",
                 format!(
@@ -657,8 +657,7 @@ fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics)
                 ),
             )
             .at(password_wo.clone()),
-        ),
-        _ => {}
+        );
     }
     if let Field::Known(secret) = &config.password_wo {
         if let Err(errors) = write_only_password(secret) {
