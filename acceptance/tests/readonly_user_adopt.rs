@@ -319,3 +319,77 @@ resource "treeherder_readonly_user" "activedata" {{
     }
     assert!(exists.is_none(), "no account may have been created");
 }
+
+/// Removing `password` from a managed account stops managing it: the update runs no
+/// statement, and the last password set keeps working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_password_leaves_the_account_password_alone() {
+    let world = World::require(&[Service::Mysql]);
+    let user = unique("released");
+    let pass = password("r");
+    let mut secrets = world.secrets().to_vec();
+    secrets.push(pass.clone());
+    let with_password = format!(
+        "{PROVIDER}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name     = \"{user}\"\n  password = \"{pass}\"\n}}\n"
+    );
+    let without = format!(
+        "{PROVIDER}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name = \"{user}\"\n}}\n"
+    );
+    let outcome = async {
+        let tf = Terraform::new(
+            &[ProviderUnderTest::treeherder()],
+            world.env().clone(),
+            secrets.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        let work = tf.workspace("work").map_err(|e| e.to_string())?;
+        work.write_config(&with_password)
+            .map_err(|e| e.to_string())?;
+        tf.require_success(work.init().await.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        tf.require_success(work.apply().await.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let result = async {
+            let hash = password_hash(&world, &user).await?;
+            work.write_config(&without).map_err(|e| e.to_string())?;
+            let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
+            let change = change_of(&plan)?;
+            let changed: Vec<String> = change.changed_attributes().into_iter().collect();
+            let sql = strings(&change.after["grant_statements"]);
+            if change.actions != ["update"] || changed != ["password"] || !sql.is_empty() {
+                return Err(format!(
+                    "expected an update of `password` alone running nothing, got {:?} \
+                     changing {changed:?}, SQL {sql:?}",
+                    change.actions
+                ));
+            }
+            tf.require_success(work.apply().await.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            if password_hash(&world, &user).await? != hash {
+                return Err("removing `password` changed the account's password".into());
+            }
+            if !logs_in(&world, &user, &pass).await {
+                return Err("the last password set no longer works".into());
+            }
+            let again = work.plan(true).await.map_err(|e| e.to_string())?;
+            if again.has_changes {
+                return Err(format!("plan after apply not empty:\n{}", again.text));
+            }
+            Ok(())
+        }
+        .await;
+        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
+        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
+        if !scan.leaks.is_empty() {
+            return Err(format!("secrets leaked: {:?}", scan.leaks));
+        }
+        result?;
+        destroyed
+    }
+    .await;
+    let cleaned = admin_sql(&world, &[format!("DROP USER IF EXISTS '{user}'@'%'")]).await;
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+    cleaned.expect("cleanup");
+}
