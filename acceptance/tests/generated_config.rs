@@ -1,9 +1,11 @@
 //! `terraform plan -generate-config-out` (Terraform ≥ 1.5) of an imported resource writes a
 //! configuration from its state. Values that cannot be read back (a readonly user's password)
-//! come out as `null`; such a configuration must fail at plan saying what to fill in, never
-//! pass plan and fail after the import completed.
+//! come out as `null`; the generated configuration must then plan with zero changes and
+//! apply without touching what it cannot read (the password stays the server's).
 
 use acceptance::harness::{ProviderUnderTest, Service, Terraform, World};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder, SslOpts};
 
 const PASSWORD: &str = "Generated-config-probe-password-4821";
 
@@ -24,8 +26,41 @@ provider "treeherder" {{}}
     .replace("NAME", name)
 }
 
+fn admin_opts(world: &World) -> OptsBuilder {
+    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").unwrap_or_default();
+    let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, "3306"));
+    let ca = world
+        .get("TREEHERDER_MYSQL_TLS_CA_FILE")
+        .unwrap_or_default();
+    OptsBuilder::default()
+        .ip_or_hostname(host)
+        .tcp_port(port.parse().unwrap_or(3306))
+        .user(world.get("TREEHERDER_MYSQL_USERNAME"))
+        .pass(world.get("TREEHERDER_MYSQL_PASSWORD"))
+        .prefer_socket(false)
+        .ssl_opts(Some(
+            SslOpts::default()
+                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
+                .with_disable_built_in_roots(true),
+        ))
+}
+
+/// The account's password hash, as the server stores it.
+async fn password_hash(world: &World, user: &str) -> Option<String> {
+    let mut conn = Conn::new(admin_opts(world)).await.ok()?;
+    let hash: Option<String> = conn
+        .exec_first(
+            "SELECT authentication_string FROM mysql.user WHERE User = ? AND Host = '%'",
+            (user,),
+        )
+        .await
+        .ok()?;
+    conn.disconnect().await.ok();
+    hash
+}
+
 #[tokio::test]
-async fn a_generated_readonly_user_fails_at_plan_asking_for_its_password() {
+async fn a_generated_readonly_user_plans_only_the_import_and_keeps_the_password() {
     let world = World::require(&[Service::Mysql]);
     let mut secrets = world.secrets().to_vec();
     secrets.push(PASSWORD.to_string());
@@ -52,6 +87,7 @@ async fn a_generated_readonly_user_fails_at_plan_asking_for_its_password() {
         .await
         .expect("state rm");
     tf.require_success(removed).expect("state rm");
+    let hash = password_hash(&world, &name).await;
 
     ws.write_config(&config(&name, import)).expect("config");
     let generated = ws
@@ -64,27 +100,40 @@ async fn a_generated_readonly_user_fails_at_plan_asking_for_its_password() {
         .await
         .expect("plan");
     let text = std::fs::read_to_string(ws.dir().join("generated.tf")).unwrap_or_default();
-    // Adopt the account again, whatever happened, so that destroy removes it.
+    // The generated configuration as written, with its import block.
+    let adopted = ws.apply().await.expect("apply");
+    let after = password_hash(&world, &name).await;
+    let again = ws.plan(true).await;
+    // Whatever happened, adopt the account with its password so that destroy removes it.
     ws.write_config(&config(&name, &format!("{resource}\n\n{import}")))
         .expect("config");
-    let adopted = ws.apply().await.expect("apply");
+    std::fs::remove_file(ws.dir().join("generated.tf")).ok();
+    let readopted = ws.apply().await.expect("apply");
     let destroyed = ws.destroy().await.expect("destroy");
 
     assert!(
-        !generated.success(),
-        "the generated configuration passed plan"
+        generated.success(),
+        "the generated configuration failed to plan: {}",
+        generated.stderr
     );
     assert!(
-        generated.stderr.contains("Missing required argument")
-            && generated.stderr.contains("password is required"),
-        "the plan must say what to fill in: {}",
-        generated.stderr
+        generated
+            .stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "the generated configuration must plan only the import: {}",
+        generated.stdout
     );
     assert!(
         text.contains("password") && text.contains("null"),
         "generated.tf: {text}"
     );
     tf.require_success(adopted)
+        .expect("applying the generated configuration");
+    assert!(hash.is_some(), "no password hash before the import");
+    assert_eq!(hash, after, "importing changed the password");
+    let again = again.expect("plan after the import");
+    assert!(!again.has_changes, "plan after the import: {}", again.text);
+    tf.require_success(readopted)
         .expect("re-adopting the account");
     tf.require_success(destroyed).expect("destroy");
 }

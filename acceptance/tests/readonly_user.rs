@@ -1849,8 +1849,9 @@ async fn write_only_passwords_stay_out_of_state_and_rotate_by_version() {
     }
 }
 
-/// Neither password, or both: an error at validate saying what to set; Terraform 1.0.3 is
-/// told `password_wo` needs 1.11.
+/// Both passwords: an error at validate; neither, for a new account: an error at plan (an
+/// imported one may omit both, see readonly_user_adopt.rs), each saying what to set;
+/// Terraform 1.0.3 is told `password_wo` needs 1.11.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_arguments_are_checked_at_validate() {
     let world = World::require(&[Service::Mysql]);

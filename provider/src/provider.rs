@@ -54,6 +54,7 @@ impl Provider for TreeherderProvider {
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<Clients>>>, SchemaDeriveError> {
         Ok(vec![
             tfplugin::framework::data_source(crate::data_sources::mysql_tables::MysqlTables)?,
+            tfplugin::framework::data_source(crate::data_sources::mysql_accounts::MysqlAccounts)?,
             tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
             tfplugin::framework::data_source(crate::data_sources::rds_snapshot::RdsSnapshot)?,
         ])

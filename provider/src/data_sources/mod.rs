@@ -1,4 +1,5 @@
 //! Data sources, one per file.
 pub mod app;
+pub mod mysql_accounts;
 pub mod mysql_tables;
 pub mod rds_snapshot;

@@ -28,6 +28,10 @@ use crate::clients::mysql::{
 use crate::clients::Clients;
 use crate::diagnostics::database_error_at;
 
+mod password_mode;
+
+use password_mode::{missing_password, password_changes, require_password_to_create};
+
 /// The runbook's exclusion, anchored (its unanchored `django_|auth_` would also skip tables
 /// such as `oauth_token`).
 pub const DEFAULT_EXCLUDE_TABLES: &str = "^(django_|auth_)";
@@ -129,7 +133,9 @@ pub struct ReadonlyUserModel {
     /// (MySQL refuses longer ones; characters such as `%`, `@`, `:`, `/`, `?`, `#`, quotes, backslash and whitespace
     /// break Django's `DATABASE_URL` parsing). Changing it runs `ALTER USER … IDENTIFIED BY`.
     /// Stored in state (as a sensitive value). It cannot be read back from the server: after
-    /// an import it is null in state. Set exactly one of `password` and `password_wo`.
+    /// an import it is null in state. Set at most one of `password` and `password_wo`; with
+    /// neither, the password is not managed (never set nor changed), which only an existing,
+    /// imported account allows: a new one needs a password.
     #[serde(default)]
     pub password: Field<AccountPassword>,
     /// The account's password, write-only (Terraform ≥ 1.11): never stored in state or plan
@@ -301,33 +307,6 @@ fn configured_password(model: &ReadonlyUserModel) -> Result<Password, Diagnostic
         Some(secret) => write_only_password(secret),
         None => Err(missing_password()),
     }
-}
-
-/// Whether the apply sets the password: a new account, a changed `password`, or a changed
-/// `password_wo_version` (the write-only value itself is never compared: it is not stored).
-fn password_changes(prior: Option<&ReadonlyUserModel>, planned: &ReadonlyUserModel) -> bool {
-    prior.is_none_or(|prior| {
-        prior.password != planned.password
-            || prior.password_wo_version != planned.password_wo_version
-    })
-}
-
-fn missing_password() -> Diagnostics {
-    let (password, password_wo) = (
-        attr!(ReadonlyUserModel, password),
-        attr!(ReadonlyUserModel, password_wo),
-    );
-    let version = attr!(ReadonlyUserModel, password_wo_version);
-    Diagnostic::error(
-        "Missing required argument",
-        format!(
-            "A password is required: set `{password}` (stored in state as a sensitive value; \
-             any Terraform), or, with Terraform 1.11 or later, `{password_wo}` (write-only, never \
-             stored, e.g. `ephemeral.treeherder_password.<name>.result`) with `{version}`."
-        ),
-    )
-    .at(password)
-    .into()
 }
 
 /// The provider's database, for a model that names none.
@@ -657,8 +636,9 @@ fn already_exists(account: &Account) -> Diagnostics {
     .into()
 }
 
-/// Exactly one of `password` and `password_wo`, the latter with its version. Unknown values
-/// count as set; `password_wo` is usually unknown here (ephemeral values are opened at plan).
+/// At most one of `password` and `password_wo`, the latter with its version (neither is
+/// checked at plan: only an existing account may omit both). Unknown values count as set;
+/// `password_wo` is usually unknown here (ephemeral values are opened at plan).
 fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
     let (password, password_wo) = (
         attr!(ReadonlyUserModel, password),
@@ -666,9 +646,8 @@ fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics)
     );
     let version = attr!(ReadonlyUserModel, password_wo_version);
     let has_wo = !config.password_wo.is_null();
-    match (!config.password.is_null(), has_wo) {
-        (false, false) => diagnostics.extend(missing_password()),
-        (true, true) => diagnostics.push(
+    if !config.password.is_null() && has_wo {
+        diagnostics.push(
             Diagnostic::error(
                 "Conflicting password arguments",
                 format!(
@@ -678,8 +657,7 @@ fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics)
                 ),
             )
             .at(password_wo.clone()),
-        ),
-        _ => {}
+        );
     }
     if let Field::Known(secret) = &config.password_wo {
         if let Err(errors) = write_only_password(secret) {
@@ -767,6 +745,7 @@ impl Resource for ReadonlyUser {
         if let Some(secret) = plan.config.password_wo.get() {
             write_only_password(secret)?;
         }
+        require_password_to_create(plan.prior.as_ref(), &plan.config)?;
         // Handed to the create half if Terraform replaces the object (see PRIOR_ACCOUNT).
         if let Some(Ok(account)) = plan.prior.as_ref().map(account_of) {
             remember_account(ctx, &account);
@@ -1288,21 +1267,17 @@ mod tests {
         );
         assert!(!errors[0].detail.contains("short-password-1"));
 
+        // No password passes validate: an imported account may omit it (a create is refused
+        // at plan, see a_create_plan_without_a_password_is_refused_at_password).
         let null = config(std::slice::from_ref(&name));
-        let diagnostics = registered.validate(&null, true);
-        assert!(
-            diagnostics
-                .iter()
-                .any(|d| d.attribute == Some(attr!(ReadonlyUserModel, password))),
-            "{diagnostics:?}"
-        );
+        assert!(registered.validate(&null, true).iter().next().is_none());
 
         let good = config(&[name, ("password", Value::String("a".repeat(30)))]);
         assert!(registered.validate(&good, true).iter().next().is_none());
     }
 
     #[test]
-    fn exactly_one_password_is_required_and_password_wo_needs_its_version() {
+    fn at_most_one_password_and_password_wo_needs_its_version() {
         use tfplugin::value::Value;
         let registered = tfplugin::framework::resource(ReadonlyUser).unwrap();
         let name = ("name", Value::String("r".into()));
@@ -1329,18 +1304,7 @@ mod tests {
         assert!(errors_of(&[name.clone(), unknown, version.clone()], true).is_empty());
 
         let neither = errors_of(std::slice::from_ref(&name), true);
-        assert_eq!(neither.len(), 1, "{neither:?}");
-        assert_eq!(neither[0].0, "password");
-        assert!(
-            neither[0].1.contains("password is required"),
-            "{}",
-            neither[0].1
-        );
-        assert!(
-            neither[0].1.contains("password_wo_version"),
-            "{}",
-            neither[0].1
-        );
+        assert!(neither.is_empty(), "{neither:?}");
 
         let both = errors_of(
             &[
@@ -1409,6 +1373,35 @@ mod tests {
         let mut none = wo;
         none.password_wo = Field::Null;
         assert!(configured_password(&none).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_create_plan_without_a_password_is_refused_at_password() {
+        use tfplugin::value::Value;
+        let registered = tfplugin::framework::resource(ReadonlyUser).unwrap();
+        let config = config(&[("name", Value::String("r".into()))]);
+        let (_tx, stop) = tokio::sync::watch::channel(false);
+        let outcome = registered
+            .plan(
+                None,
+                stop,
+                &Value::Null,
+                &config,
+                &config,
+                Default::default(),
+            )
+            .await;
+        let errors: Vec<_> = outcome.diagnostics.iter().collect();
+        assert_eq!(errors.len(), 1, "{:?}", outcome.diagnostics);
+        assert_eq!(
+            errors[0].attribute,
+            Some(attr!(ReadonlyUserModel, password))
+        );
+        assert!(
+            errors[0].detail.contains("to create an account"),
+            "{}",
+            errors[0].detail
+        );
     }
 
     #[tokio::test]

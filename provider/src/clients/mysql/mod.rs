@@ -12,6 +12,7 @@
 //!   after a lost connection (see [`StatementKind`]).
 //! - Passwords never appear in display texts, `Debug` output or errors.
 
+pub mod accounts;
 pub mod config;
 pub mod error;
 pub mod identifiers;
@@ -29,6 +30,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row, SslOpts, Value};
 use tokio::sync::Mutex;
 
+pub use accounts::{AccountSummary, SYSTEM_USERS};
 pub use config::{is_loopback_host, DialTarget, MysqlConfig, TlsMode, Tunnels};
 pub use error::{ConfigError, IdentifierError, MysqlError, NameKind, PasswordError};
 pub use identifiers::{Account, Identifier};

@@ -1,0 +1,157 @@
+//! `treeherder_mysql_accounts` through real Terraform (run with 1.0.3 and 1.11.4) against the
+//! TLS MariaDB of `make up`: a read-only account made with the runbook's SQL but missing a
+//! table, and an account holding more than SELECT, in a scratch database.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use acceptance::harness::{ProviderUnderTest, Service, Terraform, World};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder, SslOpts};
+use serde_json::{json, Value};
+
+fn admin_opts(world: &World) -> OptsBuilder {
+    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").unwrap_or_default();
+    let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, "3306"));
+    let ca = world
+        .get("TREEHERDER_MYSQL_TLS_CA_FILE")
+        .unwrap_or_default();
+    OptsBuilder::default()
+        .ip_or_hostname(host)
+        .tcp_port(port.parse().unwrap_or(3306))
+        .user(world.get("TREEHERDER_MYSQL_USERNAME"))
+        .pass(world.get("TREEHERDER_MYSQL_PASSWORD"))
+        .prefer_socket(false)
+        .ssl_opts(Some(
+            SslOpts::default()
+                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
+                .with_disable_built_in_roots(true),
+        ))
+}
+
+async fn admin_sql(world: &World, statements: &[String]) -> Result<(), String> {
+    let mut conn = Conn::new(admin_opts(world))
+        .await
+        .map_err(|e| format!("admin login: {e}"))?;
+    for sql in statements {
+        conn.query_drop(sql)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+    }
+    conn.disconnect().await.ok();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_show_what_adoption_would_take() {
+    let world = World::require(&[Service::Mysql]);
+    let tag = format!(
+        "acc{:x}{:x}",
+        std::process::id() % 0x1000,
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() % 0x10000)
+            .unwrap_or(0)
+    );
+    let db = format!("{tag}_db");
+    let (reader, writer) = (format!("{tag}_ro"), format!("{tag}_rw"));
+    let pass = "Accounts-probe-password-0123456789-abc";
+    let mut setup = vec![format!("CREATE DATABASE `{db}`")];
+    for table in ["auth_user", "group", "job", "django_migrations"] {
+        setup.push(format!(
+            "CREATE TABLE `{db}`.`{table}` LIKE `treeherder`.`{table}`"
+        ));
+    }
+    // The runbook's SQL, but `job` was created after the account and never granted.
+    setup.extend([
+        format!("CREATE USER '{reader}' IDENTIFIED BY '{pass}' REQUIRE SSL"),
+        format!("GRANT SELECT (id, username, email) ON `{db}`.auth_user TO '{reader}'"),
+        format!("GRANT SELECT ON `{db}`.`group` TO '{reader}'"),
+        format!("CREATE USER '{writer}'@'localhost' IDENTIFIED BY '{pass}'"),
+        format!("GRANT SELECT, INSERT ON `{db}`.`job` TO '{writer}'@'localhost'"),
+    ]);
+    let config = format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+provider "treeherder" {{}}
+
+data "treeherder_mysql_accounts" "x" {{
+  name_regex = "^{tag}_"
+  database   = "{db}"
+}}
+
+data "treeherder_mysql_accounts" "admin" {{
+  name_regex = "^(root|mariadb\\.sys|{admin})$"
+}}
+
+output "accounts" {{
+  value = data.treeherder_mysql_accounts.x.accounts
+}}
+
+output "system" {{
+  value = data.treeherder_mysql_accounts.admin.accounts
+}}
+"#,
+        admin = world.get("TREEHERDER_MYSQL_USERNAME").unwrap_or_default()
+    );
+    let mut secrets = world.secrets().to_vec();
+    secrets.push(pass.to_string());
+    let outcome = async {
+        admin_sql(&world, &setup).await?;
+        let tf = Terraform::new(
+            &[ProviderUnderTest::treeherder()],
+            world.env().clone(),
+            secrets.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        let work = tf.workspace("work").map_err(|e| e.to_string())?;
+        work.write_config(&config).map_err(|e| e.to_string())?;
+        tf.require_success(work.init().await.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        tf.require_success(work.apply().await.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let state = work.state().await.map_err(|e| e.to_string())?;
+        let accounts = state.output("accounts").unwrap_or(Value::Null);
+        let expected = json!([
+            {
+                "name": reader, "host": "%", "import_id": format!("{reader}@%"),
+                "require_ssl": true, "select_only": true,
+                "granted_tables": ["group"], "missing_tables": ["job"]
+            },
+            {
+                "name": writer, "host": "localhost", "import_id": format!("{writer}@localhost"),
+                "require_ssl": false, "select_only": false,
+                "granted_tables": ["job"], "missing_tables": ["group"]
+            }
+        ]);
+        if accounts != expected {
+            return Err(format!("accounts: {accounts:#}\nexpected: {expected:#}"));
+        }
+        let system = state.output("system").unwrap_or(Value::Null);
+        if system != json!([]) {
+            return Err(format!("system accounts listed: {system}"));
+        }
+        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
+        if !scan.leaks.is_empty() {
+            return Err(format!("secrets leaked: {:?}", scan.leaks));
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    let cleaned = admin_sql(
+        &world,
+        &[
+            format!("DROP USER IF EXISTS '{reader}'@'%'"),
+            format!("DROP USER IF EXISTS '{writer}'@'localhost'"),
+            format!("DROP DATABASE IF EXISTS `{db}`"),
+        ],
+    )
+    .await;
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+    cleaned.expect("cleanup");
+}
