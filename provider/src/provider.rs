@@ -56,6 +56,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::data_source(crate::data_sources::mysql_tables::MysqlTables)?,
             tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
             tfplugin::framework::data_source(crate::data_sources::rds_snapshot::RdsSnapshot)?,
+            tfplugin::framework::data_source(crate::data_sources::scheduler_jobs::SchedulerJobs)?,
         ])
     }
 

@@ -2,3 +2,4 @@
 pub mod app;
 pub mod mysql_tables;
 pub mod rds_snapshot;
+pub mod scheduler_jobs;
