@@ -2,5 +2,6 @@
 pub mod app;
 pub mod app_collaborators;
 pub mod mysql_tables;
+pub mod rds_instances;
 pub mod rds_snapshot;
 pub mod scheduler_jobs;

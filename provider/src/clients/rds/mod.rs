@@ -7,6 +7,7 @@
 //! the token it was tagged with ([`RESTORE_TOKEN_TAG`]), never restored twice.
 
 mod error;
+mod list;
 pub mod poll;
 #[cfg(test)]
 mod tests;
