@@ -1,6 +1,7 @@
 //! Data source `treeherder_app` through real Terraform against an in-process sandbox: by
 //! name and by UUID, its release with the slug's commit, process types, and config var
-//! names without any value reaching state, output or logs.
+//! names (and which of them belong to add-ons) without any value reaching state, output or
+//! logs.
 //!
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
@@ -78,6 +79,19 @@ async fn reads_release_commit_process_types_and_config_var_names_only() {
     let mut keys: Vec<String> = vars.keys().cloned().collect();
     keys.sort();
     assert!(!keys.is_empty());
+    let mut addon_keys: Vec<String> = app["addons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a["config_vars"].as_array().cloned().unwrap_or_default())
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect();
+    addon_keys.sort();
+    addon_keys.dedup();
+    assert!(
+        addon_keys.contains(&"REDIS_URL".to_string()),
+        "{addon_keys:?}"
+    );
     // Every value long enough to be recognisable is a secret the harness scans for.
     let values: Vec<String> = vars
         .values()
@@ -122,6 +136,7 @@ async fn reads_release_commit_process_types_and_config_var_names_only() {
             "Performance-M",
         )?;
         state.expect_attr(ADDR, "config_var_keys", keys.clone())?;
+        state.expect_attr(ADDR, "addon_config_var_keys", addon_keys.clone())?;
         let raw = state.raw().to_string();
         if let Some(leaked) = check_values.iter().find(|v| raw.contains(v.as_str())) {
             return Err(format!(

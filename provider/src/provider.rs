@@ -57,6 +57,11 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::data_source(crate::data_sources::mysql_accounts::MysqlAccounts)?,
             tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
             tfplugin::framework::data_source(crate::data_sources::rds_snapshot::RdsSnapshot)?,
+            tfplugin::framework::data_source(crate::data_sources::scheduler_jobs::SchedulerJobs)?,
+            tfplugin::framework::data_source(crate::data_sources::rds_instances::RdsInstances)?,
+            tfplugin::framework::data_source(
+                crate::data_sources::app_collaborators::AppCollaborators,
+            )?,
         ])
     }
 

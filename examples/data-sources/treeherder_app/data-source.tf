@@ -10,6 +10,8 @@ output "deployed" {
       release = "v${app.release.version}"
       commit  = app.release.commit
       web     = "${app.process_types["web"].quantity} × ${app.process_types["web"].size}"
+      # The keys fit for `treeherder_config_vars`: the add-ons' own (REDIS_URL) left out.
+      own_config_var_keys = setsubtract(app.config_var_keys, app.addon_config_var_keys)
     }
   }
 }

@@ -53,6 +53,12 @@ pub struct AppModel {
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "computed": true }))]
     pub config_var_keys: Field<Vec<String>>,
+    /// Names of the config vars that belong to the app's add-ons (`REDIS_URL`,
+    /// `DATABASE_URL`), sorted: an add-on sets and rotates them, so they are never to be
+    /// adopted into `treeherder_config_vars`.
+    #[serde(default)]
+    #[schemars(extend("x-terraform" = { "computed": true }))]
+    pub addon_config_var_keys: Field<Vec<String>>,
 }
 
 /// The current release of an app.
@@ -133,10 +139,11 @@ impl DataSource for AppDataSource {
     ) -> Result<AppModel, Diagnostics> {
         let heroku = ctx.client()?.heroku()?;
         let app = heroku.app(config.name.value()?).await?;
-        let (release, formations, keys) = tokio::try_join!(
+        let (release, formations, keys, addon_keys) = tokio::try_join!(
             current_release(heroku, app.id),
             async { Ok::<_, Diagnostics>(heroku.formations(app.id).await?) },
             async { Ok::<_, Diagnostics>(heroku.config_var_names(app.id).await?) },
+            async { Ok::<_, Diagnostics>(heroku.addon_config_var_keys(app.id).await?) },
         )?;
         config.id.set(app.id.to_string());
         config.region = app.region.and_then(|r| r.name).into();
@@ -151,6 +158,7 @@ impl DataSource for AppDataSource {
                 .collect::<BTreeMap<_, _>>(),
         );
         config.config_var_keys.set(keys);
+        config.addon_config_var_keys.set(addon_keys);
         Ok(config)
     }
 }
@@ -172,6 +180,7 @@ mod tests {
             "release",
             "process_types",
             "config_var_keys",
+            "addon_config_var_keys",
         ] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }

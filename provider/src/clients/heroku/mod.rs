@@ -5,6 +5,7 @@
 //! clones share the same connection pool, rate-limit state, request coalescing and
 //! caches (see `coalesce.rs`).
 
+mod addons;
 mod app_info;
 mod apps;
 mod coalesce;

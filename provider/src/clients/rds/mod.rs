@@ -8,6 +8,7 @@
 //! [`restore_token`]), never restored twice.
 
 mod error;
+mod list;
 pub mod poll;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,146 @@
+//! Data source `treeherder_scheduler_jobs` through real Terraform against an in-process
+//! sandbox: it lists every job of an app in `treeherder_scheduler_job`'s spelling, and a
+//! configuration written from the list, imported by the listed ids, plans empty with no
+//! write to the Scheduler.
+//!
+//! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
+//! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
+
+use acceptance::harness::{ProviderUnderTest, SandboxWorld, Terraform};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// Long enough for the harness to treat it as a secret and scan every log for it.
+const API_KEY: &str = "sched-list-acceptance-key-3b9e51";
+const APP: &str = "treeherder-prod";
+
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    treeherder = { source = "treeherder/treeherder" }
+  }
+}
+
+provider "treeherder" {}
+
+data "treeherder_scheduler_jobs" "prod" {
+  app = "treeherder-prod"
+}
+
+output "jobs" {
+  value = data.treeherder_scheduler_jobs.prod.jobs
+}
+"#;
+
+/// The frequency the resource writes for the Scheduler's `every`/`at`, spelled out here
+/// independently of the provider.
+fn spelling(every: u64, at: u64) -> String {
+    match every {
+        10 => "every_ten_minutes".to_string(),
+        60 => format!("every_hour_at_{at}"),
+        _ => format!("every_day_at_{}:{:02}", at / 60, at % 60),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_every_job_and_the_listed_ids_import_with_an_empty_plan() {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let app = control.app(APP).await;
+    let app_id = app["id"].as_str().expect("app id").to_string();
+    // Made "in the dashboard": another size and period than the seeded jobs.
+    for (command, size, every, at) in [
+        ("./manage.py run_sheriffing_alerts", "Performance-M", 10, 0),
+        ("./manage.py perf_alert_emails", "Standard-2X", 1440, 1410),
+    ] {
+        control
+            .scheduler(
+                Method::POST,
+                &format!("/apps/{app_id}/jobs"),
+                Some(json!({"data": {"type": "jobs", "attributes": {
+                    "command": command, "dyno-size": size, "every": every, "at": at
+                }}})),
+            )
+            .await;
+    }
+    let mut remote: Vec<Value> = control.app(APP).await["jobs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    remote.sort_by_key(|j| j["id"].as_str().and_then(|id| id.parse::<u64>().ok()));
+    assert_eq!(remote.len(), 5, "three seeded jobs and two made here");
+    let expected: Vec<Value> = remote
+        .iter()
+        .map(|j| {
+            let id = j["id"].as_str().expect("job id");
+            json!({
+                "id": id,
+                "import_id": format!("{APP}:{id}"),
+                "command": j["command"],
+                "frequency": spelling(
+                    j["every"].as_u64().expect("every"),
+                    j["at"].as_u64().unwrap_or(0),
+                ),
+                "dyno_size": j["dyno_size"],
+            })
+        })
+        .collect();
+
+    let tf = Terraform::new(
+        &[ProviderUnderTest::treeherder()],
+        world.env(),
+        vec![API_KEY.to_string()],
+    )
+    .expect("terraform");
+    let work = tf.workspace("work").expect("workspace");
+    work.write_config(HEADER).unwrap();
+    tf.require_success(work.init().await.expect("init runs"))
+        .expect("init");
+    tf.require_success(work.apply().await.expect("apply runs"))
+        .expect("apply");
+    let listed = work.state().await.expect("state").output("jobs");
+    assert_eq!(listed, Some(Value::Array(expected.clone())));
+
+    // A configuration written from the listed values, imported by the listed ids.
+    let mut config = HEADER.to_string();
+    for job in &expected {
+        config.push_str(&format!(
+            "\nresource \"treeherder_scheduler_job\" \"job_{}\" {{\n  app       = \"{APP}\"\n  command   = {}\n  frequency = {}\n  dyno_size = {}\n}}\n",
+            job["id"].as_str().unwrap_or_default(),
+            job["command"],
+            job["frequency"],
+            job["dyno_size"],
+        ));
+    }
+    work.write_config(&config).unwrap();
+    control.clear_requests().await;
+    for job in &expected {
+        let address = format!(
+            "treeherder_scheduler_job.job_{}",
+            job["id"].as_str().unwrap_or_default()
+        );
+        let import_id = job["import_id"].as_str().unwrap_or_default();
+        tf.require_success(work.import(&address, import_id).await.expect("import runs"))
+            .expect("import with the listed id");
+    }
+    let plan = work.plan(true).await.expect("plan");
+    assert!(
+        !plan.has_changes,
+        "the listed values do not match the imported jobs:\n{}",
+        plan.text
+    );
+    let writes: Vec<Value> = control
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] != "GET")
+        .collect();
+    assert!(writes.is_empty(), "adoption wrote: {writes:?}");
+    assert_eq!(
+        control.app(APP).await["jobs"].as_array().map(Vec::len),
+        Some(5),
+        "no job made or deleted"
+    );
+    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
+    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+}
