@@ -64,7 +64,10 @@ clippy:
 ## test: formatting, lints, the world, every test of the workspace (Terraform 1.0.3), then the
 ## acceptance tests again with the recent Terraform. Both runs go to the end even when tests fail.
 # The provider's MySQL client tests run against the world's MariaDB (scripts/test-env.sh).
+# The provider built at the upgrade base (TREEHERDER_UPGRADE_BASE) for provider_upgrade.rs;
+# nothing to do once built for that commit.
 test: fmt-check clippy schemas-check up
+	scripts/build-upgrade-base.sh
 	rm -rf .run/tests
 	test_env="$$(scripts/test-env.sh)"; eval "$$test_env"; status=0; \
 	echo "==> cargo test --workspace with TREEHERDER_TERRAFORM=$$TREEHERDER_TERRAFORM"; \

@@ -149,6 +149,20 @@ impl Terraform {
         })
     }
 
+    /// Replaces the mirror's copy of `provider`'s source and version with its binary (a new
+    /// build offered under the same version). The old file is removed first: it may be a hard
+    /// link to the previous binary, which copying over it would overwrite. Returns the path.
+    pub fn reinstall(&self, provider: &ProviderUnderTest) -> Result<PathBuf, HarnessError> {
+        let mirror = self.root.path().join("mirror");
+        let (host, ns, ty) = provider.address()?;
+        let versions = mirror.join(host).join(ns).join(ty).join(&provider.version);
+        if versions.exists() {
+            std::fs::remove_dir_all(&versions)
+                .map_err(|e| HarnessError::io("removing", &versions, e))?;
+        }
+        provider.install_into(&mirror)
+    }
+
     /// Sets the time limit of each command (default 300 s).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;

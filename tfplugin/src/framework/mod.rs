@@ -16,6 +16,7 @@ mod plan;
 mod provider;
 mod registered;
 mod resource;
+mod upgrade;
 pub(crate) mod view;
 
 pub use context::{Context, Private};
@@ -29,6 +30,7 @@ pub use registered::{
     DynResource, EphemeralOutcome, PlanOutcome, Registered,
 };
 pub use resource::Resource;
+pub use upgrade::StateUpgrader;
 
 pub(crate) use plan::validate_attributes as validate_block_at;
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::model::{keep_planned, register_sensitive, render, unknown_paths};
 use super::plan::{computed_as_unknown, plan_attributes, validate_attributes};
+use super::upgrade::{run_chain, Upgraded};
 use super::view::{self, Level};
 use super::{Context, DataSource, EphemeralResource, Private, Resource, ResourcePlan};
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -297,7 +298,8 @@ fn is_write_only(attribute: &Attribute) -> bool {
 pub fn resource<R: Resource>(
     inner: R,
 ) -> Result<Arc<dyn DynResource<R::Client>>, SchemaDeriveError> {
-    let schema = inner.schema()?;
+    let mut schema = inner.schema()?;
+    schema.version = inner.schema_version();
     Ok(Arc::new(Typed::<R, ResourceKind>::new(inner, schema)))
 }
 
@@ -609,12 +611,26 @@ impl<R: Resource> DynResource<R::Client> for Typed<R, ResourceKind> {
     }
 
     fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<Value, Diagnostics> {
-        let state = if version == self.schema.version {
-            state
+        let upgraders = if version == self.schema.version {
+            Vec::new()
         } else {
-            self.inner.upgrade_state(version, state)?
+            self.inner.state_upgraders()
         };
-        upgrade_json(&state, &self.ty)
+        match run_chain(
+            self.type_name(),
+            self.schema.version,
+            &upgraders,
+            version,
+            state,
+        )? {
+            Upgraded::Current(model) => {
+                // Write-only values are never stored, whatever the upgrader set.
+                let mut state = self.model_value(&model)?;
+                view::null_attributes(Level::of(&self.schema.block), &mut state, &is_write_only);
+                Ok(state)
+            }
+            Upgraded::Version(_, json) => upgrade_json(&json, &self.ty),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{Context, ResourcePlan};
+use super::{Context, ResourcePlan, StateUpgrader};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::schema::{Schema, SchemaDeriveError};
 
@@ -28,7 +28,8 @@ pub trait Resource: Send + Sync + 'static {
     /// The full type name, e.g. `treeherder_scheduler_job`.
     fn type_name(&self) -> &'static str;
 
-    /// The schema; by default derived from the model.
+    /// The schema; by default derived from the model. Its version is always
+    /// [`Resource::schema_version`], whatever this returns.
     fn schema(&self) -> Result<Schema, SchemaDeriveError> {
         Schema::from_model::<Self::Model>()
     }
@@ -99,19 +100,18 @@ pub trait Resource: Send + Sync + 'static {
         .into())
     }
 
-    /// Upgrades stored state (as JSON) written by schema version `from_version`.
-    fn upgrade_state(
-        &self,
-        from_version: i64,
-        _state: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostics> {
-        Err(Diagnostic::error(
-            "Cannot upgrade state",
-            format!(
-                "{} has no upgrade from state version {from_version}.",
-                self.type_name()
-            ),
-        )
-        .into())
+    /// The schema version of the stored state; the schema carries it. Raise it when the
+    /// stored shape changes (an attribute renamed, retyped or restructured) and add an
+    /// upgrader from the prior version to [`Resource::state_upgraders`]. Adding or removing
+    /// attributes needs no new version: missing ones read as null, removed ones are dropped.
+    fn schema_version(&self) -> i64 {
+        0
+    }
+
+    /// The upgraders of state written by earlier schema versions, each keyed by the version
+    /// it reads (at most one per version). State of the current version needs none; state of
+    /// an earlier version without an upgrader is an error naming the resource and version.
+    fn state_upgraders(&self) -> Vec<StateUpgrader<Self::Model>> {
+        Vec::new()
     }
 }
