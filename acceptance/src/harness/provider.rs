@@ -5,6 +5,17 @@ use std::path::{Path, PathBuf};
 use super::error::HarnessError;
 use super::paths::target_dir;
 
+/// The `terraform` block requiring the provider under test and an empty `provider` block:
+/// the provider then takes its settings from the environment (the world's).
+pub const PROVIDER_CONFIG: &str = r#"
+terraform {
+  required_providers {
+    treeherder = { source = "treeherder/treeherder" }
+  }
+}
+provider "treeherder" {}
+"#;
+
 /// The default registry host Terraform assumes for `NAMESPACE/TYPE` sources.
 const DEFAULT_HOST: &str = "registry.terraform.io";
 
