@@ -10,8 +10,8 @@ mod mysql_common;
 use std::sync::Arc;
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Service, State, Step, TestCase, World,
-    PROVIDER_CONFIG,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Service, State, Step,
+    TestCase, World, PROVIDER_CONFIG,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -645,29 +645,14 @@ async fn a_database_url_naming_rds_is_reached_through_the_tunnels() {
     result.unwrap_or_else(|failure| panic!("{failure}"));
 }
 
-/// The provider with quick retries: a fault of `HEROKU_ATTEMPTS` 503s uses them all up in
-/// milliseconds.
-const QUICK_RETRIES_PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {
-  heroku {
-    max_retries         = 5
-    retry_base_delay_ms = 5
-  }
-}
-"#;
-
 /// Every attempt of one Heroku write: `max_retries` + 1.
 const HEROKU_ATTEMPTS: u32 = 6;
 
 fn quick_config(user: &str, password: &str) -> String {
     config(user, &format!("  password = \"{password}\"")).replacen(
         PROVIDER_CONFIG,
-        QUICK_RETRIES_PROVIDER,
+        // Quick retries: a fault of `HEROKU_ATTEMPTS` 503s uses them all up in milliseconds.
+        &heroku_provider_config(5, 5),
         1,
     )
 }

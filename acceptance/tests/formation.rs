@@ -7,7 +7,8 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
+    TestCase,
 };
 use regex::Regex;
 use serde_json::{json, Value};
@@ -24,21 +25,8 @@ async fn formation(control: &SandboxControl, app: &str, process_type: &str) -> V
         .unwrap_or_else(|| panic!("no formation {process_type} on {app}"))
 }
 
-fn provider_block() -> &'static str {
-    r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  heroku {
-    max_retries         = 3
-    retry_base_delay_ms = 5
-  }
-}
-"#
+fn provider_block() -> String {
+    heroku_provider_config(3, 5)
 }
 
 fn web_config(app: &str, quantity: u32, size: &str, extra: &str) -> String {

@@ -12,8 +12,8 @@
 mod mysql_common;
 
 use acceptance::harness::{
-    MotoControl, ProviderUnderTest, SandboxWorld, Service, SnapshotSeed, SnapshotStatus,
-    SnapshotType, Step, TestCase, World, PROVIDER_CONFIG, RDS_PROVIDER_CONFIG,
+    heroku_provider_config, MotoControl, ProviderUnderTest, SandboxWorld, Service, SnapshotSeed,
+    SnapshotStatus, SnapshotType, Step, TestCase, World, PROVIDER_CONFIG, RDS_PROVIDER_CONFIG,
 };
 use mysql_common::{admin_sql, password, unique};
 use reqwest::Method;
@@ -21,23 +21,8 @@ use serde_json::{json, Value};
 
 const API_KEY: &str = "import-verify-acceptance-key-6c20e9d4";
 
-const HEROKU_PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  heroku {
-    max_retries         = 3
-    retry_base_delay_ms = 5
-  }
-}
-"#;
-
 fn heroku_case(world: &SandboxWorld, resources: &str) -> (TestCase, String) {
-    let config = format!("{HEROKU_PROVIDER}\n{resources}");
+    let config = format!("{}\n{resources}", heroku_provider_config(3, 5));
     let case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env());
     (case, config)
 }

@@ -7,7 +7,9 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform};
+use acceptance::harness::{
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Terraform,
+};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -34,21 +36,9 @@ fn terraform(world: &SandboxWorld) -> Terraform {
 }
 
 fn config(release: &str, reason: &str) -> String {
+    let provider = heroku_provider_config(2, 5);
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  heroku {{
-    max_retries         = 2
-    retry_base_delay_ms = 5
-  }}
-}}
-
+        r#"{provider}
 resource "treeherder_release_rollback" "stage" {{
   app      = "{APP}"
   release  = "{release}"

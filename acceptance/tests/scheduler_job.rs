@@ -6,7 +6,8 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
+    TestCase,
 };
 use regex::Regex;
 use serde_json::{json, Value};
@@ -38,27 +39,7 @@ async fn next_job_id(control: &SandboxControl) -> u64 {
 }
 
 fn provider_block() -> String {
-    provider_block_with(6, 5)
-}
-
-/// The provider block with retry settings (small delays keep fault tests fast).
-fn provider_block_with(max_retries: u32, delay_ms: u32) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  heroku {{
-    max_retries         = {max_retries}
-    retry_base_delay_ms = {delay_ms}
-  }}
-}}
-"#
-    )
+    heroku_provider_config(6, 5)
 }
 
 fn job_config(app: &str, command: &str, frequency: &str, dyno_size: Option<&str>) -> String {
@@ -512,7 +493,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
     // Writes to one app are serialised, so the first requests take the whole storm: enough
     // retries for it, with tiny delays.
     let config = many_jobs_config_with(
-        &provider_block_with(12, 2),
+        &heroku_provider_config(12, 2),
         "treeherder-prod",
         30,
         "fault_job",
@@ -735,7 +716,7 @@ resource "treeherder_scheduler_job" "job" {{
   frequency = "every_ten_minutes"
 }}
 "#,
-        provider_block_with(2, 2)
+        heroku_provider_config(2, 2)
     );
     let c_pre = control.clone();
     let c_destroy = control.clone();

@@ -16,6 +16,26 @@ terraform {
 provider "treeherder" {}
 "#;
 
+/// [`PROVIDER_CONFIG`] with a `heroku` block: `max_retries` retries, the first after
+/// `retry_base_delay_ms` (small delays keep fault tests fast).
+pub fn heroku_provider_config(max_retries: u32, retry_base_delay_ms: u32) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+provider "treeherder" {{
+  heroku {{
+    max_retries         = {max_retries}
+    retry_base_delay_ms = {retry_base_delay_ms}
+  }}
+}}
+"#
+    )
+}
+
 /// The default registry host Terraform assumes for `NAMESPACE/TYPE` sources.
 const DEFAULT_HOST: &str = "registry.terraform.io";
 
