@@ -14,7 +14,10 @@
 
 use std::time::Duration;
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform, Workspace};
+use acceptance::harness::{
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, State, Terraform,
+    Workspace,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -22,32 +25,21 @@ const API_KEY: &str = "kill-converge-acceptance-key-7c3e91";
 /// Longest wait for Terraform to reach the held request (init, plan and apply included).
 const HOLD_BOUND: Duration = Duration::from_secs(120);
 
-fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
+/// A sandbox of the test's own, its control handle, and a Terraform for it.
+async fn start() -> (SandboxWorld, SandboxControl, Terraform) {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = Terraform::new(
         &[ProviderUnderTest::treeherder()],
         world.env(),
         vec![API_KEY.to_string()],
     )
-    .expect("terraform")
+    .expect("terraform");
+    (world, control, tf)
 }
 
 fn with_provider(resource: &str) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  heroku {{
-    max_retries         = 2
-    retry_base_delay_ms = 5
-  }}
-}}
-{resource}"#
-    )
+    format!("{}{resource}", heroku_provider_config(2, 5))
 }
 
 async fn app_id(control: &SandboxControl, app: &str) -> String {
@@ -55,6 +47,13 @@ async fn app_id(control: &SandboxControl, app: &str) -> String {
         .as_str()
         .unwrap_or_default()
         .to_string()
+}
+
+/// The entries of the JSON array `list` whose `key` is `value`.
+fn entries_where(list: &Value, key: &str, value: &str) -> Vec<Value> {
+    list.as_array()
+        .map(|all| all.iter().filter(|e| e[key] == value).cloned().collect())
+        .unwrap_or_default()
 }
 
 fn posts_to(requests: &[Value], path: &str) -> usize {
@@ -101,15 +100,35 @@ async fn apply_again(tf: &Terraform, work: &Workspace<'_>) {
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
 }
 
+/// `command` ran once (one POST to `dynos_path`) and finished with `output_tail`, and the
+/// state holds that run; returns the state.
+async fn assert_one_run(
+    control: &SandboxControl,
+    work: &Workspace<'_>,
+    command: &str,
+    dynos_path: &str,
+    output_tail: &str,
+) -> State {
+    let runs = entries_where(&control.state().await["one_off_runs"], "command", command);
+    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
+    assert_eq!(posts_to(&control.requests().await, dynos_path), 1);
+    let state = work.state().await.expect("state");
+    let run = "treeherder_one_off_dyno.run";
+    state
+        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
+        .unwrap();
+    state.expect_attr(run, "exit_status", 0).unwrap();
+    state.expect_attr(run, "output_tail", output_tail).unwrap();
+    state
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
     const APP: &str = "treeherder-stage";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
+    let (_world, control, tf) = start().await;
     control
         .control_post("/release-phase", json!({ "ms": 300 }))
         .await;
-    let tf = terraform(&world);
     let work = tf.workspace("work").unwrap();
     let id = app_id(&control, APP).await;
     let hcl = with_provider(&format!(
@@ -127,13 +146,11 @@ resource "treeherder_release_rollback" "stage" {{
     kill_at_post(&control, &work, &hcl, &releases_path).await;
     apply_again(&tf, &work).await;
 
-    let rollbacks: Vec<Value> = control.app(APP).await["releases"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["description"] == "Rollback to v2")
-        .collect();
+    let rollbacks = entries_where(
+        &control.app(APP).await["releases"],
+        "description",
+        "Rollback to v2",
+    );
     assert_eq!(rollbacks.len(), 1, "one rollback release: {rollbacks:?}");
     assert_eq!(posts_to(&control.requests().await, &releases_path), 1);
     let state = work.state().await.expect("state");
@@ -150,15 +167,13 @@ resource "treeherder_release_rollback" "stage" {{
 async fn a_one_off_run_killed_after_its_post_is_followed_not_run_again() {
     const APP: &str = "treeherder-stage";
     const COMMAND: &str = "./manage.py backfill_perf --days 2";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
+    let (_world, control, tf) = start().await;
     control
         .control_post(
             "/one-off-commands",
             json!({ "command": COMMAND, "output": ["backfilled 2 days"], "steps": 4 }),
         )
         .await;
-    let tf = terraform(&world);
     let work = tf.workspace("work").unwrap();
     let id = app_id(&control, APP).await;
     let hcl = with_provider(&format!(
@@ -176,33 +191,14 @@ resource "treeherder_one_off_dyno" "run" {{
     kill_at_post(&control, &work, &hcl, &dynos_path).await;
     apply_again(&tf, &work).await;
 
-    let runs: Vec<Value> = control.state().await["one_off_runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["command"] == COMMAND)
-        .collect();
-    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
-    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
-    let state = work.state().await.expect("state");
-    let run = "treeherder_one_off_dyno.run";
-    state
-        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
-        .unwrap();
-    state.expect_attr(run, "exit_status", 0).unwrap();
-    state
-        .expect_attr(run, "output_tail", "backfilled 2 days")
-        .unwrap();
+    assert_one_run(&control, &work, COMMAND, &dynos_path, "backfilled 2 days").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collaborator_killed_after_its_post_is_taken_without_an_import() {
     const APP: &str = "treeherder-prod";
     const EMAIL: &str = "alice@mozilla.example";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = terraform(&world);
+    let (_world, control, tf) = start().await;
     let work = tf.workspace("work").unwrap();
     let hcl = with_provider(&format!(
         r#"
@@ -217,13 +213,7 @@ resource "treeherder_app_collaborator" "dev" {{
     kill_at_post(&control, &work, &hcl, &path).await;
     apply_again(&tf, &work).await;
 
-    let entries: Vec<Value> = control.app(APP).await["collaborators"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c["email"] == EMAIL)
-        .collect();
+    let entries = entries_where(&control.app(APP).await["collaborators"], "email", EMAIL);
     assert_eq!(entries.len(), 1, "one collaborator: {entries:?}");
     let state = work.state().await.expect("state");
     state
@@ -239,8 +229,7 @@ resource "treeherder_app_collaborator" "dev" {{
 async fn a_collaborator_with_other_permissions_is_still_an_error_saying_to_import_it() {
     const APP: &str = "treeherder-prod";
     const EMAIL: &str = "bob@mozilla.example";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
+    let (_world, control, tf) = start().await;
     control
         .heroku(
             Method::POST,
@@ -248,7 +237,6 @@ async fn a_collaborator_with_other_permissions_is_still_an_error_saying_to_impor
             Some(json!({ "user": EMAIL, "permissions": ["view"], "silent": true })),
         )
         .await;
-    let tf = terraform(&world);
     let work = tf.workspace("work").unwrap();
     work.write_config(&with_provider(&format!(
         r#"
@@ -280,9 +268,7 @@ resource "treeherder_app_collaborator" "dev" {{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_followed_by_a_deploy_is_not_taken() {
     const APP: &str = "treeherder-stage";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = terraform(&world);
+    let (_world, control, tf) = start().await;
     let work = tf.workspace("work").unwrap();
     let id = app_id(&control, APP).await;
     let hcl = with_provider(&format!(
@@ -310,23 +296,23 @@ resource "treeherder_release_rollback" "stage" {{
         )
         .await;
     apply_again(&tf, &work).await;
-    let rollbacks = control.app(APP).await["releases"]
-        .as_array()
-        .map_or(0, |all| {
-            all.iter()
-                .filter(|r| r["description"] == "Rollback to v2")
-                .count()
-        });
-    assert_eq!(rollbacks, 2, "the deploy in between is rolled back again");
+    let rollbacks = entries_where(
+        &control.app(APP).await["releases"],
+        "description",
+        "Rollback to v2",
+    );
+    assert_eq!(
+        rollbacks.len(),
+        2,
+        "the deploy in between is rolled back again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_off_run_that_finished_after_the_kill_is_taken_from_the_log() {
     const APP: &str = "treeherder-stage";
     const COMMAND: &str = "./manage.py clear_cache";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = terraform(&world);
+    let (_world, control, tf) = start().await;
     let work = tf.workspace("work").unwrap();
     let id = app_id(&control, APP).await;
     let hcl = with_provider(&format!(
@@ -352,28 +338,16 @@ resource "treeherder_one_off_dyno" "run" {{
     }
     apply_again(&tf, &work).await;
 
-    let runs: Vec<Value> = control.state().await["one_off_runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["command"] == COMMAND)
-        .collect();
-    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
-    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
-    let state = work.state().await.expect("state");
-    let run = "treeherder_one_off_dyno.run";
-    state
-        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
-        .unwrap();
+    let state = assert_one_run(
+        &control,
+        &work,
+        COMMAND,
+        &dynos_path,
+        "Clearing the Redis cache\nCache cleared.",
+    )
+    .await;
     // The log names a finished dyno, not its UUID.
-    state.expect_attr(run, "id", Value::Null).unwrap();
-    state.expect_attr(run, "exit_status", 0).unwrap();
     state
-        .expect_attr(
-            run,
-            "output_tail",
-            "Clearing the Redis cache\nCache cleared.",
-        )
+        .expect_attr("treeherder_one_off_dyno.run", "id", Value::Null)
         .unwrap();
 }
