@@ -42,6 +42,46 @@ fn with_provider(resource: &str) -> String {
     format!("{}{resource}", heroku_provider_config(2, 5))
 }
 
+/// A `timeouts` block long enough for a create to wait out a release phase or a run.
+const CREATE_TIMEOUT: &str = "  timeouts {\n    create = \"2m\"\n  }\n";
+
+/// A rollback of `app` to v2, with `timeouts` (a block or nothing).
+fn rollback_hcl(app: &str, timeouts: &str) -> String {
+    with_provider(&format!(
+        r#"
+resource "treeherder_release_rollback" "stage" {{
+  app     = "{app}"
+  release = "v2"
+{timeouts}}}
+"#
+    ))
+}
+
+/// A one-off run of `command` on `app`, with `timeouts` (a block or nothing).
+fn one_off_hcl(app: &str, command: &str, timeouts: &str) -> String {
+    with_provider(&format!(
+        r#"
+resource "treeherder_one_off_dyno" "run" {{
+  app     = "{app}"
+  command = "{command}"
+{timeouts}}}
+"#
+    ))
+}
+
+/// `email` as a collaborator of `app` who may view and deploy.
+fn collaborator_hcl(app: &str, email: &str) -> String {
+    with_provider(&format!(
+        r#"
+resource "treeherder_app_collaborator" "dev" {{
+  app         = "{app}"
+  email       = "{email}"
+  permissions = ["view", "deploy"]
+}}
+"#
+    ))
+}
+
 async fn app_id(control: &SandboxControl, app: &str) -> String {
     control.app(app).await["id"]
         .as_str()
@@ -63,10 +103,16 @@ fn posts_to(requests: &[Value], path: &str) -> usize {
         .count()
 }
 
-/// Writes `hcl`, starts `terraform apply`, holds the answer to the first POST to `path`,
-/// kills Terraform (SIGKILL to its process group) once that POST was performed, then releases
-/// the answer.
-async fn kill_at_post(control: &SandboxControl, work: &Workspace<'_>, hcl: &str, path: &str) {
+/// In a new workspace, writes `hcl`, starts `terraform apply`, holds the answer to the first
+/// POST to `path`, kills Terraform (SIGKILL to its process group) once that POST was
+/// performed, then releases the answer.
+async fn kill_at_post<'a>(
+    control: &SandboxControl,
+    tf: &'a Terraform,
+    hcl: &str,
+    path: &str,
+) -> Workspace<'a> {
+    let work = tf.workspace("work").unwrap();
     work.write_config(hcl).unwrap();
     work.init().await.expect("init");
     let hold = control.hold("POST", path).await;
@@ -83,6 +129,7 @@ async fn kill_at_post(control: &SandboxControl, work: &Workspace<'_>, hcl: &str,
         !state.contains("\"mode\": \"managed\""),
         "the killed apply saved nothing: {state}"
     );
+    work
 }
 
 /// Applies again, which must succeed, and plans, which must be empty.
@@ -129,21 +176,14 @@ async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
     control
         .control_post("/release-phase", json!({ "ms": 300 }))
         .await;
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_release_rollback" "stage" {{
-  app     = "{APP}"
-  release = "v2"
-  timeouts {{
-    create = "2m"
-  }}
-}}
-"#
-    ));
-    let releases_path = format!("/apps/{id}/releases");
-    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    let releases_path = format!("/apps/{}/releases", app_id(&control, APP).await);
+    let work = kill_at_post(
+        &control,
+        &tf,
+        &rollback_hcl(APP, CREATE_TIMEOUT),
+        &releases_path,
+    )
+    .await;
     apply_again(&tf, &work).await;
 
     let rollbacks = entries_where(
@@ -174,21 +214,14 @@ async fn a_one_off_run_killed_after_its_post_is_followed_not_run_again() {
             json!({ "command": COMMAND, "output": ["backfilled 2 days"], "steps": 4 }),
         )
         .await;
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_one_off_dyno" "run" {{
-  app     = "{APP}"
-  command = "{COMMAND}"
-  timeouts {{
-    create = "2m"
-  }}
-}}
-"#
-    ));
-    let dynos_path = format!("/apps/{id}/dynos");
-    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    let dynos_path = format!("/apps/{}/dynos", app_id(&control, APP).await);
+    let work = kill_at_post(
+        &control,
+        &tf,
+        &one_off_hcl(APP, COMMAND, CREATE_TIMEOUT),
+        &dynos_path,
+    )
+    .await;
     apply_again(&tf, &work).await;
 
     assert_one_run(&control, &work, COMMAND, &dynos_path, "backfilled 2 days").await;
@@ -199,18 +232,8 @@ async fn a_collaborator_killed_after_its_post_is_taken_without_an_import() {
     const APP: &str = "treeherder-prod";
     const EMAIL: &str = "alice@mozilla.example";
     let (_world, control, tf) = start().await;
-    let work = tf.workspace("work").unwrap();
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_app_collaborator" "dev" {{
-  app         = "{APP}"
-  email       = "{EMAIL}"
-  permissions = ["view", "deploy"]
-}}
-"#
-    ));
     let path = format!("/teams/apps/{APP}/collaborators");
-    kill_at_post(&control, &work, &hcl, &path).await;
+    let work = kill_at_post(&control, &tf, &collaborator_hcl(APP, EMAIL), &path).await;
     apply_again(&tf, &work).await;
 
     let entries = entries_where(&control.app(APP).await["collaborators"], "email", EMAIL);
@@ -238,16 +261,7 @@ async fn a_collaborator_with_other_permissions_is_still_an_error_saying_to_impor
         )
         .await;
     let work = tf.workspace("work").unwrap();
-    work.write_config(&with_provider(&format!(
-        r#"
-resource "treeherder_app_collaborator" "dev" {{
-  app         = "{APP}"
-  email       = "{EMAIL}"
-  permissions = ["view", "deploy"]
-}}
-"#
-    )))
-    .unwrap();
+    work.write_config(&collaborator_hcl(APP, EMAIL)).unwrap();
     work.init().await.expect("init");
     let out = work.apply().await.expect("apply");
     assert!(!out.success(), "{}", tf.redact(&out.stdout));
@@ -269,18 +283,8 @@ resource "treeherder_app_collaborator" "dev" {{
 async fn a_rollback_followed_by_a_deploy_is_not_taken() {
     const APP: &str = "treeherder-stage";
     let (_world, control, tf) = start().await;
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_release_rollback" "stage" {{
-  app     = "{APP}"
-  release = "v2"
-}}
-"#
-    ));
-    let releases_path = format!("/apps/{id}/releases");
-    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    let releases_path = format!("/apps/{}/releases", app_id(&control, APP).await);
+    let work = kill_at_post(&control, &tf, &rollback_hcl(APP, ""), &releases_path).await;
     // Something was released since the killed rollback: it is no longer this apply's to take.
     let releases = control.app(APP).await["releases"].clone();
     let slug = releases
@@ -313,18 +317,8 @@ async fn a_one_off_run_that_finished_after_the_kill_is_taken_from_the_log() {
     const APP: &str = "treeherder-stage";
     const COMMAND: &str = "./manage.py clear_cache";
     let (_world, control, tf) = start().await;
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_one_off_dyno" "run" {{
-  app     = "{APP}"
-  command = "{COMMAND}"
-}}
-"#
-    ));
-    let dynos_path = format!("/apps/{id}/dynos");
-    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    let dynos_path = format!("/apps/{}/dynos", app_id(&control, APP).await);
+    let work = kill_at_post(&control, &tf, &one_off_hcl(APP, COMMAND, ""), &dynos_path).await;
     // The dyno runs on and finishes (each listing moves it one step) before the next apply.
     let mut listings = 0;
     while control
