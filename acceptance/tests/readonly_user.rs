@@ -15,7 +15,7 @@ use acceptance::harness::{
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use mysql_common::{admin, admin_sql, opts, password, unique};
+use mysql_common::{admin, admin_sql, change_of, opts, password, strings, unique};
 use regex::Regex;
 use serde_json::Value;
 
@@ -169,23 +169,6 @@ async fn drop_accounts(world: &World, users: &[String]) {
             .expect("cleanup DROP USER");
     }
     conn.disconnect().await.ok();
-}
-
-fn change_of(plan: &Plan, address: &str) -> Result<acceptance::harness::ResourceChange, String> {
-    plan.change(address)
-        .ok_or_else(|| format!("the plan does not mention {address}"))
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn only_changes(

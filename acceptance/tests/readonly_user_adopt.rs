@@ -9,13 +9,10 @@
 
 mod mysql_common;
 
-use acceptance::harness::{
-    Plan, ProviderUnderTest, ResourceChange, Service, Terraform, World, PROVIDER_CONFIG,
-};
+use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use mysql_common::{admin, admin_sql, opts, password, password_hash, unique};
-use serde_json::Value;
+use mysql_common::{admin, admin_sql, change_of, opts, password, password_hash, strings, unique};
 
 const ADDRESS: &str = "treeherder_readonly_user.activedata";
 
@@ -49,23 +46,6 @@ async fn runbook_account(world: &World, db: &str, user: &str, pass: &str) -> Res
         statements.push(format!("GRANT SELECT ON `{db}`.`{table}` to '{user}'"));
     }
     admin_sql(world, &statements).await
-}
-
-fn change_of(plan: &Plan) -> Result<ResourceChange, String> {
-    plan.change(ADDRESS)
-        .ok_or_else(|| format!("the plan does not mention {ADDRESS}"))
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Imports `activedata@%` with a configuration without a password: the plan is empty and the
@@ -107,7 +87,7 @@ resource "treeherder_readonly_user" "activedata" {{
 
         let result = async {
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan)?;
+            let change = change_of(&plan, ADDRESS)?;
             if !change.is_no_op() {
                 return Err(format!(
                     "the plan after the import must be empty; it changes {:?}",
@@ -128,7 +108,7 @@ resource "treeherder_readonly_user" "activedata" {{
             )
             .await?;
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan)?;
+            let change = change_of(&plan, ADDRESS)?;
             let changed: Vec<String> = change.changed_attributes().into_iter().collect();
             if change.actions != ["update"] || changed != ["grant_statements", "granted_tables"] {
                 return Err(format!(
@@ -272,7 +252,7 @@ async fn removing_the_password_leaves_the_account_password_alone() {
             let hash = password_hash(&world, &user).await?;
             work.write_config(&without).map_err(|e| e.to_string())?;
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan)?;
+            let change = change_of(&plan, ADDRESS)?;
             let changed: Vec<String> = change.changed_attributes().into_iter().collect();
             let sql = strings(&change.after["grant_statements"]);
             if change.actions != ["update"] || changed != ["password"] || !sql.is_empty() {

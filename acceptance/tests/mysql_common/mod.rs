@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acceptance::harness::World;
+use acceptance::harness::{Plan, ResourceChange, World};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, SslOpts};
+use serde_json::Value;
 
 /// A name part unique to this process and call (tests of one binary run in parallel).
 pub fn unique(prefix: &str) -> String {
@@ -105,4 +106,23 @@ pub async fn password_hash(world: &World, user: &str) -> Result<String, String> 
     conn.disconnect().await.ok();
     hash.filter(|h| !h.is_empty())
         .ok_or_else(|| format!("{user}@% has no password hash"))
+}
+
+/// The planned change of `address`, or an error saying the plan has none.
+pub fn change_of(plan: &Plan, address: &str) -> Result<ResourceChange, String> {
+    plan.change(address)
+        .ok_or_else(|| format!("the plan does not mention {address}"))
+}
+
+/// The strings of a JSON array (nothing for anything else).
+pub fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
