@@ -147,6 +147,14 @@ async fn apply_again(tf: &Terraform, work: &Workspace<'_>) {
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
 }
 
+/// The state's `address` has the id of `entry`, the remote object it was taken from.
+async fn assert_state_id(work: &Workspace<'_>, address: &str, entry: &Value) {
+    let state = work.state().await.expect("state");
+    state
+        .expect_attr(address, "id", entry["id"].as_str().unwrap_or_default())
+        .unwrap();
+}
+
 /// `command` ran once (one POST to `dynos_path`) and finished with `output_tail`, and the
 /// state holds that run; returns the state.
 async fn assert_one_run(
@@ -193,14 +201,7 @@ async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
     );
     assert_eq!(rollbacks.len(), 1, "one rollback release: {rollbacks:?}");
     assert_eq!(posts_to(&control.requests().await, &releases_path), 1);
-    let state = work.state().await.expect("state");
-    state
-        .expect_attr(
-            "treeherder_release_rollback.stage",
-            "id",
-            rollbacks[0]["id"].as_str().unwrap_or_default(),
-        )
-        .unwrap();
+    assert_state_id(&work, "treeherder_release_rollback.stage", &rollbacks[0]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,14 +239,7 @@ async fn a_collaborator_killed_after_its_post_is_taken_without_an_import() {
 
     let entries = entries_where(&control.app(APP).await["collaborators"], "email", EMAIL);
     assert_eq!(entries.len(), 1, "one collaborator: {entries:?}");
-    let state = work.state().await.expect("state");
-    state
-        .expect_attr(
-            "treeherder_app_collaborator.dev",
-            "id",
-            entries[0]["id"].as_str().unwrap_or_default(),
-        )
-        .unwrap();
+    assert_state_id(&work, "treeherder_app_collaborator.dev", &entries[0]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
