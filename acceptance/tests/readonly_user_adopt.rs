@@ -9,7 +9,9 @@
 
 mod mysql_common;
 
-use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
+use acceptance::harness::{
+    ProviderUnderTest, Service, Terraform, Workspace, World, PROVIDER_CONFIG,
+};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysql_common::{admin, admin_sql, change_of, opts, password, password_hash, strings, unique};
@@ -25,6 +27,31 @@ async fn logs_in(world: &World, user: &str, pass: &str) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// The refreshed plan is empty.
+async fn plans_empty(work: &Workspace<'_>) -> Result<(), String> {
+    let again = work.plan(true).await.map_err(|e| e.to_string())?;
+    if again.has_changes {
+        return Err(format!("plan after apply not empty:\n{}", again.text));
+    }
+    Ok(())
+}
+
+/// Destroys, then fails on a leaked secret, else on `result`, else on the destroy.
+async fn destroy_and_scan(
+    tf: &Terraform,
+    work: &Workspace<'_>,
+    secrets: &[String],
+    result: Result<(), String>,
+) -> Result<(), String> {
+    let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
+    let scan = tf.scan(secrets).map_err(|e| e.to_string())?;
+    if !scan.leaks.is_empty() {
+        return Err(format!("secrets leaked: {:?}", scan.leaks));
+    }
+    result?;
+    destroyed
 }
 
 /// A scratch database holding some of Treeherder's tables, and an account made in it with
@@ -133,20 +160,10 @@ resource "treeherder_readonly_user" "activedata" {{
             if granted != ["group", "job", "new_table"] {
                 return Err(format!("granted_tables after the apply: {granted:?}"));
             }
-            let again = work.plan(true).await.map_err(|e| e.to_string())?;
-            if again.has_changes {
-                return Err(format!("plan after apply not empty:\n{}", again.text));
-            }
-            Ok(())
+            plans_empty(&work).await
         }
         .await;
-        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
-        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
-        if !scan.leaks.is_empty() {
-            return Err(format!("secrets leaked: {:?}", scan.leaks));
-        }
-        result?;
-        destroyed
+        destroy_and_scan(&tf, &work, &secrets, result).await
     }
     .await;
     let cleaned = admin_sql(
@@ -270,20 +287,10 @@ async fn removing_the_password_leaves_the_account_password_alone() {
             if !logs_in(&world, &user, &pass).await {
                 return Err("the last password set no longer works".into());
             }
-            let again = work.plan(true).await.map_err(|e| e.to_string())?;
-            if again.has_changes {
-                return Err(format!("plan after apply not empty:\n{}", again.text));
-            }
-            Ok(())
+            plans_empty(&work).await
         }
         .await;
-        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
-        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
-        if !scan.leaks.is_empty() {
-            return Err(format!("secrets leaked: {:?}", scan.leaks));
-        }
-        result?;
-        destroyed
+        destroy_and_scan(&tf, &work, &secrets, result).await
     }
     .await;
     let cleaned = admin_sql(&world, &[format!("DROP USER IF EXISTS '{user}'@'%'")]).await;
