@@ -9,7 +9,7 @@
 mod listed_imports;
 
 use acceptance::harness::{SandboxControl, SandboxWorld};
-use listed_imports::{applied, assert_adopted_without_changes, terraform};
+use listed_imports::{applied, assert_adopted_without_changes};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -104,7 +104,7 @@ async fn lists_every_collaborator_and_the_listed_ids_import_with_an_empty_plan()
     assert_eq!(team.len(), 4, "two seeded admins and two invited: {team:?}");
     assert!(!personal.is_empty());
 
-    let tf = terraform(&world, API_KEY);
+    let tf = world.terraform();
     let work = applied(&tf, HEADER).await;
     let state = work.state().await.expect("state");
     assert_eq!(state.output("team"), Some(Value::Array(team.clone())));

@@ -15,8 +15,7 @@
 use std::time::Duration;
 
 use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, State, Terraform,
-    Workspace,
+    heroku_provider_config, SandboxControl, SandboxWorld, State, Terraform, Workspace,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -29,12 +28,7 @@ const HOLD_BOUND: Duration = Duration::from_secs(120);
 async fn start() -> (SandboxWorld, SandboxControl, Terraform) {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     (world, control, tf)
 }
 

@@ -656,12 +656,7 @@ async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
     let example_path =
         acceptance::harness::repo_root().join("examples/treeherder/scheduler_jobs.tf");
     let example = std::fs::read_to_string(&example_path).expect("example file");
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&format!("{}\n{example}", provider_block()))
         .unwrap();
@@ -776,12 +771,7 @@ resource "treeherder_scheduler_job" "job" {{
 async fn creating_jobs_costs_one_scheduler_request_each() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     let n = 40;
     work.write_config(&many_jobs_config("treeherder-prod", n, "cost_job"))

@@ -9,7 +9,7 @@
 mod listed_imports;
 
 use acceptance::harness::SandboxWorld;
-use listed_imports::{applied, assert_adopted_without_changes, terraform};
+use listed_imports::{applied, assert_adopted_without_changes};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -89,7 +89,7 @@ async fn lists_every_job_and_the_listed_ids_import_with_an_empty_plan() {
         })
         .collect();
 
-    let tf = terraform(&world, API_KEY);
+    let tf = world.terraform();
     let work = applied(&tf, HEADER).await;
     let listed = work.state().await.expect("state").output("jobs");
     assert_eq!(listed, Some(Value::Array(expected.clone())));

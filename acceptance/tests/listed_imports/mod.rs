@@ -1,18 +1,8 @@
 //! Helpers shared by the data source tests that adopt what a data source lists: apply the
 //! listing, then import every listed id into a configuration written from the listed values.
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform, Workspace};
+use acceptance::harness::{SandboxControl, Terraform, Workspace};
 use serde_json::Value;
-
-/// Terraform for `world`, with `api_key` as the secret every log is scanned for.
-pub fn terraform(world: &SandboxWorld, api_key: &str) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![api_key.to_string()],
-    )
-    .expect("terraform")
-}
 
 /// A workspace of `tf` in which `config` was initialised and applied.
 pub async fn applied<'a>(tf: &'a Terraform, config: &str) -> Workspace<'a> {
