@@ -7,21 +7,12 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{ProviderUnderTest, SandboxWorld, Terraform};
+use acceptance::harness::SandboxWorld;
 use serde_json::Value;
 
 const API_KEY: &str = "app-attribute-acceptance-key-5d2e7a";
 /// How much of a rejected value a message may quote (tfplugin's `QUOTE_LIMIT`).
 const QUOTE_LIMIT: usize = 80;
-
-fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform")
-}
 
 /// The HCL spelling of `value` inside a quoted string.
 fn hcl_string(value: &str) -> String {
@@ -160,7 +151,7 @@ fn diagnostics(stdout: &str) -> Vec<Value> {
 async fn every_app_attribute_refuses_a_malformed_app_at_plan_without_a_request() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     let ephemeral = has_ephemeral_resources();
     let long = format!("treeherder-{}", "x".repeat(200_000));
@@ -235,7 +226,7 @@ async fn every_app_attribute_refuses_a_malformed_app_at_plan_without_a_request()
 async fn state_with_a_formerly_accepted_app_gives_a_clear_diagnostic() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     let hcl = r#"
 terraform {

@@ -8,7 +8,8 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{
-    Plan, ProviderUnderTest, SandboxControl, SandboxWorld, Step, TerraformVersion, TestCase,
+    heroku_provider_config, Plan, ProviderUnderTest, SandboxControl, SandboxWorld, Step,
+    TerraformVersion, TestCase,
 };
 use regex::Regex;
 use reqwest::Method;
@@ -24,21 +25,8 @@ const CAROL: &str = "carol@contractor.example";
 /// GETs that still show a deleted collaborator in these tests.
 const LINGER: u64 = 3;
 
-fn provider_block() -> &'static str {
-    r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  heroku {
-    max_retries         = 3
-    retry_base_delay_ms = 5
-  }
-}
-"#
+fn provider_block() -> String {
+    heroku_provider_config(3, 5)
 }
 
 fn config(app: &str, email: &str, permissions: Option<&[&str]>, extra: &str) -> String {

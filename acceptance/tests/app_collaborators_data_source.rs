@@ -6,7 +6,10 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform};
+mod listed_imports;
+
+use acceptance::harness::{SandboxControl, SandboxWorld};
+use listed_imports::{applied, assert_adopted_without_changes};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -101,18 +104,8 @@ async fn lists_every_collaborator_and_the_listed_ids_import_with_an_empty_plan()
     assert_eq!(team.len(), 4, "two seeded admins and two invited: {team:?}");
     assert!(!personal.is_empty());
 
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(HEADER).unwrap();
-    tf.require_success(work.init().await.expect("init runs"))
-        .expect("init");
-    tf.require_success(work.apply().await.expect("apply runs"))
-        .expect("apply");
+    let tf = world.terraform();
+    let work = applied(&tf, HEADER).await;
     let state = work.state().await.expect("state");
     assert_eq!(state.output("team"), Some(Value::Array(team.clone())));
     assert_eq!(
@@ -140,25 +133,14 @@ async fn lists_every_collaborator_and_the_listed_ids_import_with_an_empty_plan()
             ));
         }
     }
-    work.write_config(&config).unwrap();
-    control.clear_requests().await;
-    for (address, id) in &imports {
-        tf.require_success(work.import(address, id).await.expect("import runs"))
-            .expect("import with the listed id");
-    }
-    let plan = work.plan(true).await.expect("plan");
-    assert!(
-        !plan.has_changes,
-        "the listed values do not match the imported collaborators:\n{}",
-        plan.text
-    );
-    let writes: Vec<Value> = control
-        .requests()
-        .await
-        .into_iter()
-        .filter(|r| r["method"] != "GET")
-        .collect();
-    assert!(writes.is_empty(), "adoption wrote: {writes:?}");
-    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
-    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+    assert_adopted_without_changes(
+        &tf,
+        &work,
+        &control,
+        &config,
+        &imports,
+        "collaborators",
+        API_KEY,
+    )
+    .await;
 }

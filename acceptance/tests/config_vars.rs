@@ -7,7 +7,8 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
+    TestCase,
 };
 use regex::Regex;
 use reqwest::Method;
@@ -55,21 +56,8 @@ async fn patch_vars(control: &SandboxControl, body: Value) {
         .await;
 }
 
-fn provider_block() -> &'static str {
-    r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  heroku {
-    max_retries         = 4
-    retry_base_delay_ms = 5
-  }
-}
-"#
+fn provider_block() -> String {
+    heroku_provider_config(4, 5)
 }
 
 /// A configuration of the resource with `vars` and `sensitive_vars` as given.

@@ -5,14 +5,17 @@
 //! the new one works, `DATABASE_URL` differs only in its password part, one release per
 //! change, and no password reaches the state (with `password_wo`), saved plans or logs.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod mysql_common;
+
 use std::sync::Arc;
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Service, State, Step, TestCase, World,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Service, State, Step,
+    TestCase, World, PROVIDER_CONFIG,
 };
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use mysql_async::Conn;
+use mysql_common::{admin, admin_sql, opts, password, unique};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -21,74 +24,9 @@ const API_KEY: &str = "database-password-acceptance-key-8e1f03";
 const APP: &str = "treeherder-stage";
 const ADDR: &str = "treeherder_database_password.stage";
 
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
-
-/// A name part unique to this process and call.
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{prefix}_{:x}{:x}{n}",
-        std::process::id() % 0x1000,
-        nanos % 0x10000
-    )
-}
-
-/// A valid password (letters, digits and `-`, 40 characters) unique to the call.
-fn password(tag: &str) -> String {
-    let base = unique(tag).replace('_', "-");
-    format!("{base}{}", "Qx7".repeat(14))[..40].to_string()
-}
-
-fn opts(world: &World, user: &str, pass: &str) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").expect("endpoint");
-    let (host, port) = endpoint.rsplit_once(':').expect("host:port");
-    let ca = world.get("TREEHERDER_MYSQL_TLS_CA_FILE").expect("CA");
-    OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().expect("port"))
-        .user(Some(user))
-        .pass(Some(pass))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
-                .with_disable_built_in_roots(true),
-        ))
-}
-
-async fn admin(world: &World) -> Conn {
-    Conn::new(opts(
-        world,
-        world.get("TREEHERDER_MYSQL_USERNAME").expect("admin user"),
-        world
-            .get("TREEHERDER_MYSQL_PASSWORD")
-            .expect("admin password"),
-    ))
-    .await
-    .expect("admin TLS connection")
-}
-
-async fn admin_sql(world: &World, sql: String) {
-    let mut conn = admin(world).await;
-    conn.query_drop(sql).await.expect("admin statement");
-    conn.disconnect().await.ok();
-}
-
 /// Logs in as `user` over TLS: `Ok` only for an encrypted session, else the server's code.
 async fn login(world: &World, user: &str, pass: &str) -> Result<(), String> {
-    let mut conn = match Conn::new(opts(world, user, pass)).await {
+    let mut conn = match Conn::new(opts(world, user, pass, true)).await {
         Ok(conn) => conn,
         Err(mysql_async::Error::Server(e)) => return Err(format!("server error {}", e.code)),
         Err(other) => return Err(format!("login as {user}: {other}")),
@@ -149,9 +87,12 @@ impl Fixture {
         let user = unique("dbpw");
         admin_sql(
             &mysql,
-            format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{old}' REQUIRE SSL"),
+            [format!(
+                "CREATE USER '{user}'@'%' IDENTIFIED BY '{old}' REQUIRE SSL"
+            )],
         )
-        .await;
+        .await
+        .expect("admin statement");
         let endpoint = mysql.get("TREEHERDER_MYSQL_ENDPOINT").expect("endpoint");
         // A query string and a port, to see them kept byte for byte.
         let url = format!("mysql://{user}:{old}@{endpoint}/treeherder?ssl=true&charset=utf8mb4");
@@ -173,9 +114,10 @@ impl Fixture {
     async fn drop_account(&self) {
         admin_sql(
             &self.mysql,
-            format!("DROP USER IF EXISTS '{}'@'%'", self.user),
+            [format!("DROP USER IF EXISTS '{}'@'%'", self.user)],
         )
-        .await;
+        .await
+        .expect("admin statement");
     }
 }
 
@@ -222,7 +164,7 @@ fn absent(what: &str, value: &Value, secrets: &[&str]) -> Result<(), String> {
 
 fn config(user: &str, arguments: &str) -> String {
     format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_database_password" "stage" {{
   app      = "{APP}"
   username = "{user}"
@@ -268,7 +210,11 @@ fn in_sync(state: &State) -> Result<(), String> {
 /// password is in the state, the saved plans or the TRACE logs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_only_rotation_changes_mysql_then_only_the_urls_password() {
-    let (p0, p1, p2) = (password("old"), password("new"), password("newer"));
+    let (p0, p1, p2) = (
+        password("old", '-'),
+        password("new", '-'),
+        password("newer", '-'),
+    );
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
     let before = newest_release(&control).await;
@@ -334,7 +280,7 @@ async fn write_only_rotation_changes_mysql_then_only_the_urls_password() {
 /// only as a sensitive value, and never in plan output or logs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_rotation_keeps_it_in_state_only_as_a_sensitive_value() {
-    let (p0, p1) = (password("old"), password("new"));
+    let (p0, p1) = (password("old", '-'), password("new", '-'));
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
     let before = newest_release(&control).await;
@@ -402,7 +348,7 @@ async fn password_rotation_keeps_it_in_state_only_as_a_sensitive_value() {
 /// to true and one apply makes DATABASE_URL's password work again, DATABASE_URL unchanged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_after_a_reset_makes_the_urls_password_work_again() {
-    let (p0, prod) = (password("url"), password("prod"));
+    let (p0, prod) = (password("url", '-'), password("prod", '-'));
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
     let before = newest_release(&control).await;
@@ -448,9 +394,10 @@ async fn sync_after_a_reset_makes_the_urls_password_work_again() {
                         // The reset: the account now has "prod's" password.
                         admin_sql(
                             &world,
-                            format!("ALTER USER '{user}'@'%' IDENTIFIED BY '{prod}'"),
+                            [format!("ALTER USER '{user}'@'%' IDENTIFIED BY '{prod}'")],
                         )
-                        .await;
+                        .await
+                        .expect("admin statement");
                         Ok::<(), String>(())
                     }
                 })
@@ -500,7 +447,7 @@ async fn sync_after_a_reset_makes_the_urls_password_work_again() {
 /// `password_last_changed`, set far in the past between the applies, stays as it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_url_write_after_the_mysql_change_converges_without_a_second_change() {
-    let (p0, p1) = (password("old"), password("new"));
+    let (p0, p1) = (password("old", '-'), password("new", '-'));
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
     let before = newest_release(&control).await;
@@ -577,14 +524,14 @@ async fn a_failed_url_write_after_the_mysql_change_converges_without_a_second_ch
                         // A SET PASSWORD in the next apply would overwrite this.
                         admin_sql(
                             &world,
-                            format!(
+                            [format!(
                                 "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, \
                                  '$.password_last_changed', {LONG_AGO}) \
                                  WHERE User = '{user}' AND Host = '%'"
-                            ),
+                            )],
                         )
-                        .await;
-                        admin_sql(&world, "FLUSH PRIVILEGES".to_string()).await;
+                        .await.expect("admin statement");
+                        admin_sql(&world, ["FLUSH PRIVILEGES".to_string()]).await.expect("admin statement");
                         Ok::<(), String>(())
                     }
                 })
@@ -644,7 +591,7 @@ async fn url_breaking_passwords_fail_at_plan_at_the_attribute() {
                 ),
         );
     }
-    case.step(Step::config(PROVIDER)).run().await;
+    case.step(Step::config(PROVIDER_CONFIG)).run().await;
 }
 
 /// `DATABASE_URL` naming an RDS endpoint, reached through `TREEHERDER_MYSQL_TUNNELS` (the
@@ -653,7 +600,7 @@ async fn url_breaking_passwords_fail_at_plan_at_the_attribute() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_url_naming_rds_is_reached_through_the_tunnels() {
     const RDS: &str = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306";
-    let (p0, p1) = (password("old"), password("new"));
+    let (p0, p1) = (password("old", '-'), password("new", '-'));
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
     let local = fx
@@ -698,29 +645,14 @@ async fn a_database_url_naming_rds_is_reached_through_the_tunnels() {
     result.unwrap_or_else(|failure| panic!("{failure}"));
 }
 
-/// The provider with quick retries: a fault of `HEROKU_ATTEMPTS` 503s uses them all up in
-/// milliseconds.
-const QUICK_RETRIES_PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {
-  heroku {
-    max_retries         = 5
-    retry_base_delay_ms = 5
-  }
-}
-"#;
-
 /// Every attempt of one Heroku write: `max_retries` + 1.
 const HEROKU_ATTEMPTS: u32 = 6;
 
 fn quick_config(user: &str, password: &str) -> String {
     config(user, &format!("  password = \"{password}\"")).replacen(
-        PROVIDER,
-        QUICK_RETRIES_PROVIDER,
+        PROVIDER_CONFIG,
+        // Quick retries: a fault of `HEROKU_ATTEMPTS` 503s uses them all up in milliseconds.
+        &heroku_provider_config(5, 5),
         1,
     )
 }
@@ -799,10 +731,10 @@ async fn plans_empty(work: &acceptance::harness::Workspace<'_>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_done_rotation_is_out_of_sync_and_the_next_apply_writes_the_url() {
     let (p0, p1, p2, p3) = (
-        password("old"),
-        password("new"),
-        password("newer"),
-        password("newest"),
+        password("old", '-'),
+        password("new", '-'),
+        password("newer", '-'),
+        password("newest", '-'),
     );
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
@@ -868,7 +800,7 @@ async fn a_half_done_rotation_is_out_of_sync_and_the_next_apply_writes_the_url()
 /// replaces it, writing `DATABASE_URL`; the plan after that is empty.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_done_create_is_tainted_and_out_of_sync_and_the_next_apply_writes_the_url() {
-    let (p0, p1) = (password("old"), password("new"));
+    let (p0, p1) = (password("old", '-'), password("new", '-'));
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
     let tf = acceptance::harness::Terraform::new(

@@ -5,9 +5,14 @@
 //! app's password, handed to a write-only attribute, is the one a new account logs in with.
 //! No password reaches the state, the saved plan or the logs.
 
-use acceptance::harness::{ProviderUnderTest, SandboxWorld, Service, Step, TestCase, World};
+mod mysql_common;
+
+use acceptance::harness::{
+    ProviderUnderTest, SandboxWorld, Service, Step, TestCase, World, PROVIDER_CONFIG,
+};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use mysql_async::Conn;
+use mysql_common::opts;
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -18,15 +23,6 @@ const ENCODED: &str = "db-p%25ss%2Fw%3Ard-Qx7v3f9a2c";
 const DECODED: &str = "db-p%ss/w:rd-Qx7v3f9a2c";
 /// A password the account rules accept, for the account fed from the stage app's URL.
 const STAGE_PASSWORD: &str = "StageDbUrlPassword-7c41e9ab0d2f5a8e31b6";
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
 
 /// SHA-256 in hex, by `sha256sum` (the preconditions compare with Terraform's `sha256`).
 fn sha256(text: &str) -> String {
@@ -62,21 +58,7 @@ async fn set_database_url(world: &SandboxWorld, app: &str, url: &str) {
 }
 
 async fn login(mysql: &World, user: &str, pass: &str) -> Result<(), String> {
-    let endpoint = mysql.get("TREEHERDER_MYSQL_ENDPOINT").ok_or("endpoint")?;
-    let (host, port) = endpoint.rsplit_once(':').ok_or("host:port")?;
-    let ca = mysql.get("TREEHERDER_MYSQL_TLS_CA_FILE").ok_or("CA")?;
-    let opts = OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().map_err(|_| "port")?)
-        .user(Some(user))
-        .pass(Some(pass))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
-                .with_disable_built_in_roots(true),
-        ));
-    let mut conn = Conn::new(opts)
+    let mut conn = Conn::new(opts(mysql, user, pass, true))
         .await
         .map_err(|e| format!("{user} cannot log in: {e}"))?;
     let _: Vec<i64> = conn
@@ -112,7 +94,7 @@ async fn database_url_parts_are_read_decoded_and_handed_to_a_write_only_password
     .await;
 
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 ephemeral "treeherder_database_url" "prototype" {{
   app = "treeherder-prototype"
 }}
@@ -216,7 +198,7 @@ async fn a_missing_or_unusable_database_url_is_an_error_at_app() {
         .await;
     let config = |app: &str| {
         format!(
-            "{PROVIDER}\nephemeral \"treeherder_database_url\" \"x\" {{\n  app = \"{app}\"\n}}\nresource \"terraform_data\" \"x\" {{\n  lifecycle {{\n    precondition {{\n      condition     = ephemeral.treeherder_database_url.x.port > 0\n      error_message = \"port\"\n    }}\n  }}\n}}\n"
+            "{PROVIDER_CONFIG}\nephemeral \"treeherder_database_url\" \"x\" {{\n  app = \"{app}\"\n}}\nresource \"terraform_data\" \"x\" {{\n  lifecycle {{\n    precondition {{\n      condition     = ephemeral.treeherder_database_url.x.port > 0\n      error_message = \"port\"\n    }}\n  }}\n}}\n"
         )
     };
     TestCase::new(ProviderUnderTest::treeherder())
@@ -239,7 +221,7 @@ async fn a_missing_or_unusable_database_url_is_an_error_at_app() {
                         .expect("regex"),
                 ),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 }

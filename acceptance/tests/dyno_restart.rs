@@ -10,22 +10,13 @@
 
 use std::collections::BTreeMap;
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform};
+use acceptance::harness::{SandboxControl, SandboxWorld};
 use regex::Regex;
 use serde_json::{json, Value};
 
 const API_KEY: &str = "dyno-restart-acceptance-key-9b1e";
 const APP: &str = "treeherder-stage";
 const ADDR: &str = "treeherder_dyno_restart.workers";
-
-fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform")
-}
 
 fn config(types: &[&str], at: &str) -> String {
     config_with_timeout(types, at, "1m")
@@ -108,7 +99,7 @@ async fn restart_of_two_process_types_waits_until_up_and_triggers_restart_again(
     assert_eq!(mode["mode"], "replace", "{mode}");
     let types = ["web", "worker_store_pulse_data"];
     let before = dynos(&control).await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config(&types, "1")).unwrap();
     work.init().await.expect("init");
@@ -205,7 +196,7 @@ async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() 
     assert_eq!(control.control_get("/dyno-restart").await, mode);
     let types = ["web", "worker_store_pulse_data"];
     let before = dyno_times(&control).await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config_with_timeout(&types, "1", "15s"))
         .unwrap();
@@ -259,7 +250,7 @@ async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() 
 async fn an_empty_process_types_list_fails_at_plan_at_the_attribute() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     let hcl = config(&[], "1");
     // Terraform names the line of the attribute a diagnostic is at.
@@ -290,7 +281,7 @@ async fn unknown_process_types_fail_at_plan_listing_the_apps_types() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let before = dynos(&control).await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config(&["web", "worker_nope"], "1"))
         .unwrap();
@@ -316,7 +307,7 @@ async fn a_crashed_dyno_is_reported_by_name() {
     control
         .control_post("/dyno-crash", json!({ "app": APP, "dyno": "web.1" }))
         .await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config(&["web"], "1")).unwrap();
     work.init().await.expect("init");

@@ -3,17 +3,8 @@
 //! postconditions), and nothing of it reaches the state or the saved plan. Feeding it to a
 //! write-only attribute is proven in `readonly_user.rs`.
 
-use acceptance::harness::{ProviderUnderTest, Step, TestCase};
+use acceptance::harness::{ProviderUnderTest, Step, TestCase, PROVIDER_CONFIG};
 use regex::Regex;
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
 
 /// Two passwords, checked by preconditions of a `terraform_data` (Terraform 1.11.4's
 /// `show -json` crashes on check results of ephemeral resources' own postconditions): length,
@@ -59,7 +50,7 @@ async fn passwords_are_generated_valid_and_never_stored() {
     TestCase::new(ProviderUnderTest::treeherder())
         .terraform_latest()
         .step(
-            Step::config(format!("{PROVIDER}{CONFIG}"))
+            Step::config(format!("{PROVIDER_CONFIG}{CONFIG}"))
                 .plan_check(|plan| {
                     // Ephemeral resources have no place in a plan: only the probe is planned.
                     let changes = plan.resource_changes();
@@ -89,8 +80,9 @@ async fn passwords_are_generated_valid_and_never_stored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lengths_below_thirty_are_refused_at_the_attribute() {
-    let config =
-        format!("{PROVIDER}\nephemeral \"treeherder_password\" \"short\" {{\n  length = 29\n}}\n");
+    let config = format!(
+        "{PROVIDER_CONFIG}\nephemeral \"treeherder_password\" \"short\" {{\n  length = 29\n}}\n"
+    );
     TestCase::new(ProviderUnderTest::treeherder())
         .terraform_latest()
         .step(Step::config(config).plan_only().expect_error(
@@ -98,7 +90,7 @@ async fn lengths_below_thirty_are_refused_at_the_attribute() {
         ))
         // A valid configuration after the refused one, so the final destroy can run.
         .step(Step::config(format!(
-            "{PROVIDER}\nephemeral \"treeherder_password\" \"short\" {{\n  length = 30\n}}\n"
+            "{PROVIDER_CONFIG}\nephemeral \"treeherder_password\" \"short\" {{\n  length = 30\n}}\n"
         )))
         .run()
         .await;

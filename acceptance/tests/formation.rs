@@ -7,7 +7,7 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, TestCase,
 };
 use regex::Regex;
 use serde_json::{json, Value};
@@ -24,21 +24,8 @@ async fn formation(control: &SandboxControl, app: &str, process_type: &str) -> V
         .unwrap_or_else(|| panic!("no formation {process_type} on {app}"))
 }
 
-fn provider_block() -> &'static str {
-    r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  heroku {
-    max_retries         = 3
-    retry_base_delay_ms = 5
-  }
-}
-"#
+fn provider_block() -> String {
+    heroku_provider_config(3, 5)
 }
 
 fn web_config(app: &str, quantity: u32, size: &str, extra: &str) -> String {
@@ -301,12 +288,7 @@ async fn unknown_type_and_unavailable_size_fail_at_plan_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_size_change_of_gunicorn_warns_about_concurrency() {
     let world = SandboxWorld::start(API_KEY).await;
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&web_config("treeherder-prod", 3, "Performance-M", ""))
         .unwrap();
@@ -359,12 +341,7 @@ async fn refreshing_twenty_formations_costs_a_constant_number_of_requests() {
         )
         .await;
 
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     let mut per_size = Vec::new();
     for n in [5, 20] {
@@ -444,12 +421,7 @@ async fn web_concurrency_is_written_with_the_size_and_drift_shows() {
     );
 
     // The plan of a size change with web_concurrency carries no concurrency warning.
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config).unwrap();
     work.init().await.expect("init");

@@ -3,60 +3,15 @@
 //! come out as `null`; the generated configuration must then plan with zero changes and
 //! apply without touching what it cannot read (the password stays the server's).
 
-use acceptance::harness::{ProviderUnderTest, Service, Terraform, World};
-use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+mod mysql_common;
+
+use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
+use mysql_common::password_hash;
 
 const PASSWORD: &str = "Generated-config-probe-password-4821";
 
 fn config(name: &str, body: &str) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{}}
-
-{body}
-"#
-    )
-    .replace("NAME", name)
-}
-
-fn admin_opts(world: &World) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").unwrap_or_default();
-    let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, "3306"));
-    let ca = world
-        .get("TREEHERDER_MYSQL_TLS_CA_FILE")
-        .unwrap_or_default();
-    OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().unwrap_or(3306))
-        .user(world.get("TREEHERDER_MYSQL_USERNAME"))
-        .pass(world.get("TREEHERDER_MYSQL_PASSWORD"))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
-                .with_disable_built_in_roots(true),
-        ))
-}
-
-/// The account's password hash, as the server stores it.
-async fn password_hash(world: &World, user: &str) -> Option<String> {
-    let mut conn = Conn::new(admin_opts(world)).await.ok()?;
-    let hash: Option<String> = conn
-        .exec_first(
-            "SELECT authentication_string FROM mysql.user WHERE User = ? AND Host = '%'",
-            (user,),
-        )
-        .await
-        .ok()?;
-    conn.disconnect().await.ok();
-    hash
+    format!("{PROVIDER_CONFIG}\n{body}\n").replace("NAME", name)
 }
 
 #[tokio::test]
@@ -87,7 +42,7 @@ async fn a_generated_readonly_user_plans_only_the_import_and_keeps_the_password(
         .await
         .expect("state rm");
     tf.require_success(removed).expect("state rm");
-    let hash = password_hash(&world, &name).await;
+    let hash = password_hash(&world, &name).await.ok();
 
     ws.write_config(&config(&name, import)).expect("config");
     let generated = ws
@@ -102,7 +57,7 @@ async fn a_generated_readonly_user_plans_only_the_import_and_keeps_the_password(
     let text = std::fs::read_to_string(ws.dir().join("generated.tf")).unwrap_or_default();
     // The generated configuration as written, with its import block.
     let adopted = ws.apply().await.expect("apply");
-    let after = password_hash(&world, &name).await;
+    let after = password_hash(&world, &name).await.ok();
     let again = ws.plan(true).await;
     // Whatever happened, adopt the account with its password so that destroy removes it.
     ws.write_config(&config(&name, &format!("{resource}\n\n{import}")))

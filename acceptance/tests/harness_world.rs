@@ -1,33 +1,12 @@
 //! Checks that the acceptance world `make up` starts has the shape the provider tests rely on.
 //! Each test FAILS (never skips) with a `make up` hint when its service is not running.
 
-use std::path::PathBuf;
+mod mysql_common;
 
 use acceptance::harness::{Service, World};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
-
-fn mysql_opts(world: &World, tls: bool) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").expect("endpoint");
-    let (host, port) = endpoint.rsplit_once(':').expect("host:port");
-    let mut opts = OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().expect("port"))
-        .user(world.get("TREEHERDER_MYSQL_USERNAME"))
-        .pass(world.get("TREEHERDER_MYSQL_PASSWORD"))
-        .prefer_socket(false);
-    if tls {
-        let ca = PathBuf::from(world.get("TREEHERDER_MYSQL_TLS_CA_FILE").expect("CA file"));
-        // Default SslOpts verify the chain and the host name (verify_identity): the server
-        // certificate's IP SAN must match 127.0.0.1.
-        opts = opts.ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![ca.into()])
-                .with_disable_built_in_roots(true),
-        ));
-    }
-    opts
-}
+use mysql_async::Conn;
+use mysql_common::admin_opts;
 
 #[tokio::test]
 async fn mariadb_speaks_verified_tls_and_has_an_rds_like_admin_and_the_schema() {
@@ -36,7 +15,7 @@ async fn mariadb_speaks_verified_tls_and_has_an_rds_like_admin_and_the_schema() 
         world.get("TREEHERDER_MYSQL_TLS_MODE"),
         Some("verify_identity")
     );
-    let mut conn = Conn::new(mysql_opts(&world, true))
+    let mut conn = Conn::new(admin_opts(&world, true))
         .await
         .expect("TLS connection as th_admin");
 
@@ -123,7 +102,7 @@ async fn mariadb_speaks_verified_tls_and_has_an_rds_like_admin_and_the_schema() 
 #[tokio::test]
 async fn mariadb_refuses_th_admin_without_tls() {
     let world = World::require(&[Service::Mysql]);
-    let err = Conn::new(mysql_opts(&world, false))
+    let err = Conn::new(admin_opts(&world, false))
         .await
         .expect_err("REQUIRE SSL must refuse a plain connection");
     match err {

@@ -9,57 +9,20 @@
 //! `treeherder_database_password` need the world's MariaDB and the RDS type its moto
 //! (`make up`). Run once with each Terraform (`TREEHERDER_TERRAFORM`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod mysql_common;
 
 use acceptance::harness::{
-    MotoControl, ProviderUnderTest, SandboxWorld, Service, SnapshotSeed, SnapshotStatus,
-    SnapshotType, Step, TestCase, World, RDS_PROVIDER_CONFIG,
+    heroku_provider_config, MotoControl, ProviderUnderTest, SandboxWorld, Service, SnapshotSeed,
+    SnapshotStatus, SnapshotType, Step, TestCase, World, PROVIDER_CONFIG, RDS_PROVIDER_CONFIG,
 };
-use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use mysql_common::{admin_sql, password, unique};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const API_KEY: &str = "import-verify-acceptance-key-6c20e9d4";
 
-const HEROKU_PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-
-provider "treeherder" {
-  heroku {
-    max_retries         = 3
-    retry_base_delay_ms = 5
-  }
-}
-"#;
-
-/// A name part unique to this process and call.
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{prefix}_{:x}{:x}{n}",
-        std::process::id() % 0x1000,
-        nanos % 0x10000
-    )
-}
-
-/// A valid password (40 characters) unique to the call.
-fn password(tag: &str) -> String {
-    let base = unique(tag).replace('_', "-");
-    format!("{base}{}", "Qx7".repeat(14))[..40].to_string()
-}
-
 fn heroku_case(world: &SandboxWorld, resources: &str) -> (TestCase, String) {
-    let config = format!("{HEROKU_PROVIDER}\n{resources}");
+    let config = format!("{}\n{resources}", heroku_provider_config(3, 5));
     let case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env());
     (case, config)
 }
@@ -235,52 +198,13 @@ resource "treeherder_pipeline_promotion" "prod" {{
         .await;
 }
 
-const MYSQL_PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
-
-fn mysql_opts(world: &World, user: &str, pass: &str) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").unwrap_or_default();
-    let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, "3306"));
-    let ca = world
-        .get("TREEHERDER_MYSQL_TLS_CA_FILE")
-        .unwrap_or_default();
-    OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().unwrap_or(3306))
-        .user(Some(user))
-        .pass(Some(pass))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
-                .with_disable_built_in_roots(true),
-        ))
-}
-
-async fn admin_sql(world: &World, sql: &str) -> Result<(), String> {
-    let user = world.get("TREEHERDER_MYSQL_USERNAME").unwrap_or_default();
-    let pass = world.get("TREEHERDER_MYSQL_PASSWORD").unwrap_or_default();
-    let mut conn = Conn::new(mysql_opts(world, user, pass))
-        .await
-        .map_err(|e| format!("admin login: {e}"))?;
-    let done = conn.query_drop(sql).await.map_err(|e| e.to_string());
-    conn.disconnect().await.ok();
-    done
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readonly_user_imports_all_but_the_password() {
     let world = World::require(&[Service::Mysql]);
     let user = unique("iv");
-    let pass = password("ro");
+    let pass = password("ro", '-');
     let config = format!(
-        r#"{MYSQL_PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "redash" {{
   name           = "{user}"
   password       = "{pass}"
@@ -302,7 +226,7 @@ resource "treeherder_readonly_user" "redash" {{
         )
         .try_run()
         .await;
-    let dropped = admin_sql(&world, &format!("DROP USER IF EXISTS '{user}'@'%'")).await;
+    let dropped = admin_sql(&world, [format!("DROP USER IF EXISTS '{user}'@'%'")]).await;
     result.unwrap_or_else(|failure| panic!("{failure}"));
     dropped.expect("drop the test account");
 }
@@ -312,10 +236,12 @@ async fn database_password_imports_in_sync_mode() {
     let mysql = World::require(&[Service::Mysql]);
     let sandbox = SandboxWorld::start(API_KEY).await;
     let user = unique("ivdb");
-    let pass = password("db");
+    let pass = password("db", '-');
     admin_sql(
         &mysql,
-        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{pass}' REQUIRE SSL"),
+        [format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY '{pass}' REQUIRE SSL"
+        )],
     )
     .await
     .expect("create the test account");
@@ -329,7 +255,7 @@ async fn database_password_imports_in_sync_mode() {
         )
         .await;
     let config = format!(
-        r#"{MYSQL_PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_database_password" "stage" {{
   app      = "treeherder-stage"
   username = "{user}"
@@ -344,7 +270,7 @@ resource "treeherder_database_password" "stage" {{
         .step(Step::reimport("treeherder_database_password.stage"))
         .try_run()
         .await;
-    let dropped = admin_sql(&mysql, &format!("DROP USER IF EXISTS '{user}'@'%'")).await;
+    let dropped = admin_sql(&mysql, [format!("DROP USER IF EXISTS '{user}'@'%'")]).await;
     result.unwrap_or_else(|failure| panic!("{failure}"));
     dropped.expect("drop the test account");
 }

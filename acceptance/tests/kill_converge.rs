@@ -14,7 +14,9 @@
 
 use std::time::Duration;
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform, Workspace};
+use acceptance::harness::{
+    heroku_provider_config, SandboxControl, SandboxWorld, State, Terraform, Workspace,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -22,32 +24,56 @@ const API_KEY: &str = "kill-converge-acceptance-key-7c3e91";
 /// Longest wait for Terraform to reach the held request (init, plan and apply included).
 const HOLD_BOUND: Duration = Duration::from_secs(120);
 
-fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform")
+/// A sandbox of the test's own, its control handle, and a Terraform for it.
+async fn start() -> (SandboxWorld, SandboxControl, Terraform) {
+    let world = SandboxWorld::start(API_KEY).await;
+    let control = world.handle();
+    let tf = world.terraform();
+    (world, control, tf)
 }
 
 fn with_provider(resource: &str) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
+    format!("{}{resource}", heroku_provider_config(2, 5))
+}
 
-provider "treeherder" {{
-  heroku {{
-    max_retries         = 2
-    retry_base_delay_ms = 5
-  }}
+/// A `timeouts` block long enough for a create to wait out a release phase or a run.
+const CREATE_TIMEOUT: &str = "  timeouts {\n    create = \"2m\"\n  }\n";
+
+/// A rollback of `app` to v2, with `timeouts` (a block or nothing).
+fn rollback_hcl(app: &str, timeouts: &str) -> String {
+    with_provider(&format!(
+        r#"
+resource "treeherder_release_rollback" "stage" {{
+  app     = "{app}"
+  release = "v2"
+{timeouts}}}
+"#
+    ))
+}
+
+/// A one-off run of `command` on `app`, with `timeouts` (a block or nothing).
+fn one_off_hcl(app: &str, command: &str, timeouts: &str) -> String {
+    with_provider(&format!(
+        r#"
+resource "treeherder_one_off_dyno" "run" {{
+  app     = "{app}"
+  command = "{command}"
+{timeouts}}}
+"#
+    ))
+}
+
+/// `email` as a collaborator of `app` who may view and deploy.
+fn collaborator_hcl(app: &str, email: &str) -> String {
+    with_provider(&format!(
+        r#"
+resource "treeherder_app_collaborator" "dev" {{
+  app         = "{app}"
+  email       = "{email}"
+  permissions = ["view", "deploy"]
 }}
-{resource}"#
-    )
+"#
+    ))
 }
 
 async fn app_id(control: &SandboxControl, app: &str) -> String {
@@ -57,6 +83,13 @@ async fn app_id(control: &SandboxControl, app: &str) -> String {
         .to_string()
 }
 
+/// The entries of the JSON array `list` whose `key` is `value`.
+fn entries_where(list: &Value, key: &str, value: &str) -> Vec<Value> {
+    list.as_array()
+        .map(|all| all.iter().filter(|e| e[key] == value).cloned().collect())
+        .unwrap_or_default()
+}
+
 fn posts_to(requests: &[Value], path: &str) -> usize {
     requests
         .iter()
@@ -64,10 +97,16 @@ fn posts_to(requests: &[Value], path: &str) -> usize {
         .count()
 }
 
-/// Writes `hcl`, starts `terraform apply`, holds the answer to the first POST to `path`,
-/// kills Terraform (SIGKILL to its process group) once that POST was performed, then releases
-/// the answer.
-async fn kill_at_post(control: &SandboxControl, work: &Workspace<'_>, hcl: &str, path: &str) {
+/// In a new workspace, writes `hcl`, starts `terraform apply`, holds the answer to the first
+/// POST to `path`, kills Terraform (SIGKILL to its process group) once that POST was
+/// performed, then releases the answer.
+async fn kill_at_post<'a>(
+    control: &SandboxControl,
+    tf: &'a Terraform,
+    hcl: &str,
+    path: &str,
+) -> Workspace<'a> {
+    let work = tf.workspace("work").unwrap();
     work.write_config(hcl).unwrap();
     work.init().await.expect("init");
     let hold = control.hold("POST", path).await;
@@ -84,6 +123,7 @@ async fn kill_at_post(control: &SandboxControl, work: &Workspace<'_>, hcl: &str,
         !state.contains("\"mode\": \"managed\""),
         "the killed apply saved nothing: {state}"
     );
+    work
 }
 
 /// Applies again, which must succeed, and plans, which must be empty.
@@ -101,146 +141,106 @@ async fn apply_again(tf: &Terraform, work: &Workspace<'_>) {
     assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
-    const APP: &str = "treeherder-stage";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    control
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_release_rollback" "stage" {{
-  app     = "{APP}"
-  release = "v2"
-  timeouts {{
-    create = "2m"
-  }}
-}}
-"#
-    ));
-    let releases_path = format!("/apps/{id}/releases");
-    kill_at_post(&control, &work, &hcl, &releases_path).await;
-    apply_again(&tf, &work).await;
-
-    let rollbacks: Vec<Value> = control.app(APP).await["releases"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["description"] == "Rollback to v2")
-        .collect();
-    assert_eq!(rollbacks.len(), 1, "one rollback release: {rollbacks:?}");
-    assert_eq!(posts_to(&control.requests().await, &releases_path), 1);
+/// The state's `address` has the id of `entry`, the remote object it was taken from.
+async fn assert_state_id(work: &Workspace<'_>, address: &str, entry: &Value) {
     let state = work.state().await.expect("state");
     state
-        .expect_attr(
-            "treeherder_release_rollback.stage",
-            "id",
-            rollbacks[0]["id"].as_str().unwrap_or_default(),
-        )
+        .expect_attr(address, "id", entry["id"].as_str().unwrap_or_default())
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_one_off_run_killed_after_its_post_is_followed_not_run_again() {
-    const APP: &str = "treeherder-stage";
-    const COMMAND: &str = "./manage.py backfill_perf --days 2";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    control
-        .control_post(
-            "/one-off-commands",
-            json!({ "command": COMMAND, "output": ["backfilled 2 days"], "steps": 4 }),
-        )
-        .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_one_off_dyno" "run" {{
-  app     = "{APP}"
-  command = "{COMMAND}"
-  timeouts {{
-    create = "2m"
-  }}
-}}
-"#
-    ));
-    let dynos_path = format!("/apps/{id}/dynos");
-    kill_at_post(&control, &work, &hcl, &dynos_path).await;
-    apply_again(&tf, &work).await;
-
-    let runs: Vec<Value> = control.state().await["one_off_runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["command"] == COMMAND)
-        .collect();
+/// `command` ran once (one POST to `dynos_path`) and finished with `output_tail`, and the
+/// state holds that run; returns the state.
+async fn assert_one_run(
+    control: &SandboxControl,
+    work: &Workspace<'_>,
+    command: &str,
+    dynos_path: &str,
+    output_tail: &str,
+) -> State {
+    let runs = entries_where(&control.state().await["one_off_runs"], "command", command);
     assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
-    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
+    assert_eq!(posts_to(&control.requests().await, dynos_path), 1);
     let state = work.state().await.expect("state");
     let run = "treeherder_one_off_dyno.run";
     state
         .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
         .unwrap();
     state.expect_attr(run, "exit_status", 0).unwrap();
+    state.expect_attr(run, "output_tail", output_tail).unwrap();
     state
-        .expect_attr(run, "output_tail", "backfilled 2 days")
-        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
+    const APP: &str = "treeherder-stage";
+    let (_world, control, tf) = start().await;
+    control
+        .control_post("/release-phase", json!({ "ms": 300 }))
+        .await;
+    let releases_path = format!("/apps/{}/releases", app_id(&control, APP).await);
+    let work = kill_at_post(
+        &control,
+        &tf,
+        &rollback_hcl(APP, CREATE_TIMEOUT),
+        &releases_path,
+    )
+    .await;
+    apply_again(&tf, &work).await;
+
+    let rollbacks = entries_where(
+        &control.app(APP).await["releases"],
+        "description",
+        "Rollback to v2",
+    );
+    assert_eq!(rollbacks.len(), 1, "one rollback release: {rollbacks:?}");
+    assert_eq!(posts_to(&control.requests().await, &releases_path), 1);
+    assert_state_id(&work, "treeherder_release_rollback.stage", &rollbacks[0]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_run_killed_after_its_post_is_followed_not_run_again() {
+    const APP: &str = "treeherder-stage";
+    const COMMAND: &str = "./manage.py backfill_perf --days 2";
+    let (_world, control, tf) = start().await;
+    control
+        .control_post(
+            "/one-off-commands",
+            json!({ "command": COMMAND, "output": ["backfilled 2 days"], "steps": 4 }),
+        )
+        .await;
+    let dynos_path = format!("/apps/{}/dynos", app_id(&control, APP).await);
+    let work = kill_at_post(
+        &control,
+        &tf,
+        &one_off_hcl(APP, COMMAND, CREATE_TIMEOUT),
+        &dynos_path,
+    )
+    .await;
+    apply_again(&tf, &work).await;
+
+    assert_one_run(&control, &work, COMMAND, &dynos_path, "backfilled 2 days").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collaborator_killed_after_its_post_is_taken_without_an_import() {
     const APP: &str = "treeherder-prod";
     const EMAIL: &str = "alice@mozilla.example";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = terraform(&world);
-    let work = tf.workspace("work").unwrap();
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_app_collaborator" "dev" {{
-  app         = "{APP}"
-  email       = "{EMAIL}"
-  permissions = ["view", "deploy"]
-}}
-"#
-    ));
+    let (_world, control, tf) = start().await;
     let path = format!("/teams/apps/{APP}/collaborators");
-    kill_at_post(&control, &work, &hcl, &path).await;
+    let work = kill_at_post(&control, &tf, &collaborator_hcl(APP, EMAIL), &path).await;
     apply_again(&tf, &work).await;
 
-    let entries: Vec<Value> = control.app(APP).await["collaborators"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c["email"] == EMAIL)
-        .collect();
+    let entries = entries_where(&control.app(APP).await["collaborators"], "email", EMAIL);
     assert_eq!(entries.len(), 1, "one collaborator: {entries:?}");
-    let state = work.state().await.expect("state");
-    state
-        .expect_attr(
-            "treeherder_app_collaborator.dev",
-            "id",
-            entries[0]["id"].as_str().unwrap_or_default(),
-        )
-        .unwrap();
+    assert_state_id(&work, "treeherder_app_collaborator.dev", &entries[0]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collaborator_with_other_permissions_is_still_an_error_saying_to_import_it() {
     const APP: &str = "treeherder-prod";
     const EMAIL: &str = "bob@mozilla.example";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
+    let (_world, control, tf) = start().await;
     control
         .heroku(
             Method::POST,
@@ -248,18 +248,8 @@ async fn a_collaborator_with_other_permissions_is_still_an_error_saying_to_impor
             Some(json!({ "user": EMAIL, "permissions": ["view"], "silent": true })),
         )
         .await;
-    let tf = terraform(&world);
     let work = tf.workspace("work").unwrap();
-    work.write_config(&with_provider(&format!(
-        r#"
-resource "treeherder_app_collaborator" "dev" {{
-  app         = "{APP}"
-  email       = "{EMAIL}"
-  permissions = ["view", "deploy"]
-}}
-"#
-    )))
-    .unwrap();
+    work.write_config(&collaborator_hcl(APP, EMAIL)).unwrap();
     work.init().await.expect("init");
     let out = work.apply().await.expect("apply");
     assert!(!out.success(), "{}", tf.redact(&out.stdout));
@@ -280,21 +270,9 @@ resource "treeherder_app_collaborator" "dev" {{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_followed_by_a_deploy_is_not_taken() {
     const APP: &str = "treeherder-stage";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = terraform(&world);
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_release_rollback" "stage" {{
-  app     = "{APP}"
-  release = "v2"
-}}
-"#
-    ));
-    let releases_path = format!("/apps/{id}/releases");
-    kill_at_post(&control, &work, &hcl, &releases_path).await;
+    let (_world, control, tf) = start().await;
+    let releases_path = format!("/apps/{}/releases", app_id(&control, APP).await);
+    let work = kill_at_post(&control, &tf, &rollback_hcl(APP, ""), &releases_path).await;
     // Something was released since the killed rollback: it is no longer this apply's to take.
     let releases = control.app(APP).await["releases"].clone();
     let slug = releases
@@ -310,35 +288,25 @@ resource "treeherder_release_rollback" "stage" {{
         )
         .await;
     apply_again(&tf, &work).await;
-    let rollbacks = control.app(APP).await["releases"]
-        .as_array()
-        .map_or(0, |all| {
-            all.iter()
-                .filter(|r| r["description"] == "Rollback to v2")
-                .count()
-        });
-    assert_eq!(rollbacks, 2, "the deploy in between is rolled back again");
+    let rollbacks = entries_where(
+        &control.app(APP).await["releases"],
+        "description",
+        "Rollback to v2",
+    );
+    assert_eq!(
+        rollbacks.len(),
+        2,
+        "the deploy in between is rolled back again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_off_run_that_finished_after_the_kill_is_taken_from_the_log() {
     const APP: &str = "treeherder-stage";
     const COMMAND: &str = "./manage.py clear_cache";
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = terraform(&world);
-    let work = tf.workspace("work").unwrap();
-    let id = app_id(&control, APP).await;
-    let hcl = with_provider(&format!(
-        r#"
-resource "treeherder_one_off_dyno" "run" {{
-  app     = "{APP}"
-  command = "{COMMAND}"
-}}
-"#
-    ));
-    let dynos_path = format!("/apps/{id}/dynos");
-    kill_at_post(&control, &work, &hcl, &dynos_path).await;
+    let (_world, control, tf) = start().await;
+    let dynos_path = format!("/apps/{}/dynos", app_id(&control, APP).await);
+    let work = kill_at_post(&control, &tf, &one_off_hcl(APP, COMMAND, ""), &dynos_path).await;
     // The dyno runs on and finishes (each listing moves it one step) before the next apply.
     let mut listings = 0;
     while control
@@ -352,28 +320,16 @@ resource "treeherder_one_off_dyno" "run" {{
     }
     apply_again(&tf, &work).await;
 
-    let runs: Vec<Value> = control.state().await["one_off_runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["command"] == COMMAND)
-        .collect();
-    assert_eq!(runs.len(), 1, "the command ran once: {runs:?}");
-    assert_eq!(posts_to(&control.requests().await, &dynos_path), 1);
-    let state = work.state().await.expect("state");
-    let run = "treeherder_one_off_dyno.run";
-    state
-        .expect_attr(run, "name", runs[0]["dyno"].as_str().unwrap_or_default())
-        .unwrap();
+    let state = assert_one_run(
+        &control,
+        &work,
+        COMMAND,
+        &dynos_path,
+        "Clearing the Redis cache\nCache cleared.",
+    )
+    .await;
     // The log names a finished dyno, not its UUID.
-    state.expect_attr(run, "id", Value::Null).unwrap();
-    state.expect_attr(run, "exit_status", 0).unwrap();
     state
-        .expect_attr(
-            run,
-            "output_tail",
-            "Clearing the Redis cache\nCache cleared.",
-        )
+        .expect_attr("treeherder_one_off_dyno.run", "id", Value::Null)
         .unwrap();
 }

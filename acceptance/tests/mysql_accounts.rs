@@ -2,44 +2,13 @@
 //! TLS MariaDB of `make up`: a read-only account made with the runbook's SQL but missing a
 //! table, and an account holding more than SELECT, in a scratch database.
 
+mod mysql_common;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acceptance::harness::{ProviderUnderTest, Service, Terraform, World};
-use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
+use mysql_common::admin_sql;
 use serde_json::{json, Value};
-
-fn admin_opts(world: &World) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").unwrap_or_default();
-    let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, "3306"));
-    let ca = world
-        .get("TREEHERDER_MYSQL_TLS_CA_FILE")
-        .unwrap_or_default();
-    OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().unwrap_or(3306))
-        .user(world.get("TREEHERDER_MYSQL_USERNAME"))
-        .pass(world.get("TREEHERDER_MYSQL_PASSWORD"))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
-                .with_disable_built_in_roots(true),
-        ))
-}
-
-async fn admin_sql(world: &World, statements: &[String]) -> Result<(), String> {
-    let mut conn = Conn::new(admin_opts(world))
-        .await
-        .map_err(|e| format!("admin login: {e}"))?;
-    for sql in statements {
-        conn.query_drop(sql)
-            .await
-            .map_err(|e| format!("{sql}: {e}"))?;
-    }
-    conn.disconnect().await.ok();
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_show_what_adoption_would_take() {
@@ -70,14 +39,7 @@ async fn accounts_show_what_adoption_would_take() {
         format!("GRANT SELECT, INSERT ON `{db}`.`job` TO '{writer}'@'localhost'"),
     ]);
     let config = format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-provider "treeherder" {{}}
-
+        r#"{PROVIDER_CONFIG}
 data "treeherder_mysql_accounts" "x" {{
   name_regex = "^{tag}_"
   database   = "{db}"

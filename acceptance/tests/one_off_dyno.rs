@@ -8,7 +8,9 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform};
+use acceptance::harness::{
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Terraform,
+};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -29,21 +31,9 @@ fn terraform(world: &SandboxWorld) -> Terraform {
 
 /// A configuration with one run; `extra` holds more arguments of the resource.
 fn config(command: &str, extra: &str) -> String {
+    let provider = heroku_provider_config(2, 5);
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  heroku {{
-    max_retries         = 2
-    retry_base_delay_ms = 5
-  }}
-}}
-
+        r#"{provider}
 resource "treeherder_one_off_dyno" "run" {{
   app     = "{APP}"
   command = "{command}"

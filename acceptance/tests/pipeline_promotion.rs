@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use acceptance::harness::{ProviderUnderTest, State, Step, TestCase};
+use acceptance::harness::{heroku_provider_config, ProviderUnderTest, State, Step, TestCase};
 use acceptance::sandbox::{start, RunningSandbox, SandboxConfig, DEFAULT_API_KEY};
 use regex::Regex;
 use serde_json::{json, Value};
@@ -179,22 +179,8 @@ fn attr(state: &State, path: &str) -> Result<String, String> {
     })
 }
 
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {
-  heroku {
-    max_retries         = 2
-    retry_base_delay_ms = 50
-  }
-}
-"#;
-
 fn config(body: &str) -> String {
-    format!("{PROVIDER}\n{body}")
+    format!("{}\n{body}", heroku_provider_config(2, 50))
 }
 
 fn promotion(commit: &str, extra: &str) -> String {

@@ -4,80 +4,20 @@
 //! run in parallel, and removes what it created even when it fails. Privileges are checked
 //! from the `mysql.*` tables, logins with real connections.
 
+mod mysql_common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use acceptance::harness::{CheckResult, Plan, ProviderUnderTest, Service, Step, TestCase, World};
+use acceptance::harness::{
+    CheckResult, Plan, ProviderUnderTest, Service, Step, TestCase, World, PROVIDER_CONFIG,
+};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use mysql_async::Conn;
+use mysql_common::{admin, admin_sql, change_of, opts, password, strings, unique};
 use regex::Regex;
 use serde_json::Value;
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
-
-/// A name part unique to this process and call (tests of one binary run in parallel).
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{prefix}_{:x}{:x}{n}",
-        std::process::id() % 0x1000,
-        nanos % 0x10000
-    )
-}
-
-/// A valid password (letters and digits, 40 characters) unique to the call.
-fn password(tag: &str) -> String {
-    let base = unique(tag).replace('_', "Z");
-    format!("{base}{}", "Qx7".repeat(14))[..40].to_string()
-}
-
-fn opts(world: &World, user: &str, pass: &str, tls: bool) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").expect("endpoint");
-    let (host, port) = endpoint.rsplit_once(':').expect("host:port");
-    let mut opts = OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().expect("port"))
-        .user(Some(user))
-        .pass(Some(pass))
-        .prefer_socket(false);
-    if tls {
-        let ca = PathBuf::from(world.get("TREEHERDER_MYSQL_TLS_CA_FILE").expect("CA"));
-        opts = opts.ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![ca.into()])
-                .with_disable_built_in_roots(true),
-        ));
-    }
-    opts
-}
-
-async fn admin(world: &World) -> Conn {
-    Conn::new(opts(
-        world,
-        world.get("TREEHERDER_MYSQL_USERNAME").expect("admin user"),
-        world
-            .get("TREEHERDER_MYSQL_PASSWORD")
-            .expect("admin password"),
-        true,
-    ))
-    .await
-    .expect("admin TLS connection")
-}
 
 /// Logs in as `user` and reads the columns a read-only account may see; the server error
 /// code on failure.
@@ -231,23 +171,6 @@ async fn drop_accounts(world: &World, users: &[String]) {
     conn.disconnect().await.ok();
 }
 
-fn change_of(plan: &Plan, address: &str) -> Result<acceptance::harness::ResourceChange, String> {
-    plan.change(address)
-        .ok_or_else(|| format!("the plan does not mention {address}"))
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn only_changes(
     change: &acceptance::harness::ResourceChange,
     expected: &[&str],
@@ -264,7 +187,7 @@ fn only_changes(
 
 fn runbook_config(activedata: &str, pw_a: &str, redash: &str, pw_r: &str) -> String {
     format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "activedata" {{
   name     = "{activedata}"
   password = "{pw_a}"
@@ -289,7 +212,7 @@ async fn runbook_accounts_match_the_runbook_and_rotate() {
     let world = World::require(&[Service::Mysql]);
     let activedata = unique("activedata");
     let redash = unique("redash");
-    let (pw_a, pw_r, pw_r2) = (password("a"), password("r"), password("n"));
+    let (pw_a, pw_r, pw_r2) = (password("a", 'Z'), password("r", 'Z'), password("n", 'Z'));
     let world = Arc::new(world);
 
     let check_runbook = {
@@ -452,13 +375,6 @@ async fn create_scratch_database(world: &World, db: &str) {
     conn.disconnect().await.ok();
 }
 
-async fn admin_sql(world: &World, sql: String) -> Result<(), String> {
-    let mut conn = admin(world).await;
-    conn.query_drop(sql).await.map_err(|e| e.to_string())?;
-    conn.disconnect().await.ok();
-    Ok(())
-}
-
 /// A table created after the apply shows up in the plan as one added grant, is granted by the
 /// apply; dropping it shows the grant going away. Runs in its own scratch database so other
 /// tests' plans never see the new table.
@@ -467,10 +383,10 @@ async fn new_and_dropped_tables_show_up_in_the_plan() {
     let world = Arc::new(World::require(&[Service::Mysql]));
     let db = unique("thscratch");
     let user = unique("ro");
-    let pw = password("t");
+    let pw = password("t", 'Z');
     create_scratch_database(&world, &db).await;
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "{user}"
   password = "{pw}"
@@ -518,7 +434,9 @@ resource "treeherder_readonly_user" "ro" {{
             async move {
                 admin_sql(
                     &world,
-                    format!("CREATE TABLE `{db}`.`new_table` (id int PRIMARY KEY)"),
+                    [format!(
+                        "CREATE TABLE `{db}`.`new_table` (id int PRIMARY KEY)"
+                    )],
                 )
                 .await
             }
@@ -528,7 +446,7 @@ resource "treeherder_readonly_user" "ro" {{
         let (world, db) = (world.clone(), db.clone());
         move || {
             let (world, db) = (world.clone(), db.clone());
-            async move { admin_sql(&world, format!("DROP TABLE `{db}`.`new_table`")).await }
+            async move { admin_sql(&world, [format!("DROP TABLE `{db}`.`new_table`")]).await }
         }
     };
 
@@ -581,7 +499,7 @@ resource "treeherder_readonly_user" "ro" {{
         .try_run()
         .await;
     drop_accounts(&world, std::slice::from_ref(&user)).await;
-    admin_sql(&world, format!("DROP DATABASE IF EXISTS `{db}`"))
+    admin_sql(&world, [format!("DROP DATABASE IF EXISTS `{db}`")])
         .await
         .expect("drop scratch database");
     if let Err(failure) = result {
@@ -597,7 +515,7 @@ async fn import_of_a_runbook_account_plans_only_the_password() {
     use acceptance::harness::Terraform;
     let world = World::require(&[Service::Mysql]);
     let user = unique("imported");
-    let (pw_hand, pw_tf) = (password("h"), password("i"));
+    let (pw_hand, pw_tf) = (password("h", 'Z'), password("i", 'Z'));
 
     // The runbook's statements, verbatim apart from the names.
     let mut conn = admin(&world).await;
@@ -625,7 +543,7 @@ async fn import_of_a_runbook_account_plans_only_the_password() {
     conn.disconnect().await.ok();
 
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "imported" {{
   name     = "{user}"
   password = "{pw_tf}"
@@ -756,8 +674,8 @@ async fn plaintext_to_a_remote_host_fails_before_connecting() {
     received.store(0, Ordering::SeqCst);
     connections.store(0, Ordering::SeqCst);
 
-    let admin_pw = password("plain");
-    let user_pw = password("u");
+    let admin_pw = password("plain", 'Z');
+    let user_pw = password("u", 'Z');
     let config = format!(
         r#"
 terraform {{
@@ -822,10 +740,10 @@ resource "treeherder_readonly_user" "ro" {{
 async fn twenty_accounts_in_parallel() {
     let world = Arc::new(World::require(&[Service::Mysql]));
     let prefix = unique("par");
-    let pw_prefix = password("p");
+    let pw_prefix = password("p", 'Z');
     let names: Vec<String> = (0..20).map(|i| format!("{prefix}_{i}")).collect();
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "many" {{
   count    = 20
   name     = "{prefix}_${{count.index}}"
@@ -891,9 +809,9 @@ resource "treeherder_readonly_user" "many" {{
 async fn hand_made_drift_shows_up_in_the_plan() {
     let world = Arc::new(World::require(&[Service::Mysql]));
     let user = unique("drift");
-    let pw = password("d");
+    let pw = password("d", 'Z');
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "{user}"
   password = "{pw}"
@@ -908,10 +826,10 @@ resource "treeherder_readonly_user" "ro" {{
             async move {
                 admin_sql(
                     &world,
-                    format!("REVOKE SELECT ON treeherder.job FROM '{user}'@'%'"),
+                    [format!("REVOKE SELECT ON treeherder.job FROM '{user}'@'%'")],
                 )
                 .await?;
-                admin_sql(&world, format!("ALTER USER '{user}'@'%' REQUIRE NONE")).await
+                admin_sql(&world, [format!("ALTER USER '{user}'@'%' REQUIRE NONE")]).await
             }
         }
     };
@@ -919,7 +837,7 @@ resource "treeherder_readonly_user" "ro" {{
         let (world, user) = (world.clone(), user.clone());
         move || {
             let (world, user) = (world.clone(), user.clone());
-            async move { admin_sql(&world, format!("DROP USER '{user}'@'%'")).await }
+            async move { admin_sql(&world, [format!("DROP USER '{user}'@'%'")]).await }
         }
     };
     let repaired = {
@@ -993,10 +911,10 @@ resource "treeherder_readonly_user" "ro" {{
 async fn unreadable_privilege_tables_and_existing_accounts_fail_the_plan() {
     let world = World::require(&[Service::Mysql]);
     let limited = unique("lim");
-    let limited_pw = password("l");
+    let limited_pw = password("l", 'Z');
     let existing = unique("exists");
-    let existing_pw = password("e");
-    let pw = password("x");
+    let existing_pw = password("e", 'Z');
+    let pw = password("x", 'Z');
     // Enough to create accounts and grant SELECT, but no SELECT on mysql.*.
     for sql in [
         format!("CREATE USER '{limited}'@'%' IDENTIFIED BY '{limited_pw}' REQUIRE SSL"),
@@ -1004,11 +922,11 @@ async fn unreadable_privilege_tables_and_existing_accounts_fail_the_plan() {
         format!("GRANT SELECT ON treeherder.* TO '{limited}'@'%' WITH GRANT OPTION"),
         format!("CREATE USER '{existing}'@'%' IDENTIFIED BY '{existing_pw}' REQUIRE SSL"),
     ] {
-        admin_sql(&world, sql).await.expect("setup");
+        admin_sql(&world, [sql]).await.expect("setup");
     }
     let config = |name: &str| {
         format!(
-            r#"{PROVIDER}
+            r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "{name}"
   password = "{pw}"
@@ -1025,7 +943,7 @@ resource "treeherder_readonly_user" "ro" {{
             Regex::new(r"cannot read mysql\.user[\s\S]*SELECT\s+on\s+mysql\.\*").unwrap(),
         ))
         // No resources left, so the case's final destroy has nothing to plan.
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .try_run()
         .await;
     let existing_case = TestCase::new(ProviderUnderTest::treeherder())
@@ -1036,7 +954,7 @@ resource "treeherder_readonly_user" "ro" {{
             Step::config(config(&existing))
                 .expect_error(Regex::new(r"already exists[\s\S]*terraform import").unwrap()),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .try_run()
         .await;
     let mut conn = admin(&world).await;
@@ -1062,7 +980,7 @@ async fn bad_passwords_fail_at_plan_time_at_the_attribute() {
     let world = World::require(&[Service::Mysql]);
     let config = |pw: &str| {
         format!(
-            r#"{PROVIDER}
+            r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name = "never_created_pw"
   password = "{pw}"
@@ -1084,7 +1002,7 @@ resource "treeherder_readonly_user" "ro" {{
                 .plan_only()
                 .expect_error(Regex::new(r#"(?s)password = .*percent sign"#).unwrap()),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 }
@@ -1149,11 +1067,11 @@ const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
 async fn replacement_by_replace_taint_and_a_new_name_works() {
     let world = World::require(&[Service::Mysql]);
     let (first, second) = (unique("repl"), unique("repl2"));
-    let pw = password("rp");
+    let pw = password("rp", 'Z');
     let address = "treeherder_readonly_user.ro";
     let config = |name: &str| {
         format!(
-            r#"{PROVIDER}
+            r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "{name}"
   password = "{pw}"
@@ -1246,9 +1164,9 @@ async fn a_create_failing_halfway_is_saved_tainted_and_replaced() {
     let world = World::require(&[Service::Mysql]);
     let db = unique("thhalf");
     let limited = unique("half_admin");
-    let limited_pw = password("ha");
+    let limited_pw = password("ha", 'Z');
     let user = unique("half");
-    let pw = password("hu");
+    let pw = password("hu", 'Z');
     let setup = [
         format!("CREATE DATABASE `{db}`"),
         format!("CREATE TABLE `{db}`.`group` (id int PRIMARY KEY)"),
@@ -1261,10 +1179,10 @@ async fn a_create_failing_halfway_is_saved_tainted_and_replaced() {
         format!("GRANT SELECT ON `{db}`.`job` TO '{limited}'@'%'"),
     ];
     for sql in setup {
-        admin_sql(&world, sql).await.expect("setup");
+        admin_sql(&world, [sql]).await.expect("setup");
     }
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name          = "{user}"
   password      = "{pw}"
@@ -1312,7 +1230,9 @@ resource "treeherder_readonly_user" "ro" {{
 
             admin_sql(
                 &world,
-                format!("GRANT SELECT ON `{db}`.`job` TO '{limited}'@'%' WITH GRANT OPTION"),
+                [format!(
+                    "GRANT SELECT ON `{db}`.`job` TO '{limited}'@'%' WITH GRANT OPTION"
+                )],
             )
             .await?;
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
@@ -1349,7 +1269,7 @@ resource "treeherder_readonly_user" "ro" {{
     }
     .await;
     drop_accounts(&world, &[user, limited]).await;
-    admin_sql(&world, format!("DROP DATABASE IF EXISTS `{db}`"))
+    admin_sql(&world, [format!("DROP DATABASE IF EXISTS `{db}`")])
         .await
         .expect("drop scratch database");
     if let Err(e) = outcome {
@@ -1363,10 +1283,10 @@ resource "treeherder_readonly_user" "ro" {{
 async fn unknown_and_repeated_columns_fail_the_plan() {
     let world = World::require(&[Service::Mysql]);
     let user = unique("cols");
-    let pw = password("c");
+    let pw = password("c", 'Z');
     let config = |columns: &str| {
         format!(
-            r#"{PROVIDER}
+            r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name          = "{user}"
   password      = "{pw}"
@@ -1392,7 +1312,7 @@ resource "treeherder_readonly_user" "ro" {{
                 .plan_only()
                 .expect_error(Regex::new(r#"column_grants\s*=[\s\S]*"id"\s+more\s+than\s+once"#).unwrap()),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .try_run()
         .await;
     let mut conn = admin(&world).await;
@@ -1411,9 +1331,9 @@ resource "treeherder_readonly_user" "ro" {{
 async fn hosts_compare_case_insensitively() {
     let world = Arc::new(World::require(&[Service::Mysql]));
     let (a, b) = (unique("hosta"), unique("hostb"));
-    let pw = password("hc");
+    let pw = password("hc", 'Z');
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "a" {{
   name     = "{a}"
   host     = "Example.COM"
@@ -1483,17 +1403,17 @@ async fn admin_and_privileged_accounts_are_refused() {
         .expect("admin user")
         .to_string();
     let writer = unique("writer");
-    let writer_pw = password("w");
-    let pw = password("ad");
+    let writer_pw = password("w", 'Z');
+    let pw = password("ad", 'Z');
     for sql in [
         format!("CREATE USER '{writer}'@'%' IDENTIFIED BY '{writer_pw}' REQUIRE SSL"),
         format!("GRANT SELECT, INSERT ON treeherder.job TO '{writer}'@'%'"),
     ] {
-        admin_sql(&world, sql).await.expect("setup");
+        admin_sql(&world, [sql]).await.expect("setup");
     }
     let config = |name: &str| {
         format!(
-            r#"{PROVIDER}
+            r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "x" {{
   name     = "{name}"
   password = "{pw}"
@@ -1528,7 +1448,7 @@ resource "treeherder_readonly_user" "x" {{
                 .plan_only()
                 .expect_error(Regex::new(r"account\s+the\s+provider\s+logs\s+in\s+with").unwrap()),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .try_run()
         .await;
     let mut conn = admin(&world).await;
@@ -1551,10 +1471,10 @@ resource "treeherder_readonly_user" "x" {{
 async fn grant_statements_show_only_the_coming_statements() {
     let world = Arc::new(World::require(&[Service::Mysql]));
     let user = unique("stmts");
-    let (pw, pw2) = (password("s"), password("s2"));
+    let (pw, pw2) = (password("s", 'Z'), password("s2", 'Z'));
     let config = |pw: &str| {
         format!(
-            r#"{PROVIDER}
+            r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "{user}"
   password = "{pw}"
@@ -1570,7 +1490,9 @@ resource "treeherder_readonly_user" "ro" {{
             async move {
                 admin_sql(
                     &world,
-                    format!("REVOKE SELECT ON treeherder.`{table}` FROM '{user}'@'%'"),
+                    [format!(
+                        "REVOKE SELECT ON treeherder.`{table}` FROM '{user}'@'%'"
+                    )],
                 )
                 .await
             }
@@ -1618,13 +1540,13 @@ resource "treeherder_readonly_user" "ro" {{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_outside_the_basic_multilingual_plane_fail_at_the_attribute() {
     let world = World::require(&[Service::Mysql]);
-    let pw = password("e");
+    let pw = password("e", 'Z');
     TestCase::new(ProviderUnderTest::treeherder())
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(
             Step::config(format!(
-                r#"{PROVIDER}
+                r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "reader_😀"
   password = "{pw}"
@@ -1634,7 +1556,7 @@ resource "treeherder_readonly_user" "ro" {{
             .plan_only()
             .expect_error(Regex::new(r"name\s*=[\s\S]*Basic\s+Multilingual\s+Plane").unwrap()),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 }
@@ -1643,13 +1565,13 @@ resource "treeherder_readonly_user" "ro" {{
 #[tokio::test]
 async fn an_unknown_database_fails_the_plan_at_the_attribute() {
     let world = World::require(&[Service::Mysql]);
-    let pw = password("f");
+    let pw = password("f", 'Z');
     TestCase::new(ProviderUnderTest::treeherder())
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(
             Step::config(format!(
-                r#"{PROVIDER}
+                r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "{name}"
   password = "{pw}"
@@ -1664,7 +1586,7 @@ resource "treeherder_readonly_user" "ro" {{
                     .unwrap(),
             ),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 }
@@ -1673,7 +1595,7 @@ resource "treeherder_readonly_user" "ro" {{
 /// password, for the login checks), one by `ephemeral.treeherder_password`.
 fn write_only_config(known: &str, generated: &str, var: &str, version: u64) -> String {
     format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 variable "pw1" {{
   type      = string
   sensitive = true
@@ -1728,7 +1650,7 @@ async fn write_only_passwords_stay_out_of_state_and_rotate_by_version() {
     let world = Arc::new(World::require(&[Service::Mysql]));
     let known = unique("wo_known");
     let generated = unique("wo_gen");
-    let (pw1, pw2) = (password("w"), password("v"));
+    let (pw1, pw2) = (password("w", 'Z'), password("v", 'Z'));
     let known_addr = "treeherder_readonly_user.known";
     let generated_addr = "treeherder_readonly_user.generated";
 
@@ -1857,9 +1779,9 @@ async fn password_arguments_are_checked_at_validate() {
     let world = World::require(&[Service::Mysql]);
     let name = unique("wo_bad");
     let resource = |body: &str| {
-        format!("{PROVIDER}\nresource \"treeherder_readonly_user\" \"x\" {{\n  name = \"{name}\"\n{body}}}\n")
+        format!("{PROVIDER_CONFIG}\nresource \"treeherder_readonly_user\" \"x\" {{\n  name = \"{name}\"\n{body}}}\n")
     };
-    let pw = password("b");
+    let pw = password("b", 'Z');
     // A variable, not a literal: Terraform quotes the configuration line of an error.
     let variable = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n";
     let both = format!(
@@ -1887,7 +1809,7 @@ async fn password_arguments_are_checked_at_validate() {
             .plan_only()
             .expect_error(Regex::new(r"(?s)Invalid password.*at least 30").expect("regex")),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 
@@ -1908,7 +1830,7 @@ async fn password_arguments_are_checked_at_validate() {
                     .expect("regex"),
             ),
         )
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 }
@@ -1925,7 +1847,7 @@ async fn an_rds_endpoint_through_a_tunnel() {
         .to_owned();
     let rds = "treeherder-dev-x.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306";
     let name = unique("tunnel");
-    let pw = password("tn");
+    let pw = password("tn", 'Z');
     let config = |endpoint: &str| {
         format!(
             r#"

@@ -7,108 +7,51 @@
 //! That no password is ever sent is checked on the server: the account's
 //! `authentication_string` is the same before and after, and its own password still logs in.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+mod mysql_common;
 
-use acceptance::harness::{Plan, ProviderUnderTest, ResourceChange, Service, Terraform, World};
+use acceptance::harness::{
+    ProviderUnderTest, Service, Terraform, Workspace, World, PROVIDER_CONFIG,
+};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
-use serde_json::Value;
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
+use mysql_async::Conn;
+use mysql_common::{admin, admin_sql, change_of, opts, password, password_hash, strings, unique};
 
 const ADDRESS: &str = "treeherder_readonly_user.activedata";
 
-/// A name part unique to this process and call.
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{prefix}_{:x}{:x}{n}",
-        std::process::id() % 0x1000,
-        nanos % 0x10000
-    )
-}
-
-/// A valid password (letters and digits, 40 characters) unique to the call.
-fn password(tag: &str) -> String {
-    let base = unique(tag).replace('_', "Z");
-    format!("{base}{}", "Kw5".repeat(14))[..40].to_string()
-}
-
-fn opts(world: &World, user: &str, pass: &str) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").unwrap_or_default();
-    let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, "3306"));
-    let ca = world
-        .get("TREEHERDER_MYSQL_TLS_CA_FILE")
-        .unwrap_or_default();
-    OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().unwrap_or(3306))
-        .user(Some(user))
-        .pass(Some(pass))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
-                .with_disable_built_in_roots(true),
-        ))
-}
-
-async fn admin(world: &World) -> Result<Conn, String> {
-    let user = world.get("TREEHERDER_MYSQL_USERNAME").unwrap_or_default();
-    let pass = world.get("TREEHERDER_MYSQL_PASSWORD").unwrap_or_default();
-    Conn::new(opts(world, user, pass))
-        .await
-        .map_err(|e| format!("admin login: {e}"))
-}
-
-async fn admin_sql(world: &World, statements: &[String]) -> Result<(), String> {
-    let mut conn = admin(world).await?;
-    for sql in statements {
-        conn.query_drop(sql)
-            .await
-            .map_err(|e| format!("{sql}: {e}"))?;
-    }
-    conn.disconnect().await.ok();
-    Ok(())
-}
-
-/// The account's password hash as the server stores it.
-async fn password_hash(world: &World, user: &str) -> Result<String, String> {
-    let mut conn = admin(world).await?;
-    let hash: Option<String> = conn
-        .exec_first(
-            "SELECT authentication_string FROM mysql.user WHERE User = ? AND Host = '%'",
-            (user,),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    conn.disconnect().await.ok();
-    hash.filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("{user}@% has no password hash"))
-}
-
 /// Whether `user` logs in (over TLS) with `pass`.
 async fn logs_in(world: &World, user: &str, pass: &str) -> bool {
-    match Conn::new(opts(world, user, pass)).await {
+    match Conn::new(opts(world, user, pass, true)).await {
         Ok(conn) => {
             conn.disconnect().await.ok();
             true
         }
         Err(_) => false,
     }
+}
+
+/// The refreshed plan is empty.
+async fn plans_empty(work: &Workspace<'_>) -> Result<(), String> {
+    let again = work.plan(true).await.map_err(|e| e.to_string())?;
+    if again.has_changes {
+        return Err(format!("plan after apply not empty:\n{}", again.text));
+    }
+    Ok(())
+}
+
+/// Destroys, then fails on a leaked secret, else on `result`, else on the destroy.
+async fn destroy_and_scan(
+    tf: &Terraform,
+    work: &Workspace<'_>,
+    secrets: &[String],
+    result: Result<(), String>,
+) -> Result<(), String> {
+    let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
+    let scan = tf.scan(secrets).map_err(|e| e.to_string())?;
+    if !scan.leaks.is_empty() {
+        return Err(format!("secrets leaked: {:?}", scan.leaks));
+    }
+    result?;
+    destroyed
 }
 
 /// A scratch database holding some of Treeherder's tables, and an account made in it with
@@ -132,23 +75,6 @@ async fn runbook_account(world: &World, db: &str, user: &str, pass: &str) -> Res
     admin_sql(world, &statements).await
 }
 
-fn change_of(plan: &Plan) -> Result<ResourceChange, String> {
-    plan.change(ADDRESS)
-        .ok_or_else(|| format!("the plan does not mention {ADDRESS}"))
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Imports `activedata@%` with a configuration without a password: the plan is empty and the
 /// apply sends nothing; a table created afterwards plans as one GRANT (no password change),
 /// which the apply runs, leaving the password hash as it was.
@@ -157,13 +83,13 @@ async fn an_account_adopted_without_its_password_keeps_it_and_gets_new_tables() 
     let world = World::require(&[Service::Mysql]);
     let db = unique("thadopt");
     let user = unique("activedata");
-    let pass = password("a");
+    let pass = password("a", 'Z');
     let mut env = world.env().clone();
     env.insert("TREEHERDER_MYSQL_DATABASE".into(), db.clone());
     let mut secrets = world.secrets().to_vec();
     secrets.push(pass.clone());
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "activedata" {{
   name = "{user}"
 }}
@@ -188,7 +114,7 @@ resource "treeherder_readonly_user" "activedata" {{
 
         let result = async {
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan)?;
+            let change = change_of(&plan, ADDRESS)?;
             if !change.is_no_op() {
                 return Err(format!(
                     "the plan after the import must be empty; it changes {:?}",
@@ -209,7 +135,7 @@ resource "treeherder_readonly_user" "activedata" {{
             )
             .await?;
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan)?;
+            let change = change_of(&plan, ADDRESS)?;
             let changed: Vec<String> = change.changed_attributes().into_iter().collect();
             if change.actions != ["update"] || changed != ["grant_statements", "granted_tables"] {
                 return Err(format!(
@@ -234,20 +160,10 @@ resource "treeherder_readonly_user" "activedata" {{
             if granted != ["group", "job", "new_table"] {
                 return Err(format!("granted_tables after the apply: {granted:?}"));
             }
-            let again = work.plan(true).await.map_err(|e| e.to_string())?;
-            if again.has_changes {
-                return Err(format!("plan after apply not empty:\n{}", again.text));
-            }
-            Ok(())
+            plans_empty(&work).await
         }
         .await;
-        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
-        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
-        if !scan.leaks.is_empty() {
-            return Err(format!("secrets leaked: {:?}", scan.leaks));
-        }
-        result?;
-        destroyed
+        destroy_and_scan(&tf, &work, &secrets, result).await
     }
     .await;
     let cleaned = admin_sql(
@@ -271,7 +187,7 @@ async fn a_new_account_without_a_password_is_refused_at_plan() {
     let world = World::require(&[Service::Mysql]);
     let user = unique("nopw");
     let config = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "activedata" {{
   name = "{user}"
 }}
@@ -308,7 +224,7 @@ resource "treeherder_readonly_user" "activedata" {{
         Ok::<(), String>(())
     }
     .await;
-    let mut conn = admin(&world).await.expect("admin");
+    let mut conn = admin(&world).await;
     let exists: Option<String> = conn
         .exec_first("SELECT User FROM mysql.user WHERE User = ?", (&user,))
         .await
@@ -326,14 +242,14 @@ resource "treeherder_readonly_user" "activedata" {{
 async fn removing_the_password_leaves_the_account_password_alone() {
     let world = World::require(&[Service::Mysql]);
     let user = unique("released");
-    let pass = password("r");
+    let pass = password("r", 'Z');
     let mut secrets = world.secrets().to_vec();
     secrets.push(pass.clone());
     let with_password = format!(
-        "{PROVIDER}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name     = \"{user}\"\n  password = \"{pass}\"\n}}\n"
+        "{PROVIDER_CONFIG}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name     = \"{user}\"\n  password = \"{pass}\"\n}}\n"
     );
     let without = format!(
-        "{PROVIDER}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name = \"{user}\"\n}}\n"
+        "{PROVIDER_CONFIG}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name = \"{user}\"\n}}\n"
     );
     let outcome = async {
         let tf = Terraform::new(
@@ -353,7 +269,7 @@ async fn removing_the_password_leaves_the_account_password_alone() {
             let hash = password_hash(&world, &user).await?;
             work.write_config(&without).map_err(|e| e.to_string())?;
             let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan)?;
+            let change = change_of(&plan, ADDRESS)?;
             let changed: Vec<String> = change.changed_attributes().into_iter().collect();
             let sql = strings(&change.after["grant_statements"]);
             if change.actions != ["update"] || changed != ["password"] || !sql.is_empty() {
@@ -371,20 +287,10 @@ async fn removing_the_password_leaves_the_account_password_alone() {
             if !logs_in(&world, &user, &pass).await {
                 return Err("the last password set no longer works".into());
             }
-            let again = work.plan(true).await.map_err(|e| e.to_string())?;
-            if again.has_changes {
-                return Err(format!("plan after apply not empty:\n{}", again.text));
-            }
-            Ok(())
+            plans_empty(&work).await
         }
         .await;
-        let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
-        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
-        if !scan.leaks.is_empty() {
-            return Err(format!("secrets leaked: {:?}", scan.leaks));
-        }
-        result?;
-        destroyed
+        destroy_and_scan(&tf, &work, &secrets, result).await
     }
     .await;
     let cleaned = admin_sql(&world, &[format!("DROP USER IF EXISTS '{user}'@'%'")]).await;

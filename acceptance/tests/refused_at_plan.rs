@@ -2,19 +2,12 @@
 //! what is accepted: a zero duration in a `timeouts` block (of a `CreateTimeout` resource and
 //! of a `Timeouts` one), and passwords longer than MySQL accepts.
 
-use acceptance::harness::{ProviderUnderTest, SandboxWorld, Service, Step, TestCase, World};
+use acceptance::harness::{
+    ProviderUnderTest, SandboxWorld, Service, Step, TestCase, World, PROVIDER_CONFIG,
+};
 use regex::Regex;
 
 const API_KEY: &str = "refused-at-plan-acceptance-key-5c21";
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    treeherder = { source = "treeherder/treeherder" }
-  }
-}
-provider "treeherder" {}
-"#;
 
 /// The Heroku sandbox's and MariaDB's settings, so only the refused value can fail the plan.
 async fn env() -> (SandboxWorld, std::collections::BTreeMap<String, String>) {
@@ -44,7 +37,7 @@ const ZERO: &str =
 async fn zero_durations_are_refused_at_plan_at_the_attribute() {
     let (_sandbox, env) = env().await;
     let rollback = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_release_rollback" "stage" {{
   app     = "treeherder-stage"
   release = "v1"
@@ -55,7 +48,7 @@ resource "treeherder_release_rollback" "stage" {{
 "#
     );
     let password = format!(
-        r#"{PROVIDER}
+        r#"{PROVIDER_CONFIG}
 resource "treeherder_database_password" "stage" {{
   app = "treeherder-stage"
   timeouts {{
@@ -68,7 +61,7 @@ resource "treeherder_database_password" "stage" {{
         .envs(env)
         .step(refused(rollback, "create", "\"0s\"", ZERO))
         .step(refused(password, "update", "\"0h0m\"", ZERO))
-        .step(Step::config(PROVIDER))
+        .step(Step::config(PROVIDER_CONFIG))
         .run()
         .await;
 }
@@ -86,7 +79,7 @@ async fn passwords_longer_than_mysql_accepts_are_refused_at_plan_at_the_attribut
         case = case
             .step(refused(
                 format!(
-                    r#"{PROVIDER}
+                    r#"{PROVIDER_CONFIG}
 resource "treeherder_database_password" "stage" {{
   app      = "treeherder-stage"
   password = "{long}"
@@ -99,7 +92,7 @@ resource "treeherder_database_password" "stage" {{
             ))
             .step(refused(
                 format!(
-                    r#"{PROVIDER}
+                    r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "ro" {{
   name     = "refused_at_plan"
   password = "{long}"
@@ -111,5 +104,5 @@ resource "treeherder_readonly_user" "ro" {{
                 &message,
             ));
     }
-    case.step(Step::config(PROVIDER)).run().await;
+    case.step(Step::config(PROVIDER_CONFIG)).run().await;
 }

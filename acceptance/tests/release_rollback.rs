@@ -7,7 +7,7 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{ProviderUnderTest, SandboxControl, SandboxWorld, Terraform};
+use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -24,31 +24,10 @@ async fn start_world() -> SandboxWorld {
     world
 }
 
-fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform")
-}
-
 fn config(release: &str, reason: &str) -> String {
+    let provider = heroku_provider_config(2, 5);
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  heroku {{
-    max_retries         = 2
-    retry_base_delay_ms = 5
-  }}
-}}
-
+        r#"{provider}
 resource "treeherder_release_rollback" "stage" {{
   app      = "{APP}"
   release  = "{release}"
@@ -107,7 +86,7 @@ async fn rollback_becomes_current_triggers_roll_back_again_and_destroy_only_forg
     let world = start_world().await;
     let control = world.handle();
     let v2_vars = releases(&control).await[1]["config_vars"].clone();
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config("v2", "bug 1800000")).unwrap();
     work.init().await.expect("init");
@@ -199,7 +178,7 @@ async fn rollback_becomes_current_triggers_roll_back_again_and_destroy_only_forg
 async fn ineligible_and_unknown_targets_fail_at_plan() {
     let world = start_world().await;
     let control = world.handle();
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config("v3", "x")).unwrap();
     work.init().await.expect("init");
@@ -242,7 +221,7 @@ async fn a_failing_release_phase_is_an_error_and_the_rollback_stays_in_state() {
             json!({ "ms": 300, "fail": [{ "app": APP, "count": 1 }] }),
         )
         .await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config("v2", "x")).unwrap();
     work.init().await.expect("init");
@@ -282,7 +261,7 @@ async fn a_lost_answer_to_the_rollback_is_reconciled_without_posting_again() {
             }),
         )
         .await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config("v2", "x")).unwrap();
     work.init().await.expect("init");
@@ -320,7 +299,7 @@ async fn a_rate_limited_rollback_is_posted_once_it_is_let_through() {
             }),
         )
         .await;
-    let tf = terraform(&world);
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config("v2", "x")).unwrap();
     work.init().await.expect("init");

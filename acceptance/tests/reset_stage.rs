@@ -10,10 +10,13 @@
 //! not run MySQL: the restored "inherited production password" is played by a MariaDB account
 //! of the test's own whose password is set back to the old one before each reset.
 
+mod mysql_common;
+
 use acceptance::harness::{MotoControl, Plan, ProviderUnderTest, Service, Step, TestCase, World};
 use acceptance::sandbox::{start, RunningSandbox, SandboxConfig, DEFAULT_API_KEY};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use mysql_async::Conn;
+use mysql_common::{admin, opts};
 use serde_json::{json, Value};
 
 /// What the snapshot brought along: production's password, which DATABASE_URL does not hold.
@@ -39,34 +42,6 @@ fn names() -> Names {
     }
 }
 
-/// A login to the world's MariaDB over verified TLS.
-fn mysql_opts(world: &World, user: &str, password: &str) -> OptsBuilder {
-    let endpoint = world.get("TREEHERDER_MYSQL_ENDPOINT").expect("endpoint");
-    let (host, port) = endpoint.rsplit_once(':').expect("host:port");
-    let ca = std::path::PathBuf::from(world.get("TREEHERDER_MYSQL_TLS_CA_FILE").expect("CA"));
-    OptsBuilder::default()
-        .ip_or_hostname(host)
-        .tcp_port(port.parse().expect("port"))
-        .user(Some(user))
-        .pass(Some(password))
-        .prefer_socket(false)
-        .ssl_opts(Some(
-            SslOpts::default()
-                .with_root_certs(vec![ca.into()])
-                .with_disable_built_in_roots(true),
-        ))
-}
-
-async fn admin(world: &World) -> Conn {
-    let user = world.get("TREEHERDER_MYSQL_USERNAME").expect("admin user");
-    let password = world
-        .get("TREEHERDER_MYSQL_PASSWORD")
-        .expect("admin password");
-    Conn::new(mysql_opts(world, user, password))
-        .await
-        .expect("the admin logs in")
-}
-
 /// Gives the test's account the password a restore would bring along.
 async fn inherit_production_password(world: &World, user: &str) -> Result<(), String> {
     let mut conn = admin(world).await;
@@ -85,7 +60,7 @@ async fn inherit_production_password(world: &World, user: &str) -> Result<(), St
 
 /// Whether DATABASE_URL's password logs in to the account over TLS.
 async fn url_password_logs_in(world: &World, user: &str) -> Result<(), String> {
-    let mut conn = Conn::new(mysql_opts(world, user, URL_PASSWORD))
+    let mut conn = Conn::new(opts(world, user, URL_PASSWORD, true))
         .await
         .map_err(|e| format!("DATABASE_URL's password does not log in: {e}"))?;
     let cipher: Option<(String, String)> = conn

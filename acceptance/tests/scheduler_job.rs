@@ -6,7 +6,8 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{
-    ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform, TestCase,
+    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
+    TestCase,
 };
 use regex::Regex;
 use serde_json::{json, Value};
@@ -38,27 +39,7 @@ async fn next_job_id(control: &SandboxControl) -> u64 {
 }
 
 fn provider_block() -> String {
-    provider_block_with(6, 5)
-}
-
-/// The provider block with retry settings (small delays keep fault tests fast).
-fn provider_block_with(max_retries: u32, delay_ms: u32) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    treeherder = {{ source = "treeherder/treeherder" }}
-  }}
-}}
-
-provider "treeherder" {{
-  heroku {{
-    max_retries         = {max_retries}
-    retry_base_delay_ms = {delay_ms}
-  }}
-}}
-"#
-    )
+    heroku_provider_config(6, 5)
 }
 
 fn job_config(app: &str, command: &str, frequency: &str, dyno_size: Option<&str>) -> String {
@@ -512,7 +493,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
     // Writes to one app are serialised, so the first requests take the whole storm: enough
     // retries for it, with tiny delays.
     let config = many_jobs_config_with(
-        &provider_block_with(12, 2),
+        &heroku_provider_config(12, 2),
         "treeherder-prod",
         30,
         "fault_job",
@@ -675,12 +656,7 @@ async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
     let example_path =
         acceptance::harness::repo_root().join("examples/treeherder/scheduler_jobs.tf");
     let example = std::fs::read_to_string(&example_path).expect("example file");
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&format!("{}\n{example}", provider_block()))
         .unwrap();
@@ -735,7 +711,7 @@ resource "treeherder_scheduler_job" "job" {{
   frequency = "every_ten_minutes"
 }}
 "#,
-        provider_block_with(2, 2)
+        heroku_provider_config(2, 2)
     );
     let c_pre = control.clone();
     let c_destroy = control.clone();
@@ -795,12 +771,7 @@ resource "treeherder_scheduler_job" "job" {{
 async fn creating_jobs_costs_one_scheduler_request_each() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     let n = 40;
     work.write_config(&many_jobs_config("treeherder-prod", n, "cost_job"))

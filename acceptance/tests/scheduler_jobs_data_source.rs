@@ -6,7 +6,10 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{ProviderUnderTest, SandboxWorld, Terraform};
+mod listed_imports;
+
+use acceptance::harness::SandboxWorld;
+use listed_imports::{applied, assert_adopted_without_changes};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -86,18 +89,8 @@ async fn lists_every_job_and_the_listed_ids_import_with_an_empty_plan() {
         })
         .collect();
 
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(HEADER).unwrap();
-    tf.require_success(work.init().await.expect("init runs"))
-        .expect("init");
-    tf.require_success(work.apply().await.expect("apply runs"))
-        .expect("apply");
+    let tf = world.terraform();
+    let work = applied(&tf, HEADER).await;
     let listed = work.state().await.expect("state").output("jobs");
     assert_eq!(listed, Some(Value::Array(expected.clone())));
 
@@ -112,35 +105,21 @@ async fn lists_every_job_and_the_listed_ids_import_with_an_empty_plan() {
             job["dyno_size"],
         ));
     }
-    work.write_config(&config).unwrap();
-    control.clear_requests().await;
-    for job in &expected {
-        let address = format!(
-            "treeherder_scheduler_job.job_{}",
-            job["id"].as_str().unwrap_or_default()
-        );
-        let import_id = job["import_id"].as_str().unwrap_or_default();
-        tf.require_success(work.import(&address, import_id).await.expect("import runs"))
-            .expect("import with the listed id");
-    }
-    let plan = work.plan(true).await.expect("plan");
-    assert!(
-        !plan.has_changes,
-        "the listed values do not match the imported jobs:\n{}",
-        plan.text
-    );
-    let writes: Vec<Value> = control
-        .requests()
-        .await
-        .into_iter()
-        .filter(|r| r["method"] != "GET")
+    let imports: Vec<(String, String)> = expected
+        .iter()
+        .map(|job| {
+            let id = job["id"].as_str().unwrap_or_default();
+            let import_id = job["import_id"].as_str().unwrap_or_default();
+            (
+                format!("treeherder_scheduler_job.job_{id}"),
+                import_id.to_string(),
+            )
+        })
         .collect();
-    assert!(writes.is_empty(), "adoption wrote: {writes:?}");
+    assert_adopted_without_changes(&tf, &work, &control, &config, &imports, "jobs", API_KEY).await;
     assert_eq!(
         control.app(APP).await["jobs"].as_array().map(Vec::len),
         Some(5),
         "no job made or deleted"
     );
-    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
-    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
 }

@@ -77,7 +77,7 @@ pub use paths::{
     TERRAFORM_LATEST_MINIMUM,
 };
 pub use plan::{plan_json, Plan, ResourceChange};
-pub use provider::ProviderUnderTest;
+pub use provider::{heroku_provider_config, ProviderUnderTest, PROVIDER_CONFIG};
 pub use sandbox_world::{SandboxControl, SandboxWorld};
 pub use secrets::{scan_for_secrets, Leak, SecretScan};
 pub use state::{flatten_attributes, ResourceState, State};

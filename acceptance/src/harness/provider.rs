@@ -5,6 +5,37 @@ use std::path::{Path, PathBuf};
 use super::error::HarnessError;
 use super::paths::target_dir;
 
+/// The `terraform` block requiring the provider under test and an empty `provider` block:
+/// the provider then takes its settings from the environment (the world's).
+pub const PROVIDER_CONFIG: &str = r#"
+terraform {
+  required_providers {
+    treeherder = { source = "treeherder/treeherder" }
+  }
+}
+provider "treeherder" {}
+"#;
+
+/// [`PROVIDER_CONFIG`] with a `heroku` block: `max_retries` retries, the first after
+/// `retry_base_delay_ms` (small delays keep fault tests fast).
+pub fn heroku_provider_config(max_retries: u32, retry_base_delay_ms: u32) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    treeherder = {{ source = "treeherder/treeherder" }}
+  }}
+}}
+provider "treeherder" {{
+  heroku {{
+    max_retries         = {max_retries}
+    retry_base_delay_ms = {retry_base_delay_ms}
+  }}
+}}
+"#
+    )
+}
+
 /// The default registry host Terraform assumes for `NAMESPACE/TYPE` sources.
 const DEFAULT_HOST: &str = "registry.terraform.io";
 

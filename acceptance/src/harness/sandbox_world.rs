@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::Value;
 
+use super::provider::ProviderUnderTest;
+use super::terraform::Terraform;
 use crate::sandbox::{self, RunningSandbox, SandboxConfig};
 
 /// Heroku's API version header, which the sandbox (like Heroku) requires.
@@ -56,6 +58,17 @@ impl SandboxWorld {
             ),
             ("HEROKU_API_KEY".to_string(), self.api_key.clone()),
         ])
+    }
+
+    /// A Terraform for the provider under test against this sandbox, scanning every log for
+    /// the API key.
+    pub fn terraform(&self) -> Terraform {
+        Terraform::new(
+            &[ProviderUnderTest::treeherder()],
+            self.env(),
+            vec![self.api_key.clone()],
+        )
+        .expect("terraform")
     }
 
     /// The sandbox itself (its URLs).
