@@ -471,6 +471,24 @@ async fn adopt(
     if changed != expected {
         return Err(format!("changes {changed:?}, expected {expected:?}"));
     }
+    // Neither source is fine for the adopted instance, never for one to restore.
+    std::fs::write(
+        ws.dir().join("fresh.tf"),
+        format!(
+            "resource \"treeherder_rds_snapshot_instance\" \"fresh\" {{\n  identifier = \"{instance}-new\"\n}}\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let refused = ws
+        .run(&["plan", "-no-color"])
+        .await
+        .map_err(|e| e.to_string())?;
+    if refused.success() || !refused.stderr.contains("No snapshot to restore") {
+        return Err(format!(
+            "an instance to create without a snapshot must be refused at plan:\n{}",
+            refused.stderr
+        ));
+    }
     let scan = tf.scan(secrets).map_err(|e| e.to_string())?;
     if !scan.leaks.is_empty() {
         return Err(format!("secrets leaked: {:?}", scan.leaks));
