@@ -1,7 +1,8 @@
 //! Every directory under `examples/` is code: `terraform fmt -check` and `terraform validate`
 //! pass on it alone, against the provider built from this checkout. `make test` runs this with
 //! Terraform 1.0.3 and again with 1.11.4. Examples of ephemeral resources and write-only
-//! attributes (Terraform ≥ 1.11) are skipped with an older Terraform, which cannot parse them.
+//! attributes (Terraform ≥ 1.11) are skipped with an older Terraform, which cannot parse them,
+//! and so is an example whose `required_version = ">= X.Y"` the Terraform does not meet.
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +74,33 @@ fn needs_terraform_1_11(dir: &Path) -> bool {
         .any(|p| std::fs::read_to_string(p).is_ok_and(|text| uses.is_match(&text)))
 }
 
+/// The lowest Terraform the example declares with `required_version = ">= X.Y"`, if any.
+fn required_minimum(dir: &Path) -> Option<(u64, u64)> {
+    let declared =
+        regex::Regex::new(r#"(?m)^\s*required_version\s*=\s*">=\s*(\d+)\.(\d+)"#).expect("regex");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| {
+            let c = declared.captures(&text)?;
+            Some((c[1].parse().ok()?, c[2].parse().ok()?))
+        })
+        .max()
+}
+
+#[test]
+fn required_versions_are_read() {
+    let root = repo_root().join("examples");
+    assert_eq!(required_minimum(&root.join("adopt")), Some((1, 5)));
+    assert_eq!(
+        required_minimum(&root.join("resources/treeherder_scheduler_job")),
+        None
+    );
+}
+
 #[test]
 fn examples_needing_terraform_1_11_are_recognised() {
     let root = repo_root().join("examples");
@@ -108,6 +136,14 @@ async fn every_example_is_formatted_and_validates_on_its_own() {
             skipped.push(name);
             continue;
         }
+        // An example may declare the Terraform it needs (e.g. import blocks, 1.5).
+        if let Some(minimum) = required_minimum(dir).filter(|m| version < *m) {
+            skipped.push(format!(
+                "{name} (required_version >= {}.{})",
+                minimum.0, minimum.1
+            ));
+            continue;
+        }
         let ws = tf.workspace(&format!("example-{i}")).expect("workspace");
         copy_tf_files(dir, ws.dir());
         let fmt = ws
@@ -132,7 +168,7 @@ async fn every_example_is_formatted_and_validates_on_its_own() {
     }
     if !skipped.is_empty() {
         eprintln!(
-            "skipped with Terraform {}.{} (they need 1.11): {skipped:?}",
+            "skipped with Terraform {}.{} (they need a newer one): {skipped:?}",
             version.0, version.1
         );
     }

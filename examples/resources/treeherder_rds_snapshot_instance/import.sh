@@ -8,5 +8,6 @@
 #   read back: a configured `skip_final_snapshot = true` is an in-place update of the state only;
 # - for an instance made another way (no `treeherder:*` tags), `source_instance` or
 #   `snapshot_identifier` going from null to the configured value, which forces a replacement:
-#   RDS does not record which snapshot an instance was restored from.
+#   RDS does not record which snapshot an instance was restored from. Leave both unset (as
+#   -generate-config-out writes them) to adopt it with no change; it then cannot be replaced.
 terraform import treeherder_rds_snapshot_instance.bug1469837 treeherder-dev-bug1469837

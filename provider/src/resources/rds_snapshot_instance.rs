@@ -69,7 +69,9 @@ pub struct RdsSnapshotInstanceModel {
     /// Restore from the most recent available snapshot of this instance, e.g.
     /// `treeherder-prod`. Resolved when the instance is planned for creation and kept in
     /// `restored_snapshot_id`: newer snapshots do not change the plan. Set exactly one of
-    /// `source_instance` and `snapshot_identifier`. Changing it replaces the instance.
+    /// `source_instance` and `snapshot_identifier` to create the instance; an imported one
+    /// (e.g. restored by hand) may have neither, and then cannot be replaced. Changing it
+    /// replaces the instance.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
     pub source_instance: Field<String>,
@@ -437,26 +439,16 @@ impl Resource for RdsSnapshotInstance {
 
     fn validate(&self, config: &Model, diagnostics: &mut Diagnostics) {
         let unset = |f: &Field<String>| f.is_null();
-        match (
-            unset(&config.source_instance),
-            unset(&config.snapshot_identifier),
-        ) {
-            (true, true) => diagnostics.push(
-                Diagnostic::error(
-                    "No snapshot to restore",
-                    "Set `source_instance` (restore its latest available snapshot) or \
-                     `snapshot_identifier` (restore that snapshot).",
-                )
-                .at(attr!(Model, source_instance)),
-            ),
-            (false, false) => diagnostics.push(
+        // Neither is refused only when the instance is to be restored (modify_plan): an
+        // instance restored by hand and adopted has no recorded source.
+        if !unset(&config.source_instance) && !unset(&config.snapshot_identifier) {
+            diagnostics.push(
                 Diagnostic::error(
                     "Conflicting snapshot settings",
                     "Set only one of `source_instance` and `snapshot_identifier`.",
                 )
                 .at(attr!(Model, snapshot_identifier)),
-            ),
-            _ => {}
+            );
         }
         if !config.master_password.is_null() && !config.master_password_wo.is_null() {
             diagnostics.push(
@@ -518,6 +510,16 @@ impl Resource for RdsSnapshotInstance {
                 plan.planned.database_url.set_unknown();
             }
             return Ok(());
+        }
+        if plan.config.source_instance.is_null() && plan.config.snapshot_identifier.is_null() {
+            return Err(error_at(
+                "No snapshot to restore",
+                "Creating (or replacing) the instance restores a snapshot: set `source_instance` \
+                 (restore its latest available snapshot) or `snapshot_identifier` (restore that \
+                 snapshot). Only an imported instance may have neither."
+                    .to_string(),
+                attr!(Model, source_instance),
+            ));
         }
         plan.planned.id = plan.config.identifier.clone();
         // Resolve the snapshot now, so the plan shows which one the apply restores.
