@@ -21,7 +21,8 @@ Answers 200 with the snapshot as JSON, 4xx with {"error": ...}.
 
 holds an instance in a status (it need not exist yet: a restore of that name is held as soon
 as it is made) until a `null` status lets it go (it is then `available`), so a wait's timeout
-can be seen through Terraform. Everything else goes to moto.
+can be seen through Terraform. Everything else goes to moto, after the automated snapshots of
+deleted instances are dropped (RDS deletes them with the instance; moto keeps them).
 
 Usage: python moto_server.py HOST PORT
 """
@@ -174,6 +175,22 @@ def apply_holds():
             database.status = status
 
 
+def drop_orphan_automated_snapshots():
+    """Deletes the automated snapshots of instances that no longer exist, as RDS does when an
+    instance is deleted without retaining its automated backups (DeleteAutomatedBackups defaults
+    to true). moto keeps them, and an instance of the same name restored again within the same
+    minute then fails on its own automated snapshot's name (rds:<id>-<YYYY-MM-DD-HH-MM>)."""
+    for backend in rds_backends[DEFAULT_ACCOUNT_ID].values():
+        orphans = [
+            snapshot_id
+            for snapshot_id, snapshot in backend.database_snapshots.items()
+            if snapshot.snapshot_type == "automated"
+            and snapshot.db_instance_identifier not in backend.databases
+        ]
+        for snapshot_id in orphans:
+            del backend.database_snapshots[snapshot_id]
+
+
 def control(request):
     routes = {"snapshots": put_snapshot, "instance-status": hold_status}
     route = routes.get(request.path.rstrip("/")[len(CONTROL_PREFIX):])
@@ -201,6 +218,7 @@ class ControlMiddleware:
             # Before moto answers: a held instance restored by the previous request shows its
             # held status from the next Describe on.
             apply_holds()
+            drop_orphan_automated_snapshots()
             return self.moto_app(environ, start_response)
         try:
             status, answer = 200, control(Request(environ))

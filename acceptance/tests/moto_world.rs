@@ -162,3 +162,63 @@ async fn put_snapshot_creates_a_creating_snapshot_without_a_create_time() {
         .expect_err("an unknown instance is refused");
     assert!(refused.to_string().contains("404"), "{refused}");
 }
+
+/// The automated snapshots of `instance`, as DescribeDBSnapshots lists them.
+async fn automated_snapshots_of(moto: &MotoControl, instance: &str) -> Vec<String> {
+    let xml = moto
+        .rds_query(
+            "DescribeDBSnapshots",
+            &[
+                ("DBInstanceIdentifier", instance),
+                ("SnapshotType", "automated"),
+            ],
+        )
+        .await
+        .expect("moto answers DescribeDBSnapshots");
+    acceptance::harness::xml_elements(&xml, "DBSnapshotIdentifier")
+}
+
+async fn create_instance(moto: &MotoControl, id: &str) {
+    moto.rds_query(
+        "CreateDBInstance",
+        &[
+            ("DBInstanceIdentifier", id),
+            ("DBInstanceClass", "db.m4.xlarge"),
+            ("Engine", "mysql"),
+            ("AllocatedStorage", "20"),
+            ("MasterUsername", "th_admin"),
+            ("MasterUserPassword", "an-instance-made-twice-password"),
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("moto creates {id}: {e}"));
+}
+
+/// RDS deletes an instance's automated snapshots with it (DeleteAutomatedBackups defaults to
+/// true); moto kept them, so an instance made again under the same name within the same minute
+/// failed on its own automated snapshot's name.
+#[tokio::test]
+async fn deleting_an_instance_drops_its_automated_snapshots_so_its_name_can_be_reused() {
+    let world = World::require(&[Service::Moto]);
+    let moto = MotoControl::from_world(&world).expect("moto in the world");
+    let id = format!("th-twice-{}", std::process::id());
+    for round in 0..2 {
+        create_instance(&moto, &id).await;
+        assert_eq!(
+            automated_snapshots_of(&moto, &id).await.len(),
+            1,
+            "round {round}: moto makes one automated snapshot at creation"
+        );
+        moto.rds_query(
+            "DeleteDBInstance",
+            &[("DBInstanceIdentifier", &id), ("SkipFinalSnapshot", "true")],
+        )
+        .await
+        .expect("moto deletes the instance");
+        assert_eq!(
+            automated_snapshots_of(&moto, &id).await,
+            Vec::<String>::new(),
+            "round {round}: the automated snapshots went with the instance"
+        );
+    }
+}

@@ -42,6 +42,24 @@ pub(crate) fn database_error_at(error: MysqlError, database: AttributePath) -> D
     }
 }
 
+/// A Heroku error of a request about `app`, at the attribute naming the app when Heroku has no
+/// such app (or the API key cannot see it).
+pub(crate) fn app_error_at(error: HerokuError, app: &str, at: AttributePath) -> Diagnostics {
+    if error.is_not_found() {
+        Diagnostic::error(
+            "Unknown app",
+            format!(
+                "Heroku has no app {} (or this API key cannot see it).",
+                tfplugin::types::quote(app)
+            ),
+        )
+        .at(at)
+        .into()
+    } else {
+        error.into()
+    }
+}
+
 /// A collaborator error, at the collaborator's `email` attribute when the e-mail is the
 /// problem (no such Heroku account, already a collaborator).
 pub(crate) fn collaborator_error_at(error: CollaboratorError, email: AttributePath) -> Diagnostics {

@@ -4,6 +4,7 @@
 pub mod heroku;
 pub mod mysql;
 pub mod rds;
+pub mod timestamp;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

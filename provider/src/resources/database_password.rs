@@ -23,9 +23,9 @@ use crate::clients::mysql::config::parse_endpoint;
 use crate::clients::mysql::{
     Account, AccountSession, MysqlConfig, MysqlError, Password, SecretString, TlsMode,
 };
+use crate::clients::timestamp::utc_seconds;
 use crate::clients::Clients;
 use crate::ephemeral_resources::database_url::{DatabaseUrl, DATABASE_URL};
-use crate::resources::dyno_restart::rfc3339;
 use crate::resources::readonly_user::AccountPassword;
 
 /// How long an apply waits for the release its `DATABASE_URL` change makes, by default.
@@ -543,7 +543,7 @@ impl DatabasePassword {
             None => sync(&target, &url).await?,
         };
         if converged.set {
-            model.rotated_at.set(rfc3339(SystemTime::now()));
+            model.rotated_at.set(utc_seconds(SystemTime::now()));
         } else if model.rotated_at.is_unknown() {
             model.rotated_at = Field::Null;
         }

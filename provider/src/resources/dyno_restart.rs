@@ -5,7 +5,7 @@
 //! It is not importable.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -16,7 +16,9 @@ use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
 use tokio::time::Instant;
 
 use crate::clients::heroku::{AppIdentity, Dyno, HerokuClient, RestartWatch};
+use crate::clients::timestamp::utc_seconds;
 use crate::clients::Clients;
+use crate::diagnostics::app_error_at;
 
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DEFAULT_CREATE_TIMEOUT_TEXT: &str = "10m";
@@ -86,28 +88,6 @@ fn create_timeout_path() -> AttributePath {
     path
 }
 
-/// `SystemTime` as RFC 3339 UTC (`2026-12-02T10:00:00Z`).
-pub(crate) fn rfc3339(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The app's id and its process types, checked against `process_types`: `Ok(None)` when a
 /// value is unknown at plan.
 async fn check_types(
@@ -120,21 +100,10 @@ async fn check_types(
     if model.process_types.is_unknown() {
         return Ok(None);
     }
-    let app_id = match client.resolve_app_id(app.as_str()).await {
-        Ok(id) => id,
-        Err(e) if e.is_not_found() => {
-            return Err(Diagnostic::error(
-                "Unknown app",
-                format!(
-                    "Heroku has no app {} (or this API key cannot see it).",
-                    quote(app.as_str())
-                ),
-            )
-            .at(attr!(DynoRestartModel, app))
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let app_id = client
+        .resolve_app_id(app.as_str())
+        .await
+        .map_err(|e| app_error_at(e, app.as_str(), attr!(DynoRestartModel, app)))?;
     let Some(wanted) = model.process_types.get() else {
         return Ok(Some((app_id, app.as_str().to_string(), None)));
     };
@@ -255,7 +224,7 @@ impl Resource for DynoRestart {
             .into());
         };
         let mut watch = RestartWatch::new(&client.dynos(app_id).await?);
-        let restarted_at = rfc3339(SystemTime::now());
+        let restarted_at = utc_seconds(SystemTime::now());
         match &types {
             None => client.restart_dynos(app_id, None).await?,
             Some(types) => {
@@ -410,15 +379,6 @@ impl Resource for DynoRestart {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_formats_utc() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let at = UNIX_EPOCH + Duration::from_secs(1_796_205_600);
-        assert_eq!(rfc3339(at), "2026-12-02T10:00:00Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn schema_has_computed_results_and_a_create_timeout() {

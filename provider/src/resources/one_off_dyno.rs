@@ -22,6 +22,7 @@ use crate::clients::heroku::{
     run_key, AppIdentity, DynoEvent, FoundRun, HerokuClient, HerokuError, LogLine, NewOneOffDyno,
 };
 use crate::clients::Clients;
+use crate::diagnostics::app_error_at;
 use crate::resources::scheduler_job::DynoSize;
 
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -127,21 +128,10 @@ async fn check_app_and_size(
     if model.size.is_unknown() {
         return Ok(None);
     }
-    let app_id = match client.resolve_app_id(app.as_str()).await {
-        Ok(id) => id,
-        Err(e) if e.is_not_found() => {
-            return Err(Diagnostic::error(
-                "Unknown app",
-                format!(
-                    "Heroku has no app {} (or this API key cannot see it).",
-                    quote(app.as_str())
-                ),
-            )
-            .at(attr!(OneOffDynoModel, app))
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let app_id = client
+        .resolve_app_id(app.as_str())
+        .await
+        .map_err(|e| app_error_at(e, app.as_str(), attr!(OneOffDynoModel, app)))?;
     let Some(size) = model.size.get() else {
         return Ok(Some((app_id, app.as_str().to_string(), None)));
     };

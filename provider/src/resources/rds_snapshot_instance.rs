@@ -21,9 +21,9 @@ use crate::clients::rds::{
     restore_token, Instance, ModifyRequest, RdsClient, RdsError, RestoreRequest, Settled,
     WaitLimits, RESTORE_TOKEN_TAG,
 };
+use crate::clients::timestamp::utc_seconds;
 use crate::clients::Clients;
 use crate::data_sources::rds_snapshot::{latest_snapshot, snapshot_type};
-use crate::resources::dyno_restart::rfc3339;
 use crate::resources::readonly_user::AccountPassword;
 
 const DEFAULT_CREATE: Duration = Duration::from_secs(40 * 60);
@@ -690,7 +690,7 @@ impl Resource for RdsSnapshotInstance {
         let limits = WaitLimits::from_now(limit(&state, |t| &t.delete, DEFAULT_DELETE));
         let final_snapshot = (state.skip_final_snapshot.get() != Some(&true)).then(|| {
             // `2026-12-02T10:00:00Z` → `20261202100000`: snapshot names take no colons.
-            let at: String = rfc3339(SystemTime::now())
+            let at: String = utc_seconds(SystemTime::now())
                 .chars()
                 .filter(char::is_ascii_digit)
                 .collect();

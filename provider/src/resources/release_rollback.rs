@@ -21,6 +21,7 @@ use crate::clients::heroku::{
     AppIdentity, HerokuClient, HerokuError, Release, ReleaseStatus, RollbackCandidate,
 };
 use crate::clients::Clients;
+use crate::diagnostics::app_error_at;
 
 /// Create timeout when the `timeouts` block does not set one, and how it is shown.
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -157,21 +158,10 @@ async fn check_target(
     let (Some(app), Some(release)) = (model.app.get(), model.release.get()) else {
         return Ok(None);
     };
-    let app_id = match client.resolve_app_id(app.as_str()).await {
-        Ok(id) => id,
-        Err(e) if e.is_not_found() => {
-            return Err(Diagnostic::error(
-                "Unknown app",
-                format!(
-                    "Heroku has no app {} (or this API key cannot see it).",
-                    quote(app.as_str())
-                ),
-            )
-            .at(attr!(ReleaseRollbackModel, app))
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let app_id = client
+        .resolve_app_id(app.as_str())
+        .await
+        .map_err(|e| app_error_at(e, app.as_str(), attr!(ReleaseRollbackModel, app)))?;
     let candidate = match client.rollback_candidate(app_id, release.api_ident()).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {

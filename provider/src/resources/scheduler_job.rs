@@ -18,6 +18,7 @@ use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
 use crate::clients::heroku::{AppIdentity, HerokuClient, NewSchedulerJob, SchedulerJob};
 use crate::clients::Clients;
+use crate::diagnostics::app_error_at;
 
 /// The accepted frequency forms, as shown in diagnostics and docs.
 pub const FREQUENCY_FORMS: &str = "every_ten_minutes, every_hour_at_<0|10|20|30|40|50>, or every_day_at_<H>:<00|30> with H from 0 to 23 (UTC), e.g. every_day_at_4:30";
@@ -323,19 +324,7 @@ async fn existing_app(heroku: &HerokuClient, app: &AppIdentity) -> Result<uuid::
         Some(_) => heroku.app(app.as_str()).await.map(|a| a.id),
         None => heroku.resolve_app_id(app.as_str()).await,
     };
-    match found {
-        Ok(id) => Ok(id),
-        Err(e) if e.is_not_found() => Err(Diagnostic::error(
-            "Unknown app",
-            format!(
-                "Heroku has no app {} (or this API key cannot see it).",
-                quote(app.as_str())
-            ),
-        )
-        .at(attr!(SchedulerJobModel, app))
-        .into()),
-        Err(e) => Err(e.into()),
-    }
+    found.map_err(|e| app_error_at(e, app.as_str(), attr!(SchedulerJobModel, app)))
 }
 
 fn missing_id() -> Diagnostics {

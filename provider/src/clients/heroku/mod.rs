@@ -20,7 +20,6 @@ mod pipelines;
 mod releases_rollback;
 mod restarts;
 mod scheduler;
-mod timestamp;
 mod transport;
 
 use std::collections::HashMap;

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
-use super::timestamp::Timestamp;
 use super::Dyno;
+use crate::clients::timestamp::Timestamp;
 
 /// A dyno as listed just before the restart request.
 #[derive(Debug, Clone)]
