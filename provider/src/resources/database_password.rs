@@ -26,6 +26,7 @@ use crate::clients::mysql::{
 use crate::clients::timestamp::utc_seconds;
 use crate::clients::Clients;
 use crate::ephemeral_resources::database_url::{DatabaseUrl, DATABASE_URL};
+use crate::resources::password_arguments::{write_only_password, PasswordArguments};
 use crate::resources::readonly_user::AccountPassword;
 
 /// How long an apply waits for the release its `DATABASE_URL` change makes, by default.
@@ -363,19 +364,11 @@ fn configured_password(model: &DatabasePasswordModel) -> Result<Option<Password>
         return Ok(Some(password.password().clone()));
     }
     match model.password_wo.get() {
-        Some(secret) => write_only_password(secret).map(Some),
+        Some(secret) => {
+            write_only_password(secret, attr!(DatabasePasswordModel, password_wo)).map(Some)
+        }
         None => Ok(None),
     }
-}
-
-/// `password_wo` checked against the password rules, at its attribute.
-fn write_only_password(secret: &WriteOnly) -> Result<Password, Diagnostics> {
-    // PasswordError names the rule broken, never the password.
-    Password::new(secret.expose()).map_err(|e| {
-        Diagnostic::error("Invalid password", e.to_string())
-            .at(attr!(DatabasePasswordModel, password_wo))
-            .into()
-    })
 }
 
 /// Whether the configuration rotates (a password is given) rather than syncs.
@@ -734,53 +727,6 @@ async fn sync(target: &Target, url: &AppUrl) -> Result<Converged, Diagnostics> {
     Ok(Converged { set: true })
 }
 
-/// Exactly one way to give a password, `password_wo` with its version.
-fn validate_passwords(config: &DatabasePasswordModel, diagnostics: &mut Diagnostics) {
-    let (password, password_wo) = (
-        attr!(DatabasePasswordModel, password),
-        attr!(DatabasePasswordModel, password_wo),
-    );
-    let version = attr!(DatabasePasswordModel, password_wo_version);
-    let has_wo = !config.password_wo.is_null();
-    if !config.password.is_null() && has_wo {
-        diagnostics.push(
-            Diagnostic::error(
-                "Conflicting password arguments",
-                format!(
-                    "Set only one of `{password}` and `{password_wo}` (or neither, to make MySQL \
-                     accept the password DATABASE_URL holds)."
-                ),
-            )
-            .at(password_wo.clone()),
-        );
-    }
-    if let Field::Known(secret) = &config.password_wo {
-        if let Err(errors) = write_only_password(secret) {
-            diagnostics.extend(errors);
-        }
-    }
-    match (has_wo, config.password_wo_version.is_null()) {
-        (true, true) => diagnostics.push(
-            Diagnostic::error(
-                "Missing password_wo_version",
-                format!(
-                    "`{password_wo}` needs `{version}` (a number, e.g. 1): the write-only value \
-                     is not stored, so changing `{version}` is how a new one is sent."
-                ),
-            )
-            .at(version),
-        ),
-        (false, false) => diagnostics.push(
-            Diagnostic::error(
-                "password_wo_version without password_wo",
-                format!("`{version}` only applies to `{password_wo}`; remove it or set `{password_wo}`."),
-            )
-            .at(version),
-        ),
-        _ => {}
-    }
-}
-
 #[async_trait]
 impl Resource for DatabasePassword {
     type Model = DatabasePasswordModel;
@@ -791,7 +737,21 @@ impl Resource for DatabasePassword {
     }
 
     fn validate(&self, config: &DatabasePasswordModel, diagnostics: &mut Diagnostics) {
-        validate_passwords(config, diagnostics);
+        PasswordArguments {
+            password: (&config.password, attr!(DatabasePasswordModel, password)),
+            password_wo: (
+                &config.password_wo,
+                attr!(DatabasePasswordModel, password_wo),
+            ),
+            password_wo_version: (
+                &config.password_wo_version,
+                attr!(DatabasePasswordModel, password_wo_version),
+            ),
+        }
+        .validate(
+            " (or neither, to make MySQL accept the password DATABASE_URL holds).",
+            diagnostics,
+        );
         if let Some(endpoint) = config.endpoint.get() {
             if let Err(e) = parse_endpoint(endpoint) {
                 diagnostics.push(
@@ -810,7 +770,7 @@ impl Resource for DatabasePassword {
         // The write-only value is only in the configuration (validate may not have seen it).
         if let Some(secret) = plan.config.password_wo.get() {
             tfplugin::log::register_secret(secret.expose());
-            write_only_password(secret)?;
+            write_only_password(secret, attr!(DatabasePasswordModel, password_wo))?;
         }
         if let Some(pending) = ctx.private::<Pending>(PENDING) {
             let again = if rotates(&plan.config) {

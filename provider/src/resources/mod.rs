@@ -5,6 +5,7 @@ pub mod database_password;
 pub mod dyno_restart;
 pub mod formation;
 pub mod one_off_dyno;
+pub(crate) mod password_arguments;
 pub mod pipeline_promotion;
 pub mod rds_snapshot_instance;
 pub mod readonly_user;

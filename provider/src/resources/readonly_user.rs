@@ -27,6 +27,7 @@ use crate::clients::mysql::{
 };
 use crate::clients::Clients;
 use crate::diagnostics::database_error_at;
+use crate::resources::password_arguments::{write_only_password, PasswordArguments};
 
 mod password_mode;
 
@@ -288,23 +289,13 @@ fn account_of(model: &ReadonlyUserModel) -> Result<Account, NotKnown> {
     Ok(Account::of(model.name.value()?, model.host.value()?))
 }
 
-/// `password_wo` checked against the password rules, at its attribute.
-fn write_only_password(secret: &WriteOnly) -> Result<Password, Diagnostics> {
-    // PasswordError names the rule broken, never the password.
-    Password::new(secret.expose()).map_err(|e| {
-        Diagnostic::error("Invalid password", e.to_string())
-            .at(attr!(ReadonlyUserModel, password_wo))
-            .into()
-    })
-}
-
 /// The password to set at apply: `password`, else `password_wo`.
 fn configured_password(model: &ReadonlyUserModel) -> Result<Password, Diagnostics> {
     if let Some(password) = model.password.get() {
         return Ok(password.password().clone());
     }
     match model.password_wo.get() {
-        Some(secret) => write_only_password(secret),
+        Some(secret) => write_only_password(secret, attr!(ReadonlyUserModel, password_wo)),
         None => Err(missing_password()),
     }
 }
@@ -636,56 +627,6 @@ fn already_exists(account: &Account) -> Diagnostics {
     .into()
 }
 
-/// At most one of `password` and `password_wo`, the latter with its version (neither is
-/// checked at plan: only an existing account may omit both). Unknown values count as set;
-/// `password_wo` is usually unknown here (ephemeral values are opened at plan).
-fn validate_passwords(config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
-    let (password, password_wo) = (
-        attr!(ReadonlyUserModel, password),
-        attr!(ReadonlyUserModel, password_wo),
-    );
-    let version = attr!(ReadonlyUserModel, password_wo_version);
-    let has_wo = !config.password_wo.is_null();
-    if !config.password.is_null() && has_wo {
-        diagnostics.push(
-            Diagnostic::error(
-                "Conflicting password arguments",
-                format!(
-                    "Set only one of `{password}` and `{password_wo}`: remove `{password}` to \
-                     keep the password out of the state (Terraform 1.11 or later), or remove \
-                     `{password_wo}` and `{version}` to keep using `{password}`."
-                ),
-            )
-            .at(password_wo.clone()),
-        );
-    }
-    if let Field::Known(secret) = &config.password_wo {
-        if let Err(errors) = write_only_password(secret) {
-            diagnostics.extend(errors);
-        }
-    }
-    match (has_wo, config.password_wo_version.is_null()) {
-        (true, true) => diagnostics.push(
-            Diagnostic::error(
-                "Missing password_wo_version",
-                format!(
-                    "`{password_wo}` needs `{version}` (a number, e.g. 1): the write-only value \
-                     is not stored, so changing `{version}` is how a new one is sent."
-                ),
-            )
-            .at(version),
-        ),
-        (false, false) => diagnostics.push(
-            Diagnostic::error(
-                "password_wo_version without password_wo",
-                format!("`{version}` only applies to `{password_wo}`; remove it or set `{password_wo}`."),
-            )
-            .at(version),
-        ),
-        _ => {}
-    }
-}
-
 #[async_trait]
 impl Resource for ReadonlyUser {
     type Model = ReadonlyUserModel;
@@ -696,7 +637,18 @@ impl Resource for ReadonlyUser {
     }
 
     fn validate(&self, config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
-        validate_passwords(config, diagnostics);
+        PasswordArguments {
+            password: (&config.password, attr!(ReadonlyUserModel, password)),
+            password_wo: (&config.password_wo, attr!(ReadonlyUserModel, password_wo)),
+            password_wo_version: (
+                &config.password_wo_version,
+                attr!(ReadonlyUserModel, password_wo_version),
+            ),
+        }
+        .validate(
+            ": remove `password` to keep the password out of the state (Terraform 1.11 or later), or remove `password_wo` and `password_wo_version` to keep using `password`.",
+            diagnostics,
+        );
         for (table, columns) in config.column_grants.get().into_iter().flatten() {
             let at = attr!(ReadonlyUserModel, column_grants).key(table.as_str());
             // An empty list would grant nothing, and so never match what Read finds.
@@ -743,7 +695,7 @@ impl Resource for ReadonlyUser {
     ) -> Result<(), Diagnostics> {
         // The write-only value is only in the configuration (validate may not have seen it).
         if let Some(secret) = plan.config.password_wo.get() {
-            write_only_password(secret)?;
+            write_only_password(secret, attr!(ReadonlyUserModel, password_wo))?;
         }
         require_password_to_create(plan.prior.as_ref(), &plan.config)?;
         // Handed to the create half if Terraform replaces the object (see PRIOR_ACCOUNT).
