@@ -87,20 +87,38 @@ impl Default for RestartMode {
 /// Restarts a dyno as `mode` says. A crashed dyno (see [`crash_dyno`]) crashes again on
 /// boot, as one with a broken command does on Heroku.
 fn restart(d: &mut Dyno, now: &str, mode: RestartMode) {
-    d.updated_at = now.to_string();
     match mode.mode {
         RestartKind::Replace => {
+            d.updated_at = now.to_string();
             d.id = Uuid::new_v4();
             d.created_at = now.to_string();
             if d.state != "crashed" {
                 d.state = "up".to_string();
             }
         }
-        RestartKind::InPlace if d.state == "crashed" => {}
+        RestartKind::InPlace if d.state == "crashed" => {
+            d.updated_at = moved_on(&d.updated_at, now);
+        }
         RestartKind::InPlace => {
+            d.updated_at = moved_on(&d.updated_at, now);
             d.state = "starting".to_string();
             d.starting_reads = mode.starting_reads.max(1);
         }
+    }
+}
+
+/// `now`, or one second after `previous` when `now` is not later: a restart moves
+/// `updated_at` even within the second of the dyno's last change (times are to the second).
+fn moved_on(previous: &str, now: &str) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let parse = |t: &str| time::PrimitiveDateTime::parse(t, &format).ok();
+    match (parse(previous), parse(now)) {
+        (Some(previous), Some(current)) if current <= previous => (previous
+            + time::Duration::seconds(1))
+        .format(&format)
+        .unwrap_or_else(|_| now.to_string()),
+        _ => now.to_string(),
     }
 }
 
@@ -119,7 +137,7 @@ pub fn count_read(state: &mut SandboxState, ident: &str) {
         d.starting_reads -= 1;
         if d.starting_reads == 0 && d.state == "starting" {
             d.state = "up".to_string();
-            d.updated_at = now.clone();
+            d.updated_at = moved_on(&d.updated_at, &now);
         }
     }
 }
