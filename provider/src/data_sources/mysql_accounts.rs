@@ -11,7 +11,7 @@ use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 use crate::clients::mysql::identifiers::{DatabaseName, TablePattern};
 use crate::clients::mysql::AccountSummary;
 use crate::clients::Clients;
-use crate::data_sources::mysql_tables::filter_tables;
+use crate::data_sources::mysql_tables::{database_or_default, filter_tables};
 use crate::diagnostics::database_error_at;
 use crate::resources::readonly_user::DEFAULT_EXCLUDE_TABLES;
 
@@ -101,21 +101,7 @@ impl DataSource for MysqlAccounts {
     ) -> Result<MysqlAccountsModel, Diagnostics> {
         let clients = ctx.client()?;
         let path = attr!(MysqlAccountsModel, database);
-        let database = match config.database.get() {
-            Some(database) => database.clone(),
-            None => {
-                let default = clients.default_database().ok_or_else(|| {
-                    Diagnostic::error(
-                        "No database",
-                        format!("Set `{path}` here or `mysql.database` in the provider."),
-                    )
-                    .at(path.clone())
-                })?;
-                DatabaseName::parse(default).map_err(|e| {
-                    Diagnostic::error("Invalid provider database", e.to_string()).at(path.clone())
-                })?
-            }
-        };
+        let database = database_or_default(clients, config.database.get(), &path)?;
         let mysql = clients.mysql().await?;
         let tables = mysql
             .list_tables(database.as_str())

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, DataSource};
-use tfplugin::{attr, Diagnostic, Diagnostics, Field};
+use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
 
 use crate::clients::mysql::identifiers::{DatabaseName, TablePattern};
 use crate::clients::Clients;
@@ -46,6 +46,29 @@ pub fn filter_tables(
         .collect()
 }
 
+/// The configured database, else the provider's `mysql.database`; errors at `path`.
+pub(crate) fn database_or_default(
+    clients: &Clients,
+    configured: Option<&DatabaseName>,
+    path: &AttributePath,
+) -> Result<DatabaseName, Diagnostics> {
+    if let Some(database) = configured {
+        return Ok(database.clone());
+    }
+    let default = clients.default_database().ok_or_else(|| {
+        Diagnostic::error(
+            "No database",
+            format!("Set `{path}` here or `mysql.database` in the provider."),
+        )
+        .at(path.clone())
+    })?;
+    DatabaseName::parse(default).map_err(|e| {
+        Diagnostic::error("Invalid provider database", e.to_string())
+            .at(path.clone())
+            .into()
+    })
+}
+
 #[async_trait]
 impl DataSource for MysqlTables {
     type Model = MysqlTablesModel;
@@ -62,21 +85,7 @@ impl DataSource for MysqlTables {
     ) -> Result<MysqlTablesModel, Diagnostics> {
         let clients = ctx.client()?;
         let path = attr!(MysqlTablesModel, database);
-        let database = match config.database.get() {
-            Some(database) => database.clone(),
-            None => {
-                let default = clients.default_database().ok_or_else(|| {
-                    Diagnostic::error(
-                        "No database",
-                        format!("Set `{path}` here or `mysql.database` in the provider."),
-                    )
-                    .at(path.clone())
-                })?;
-                DatabaseName::parse(default).map_err(|e| {
-                    Diagnostic::error("Invalid provider database", e.to_string()).at(path.clone())
-                })?
-            }
-        };
+        let database = database_or_default(clients, config.database.get(), &path)?;
         let tables = clients
             .mysql()
             .await?
