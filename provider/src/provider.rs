@@ -36,31 +36,49 @@ impl Provider for TreeherderProvider {
     fn resources(&self) -> Result<Vec<Arc<dyn DynResource<Clients>>>, SchemaDeriveError> {
         Ok(vec![
             tfplugin::framework::resource(crate::resources::scheduler_job::SchedulerJobResource)?,
-            tfplugin::framework::resource(crate::resources::pipeline_promotion::PipelinePromotion)?,
-            tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUser)?,
+            tfplugin::framework::resource(
+                crate::resources::pipeline_promotion::PipelinePromotionResource,
+            )?,
+            tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUserResource)?,
             tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
             tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
-            tfplugin::framework::resource(crate::resources::release_rollback::ReleaseRollback)?,
-            tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestart)?,
-            tfplugin::framework::resource(crate::resources::app_collaborator::AppCollaborator)?,
-            tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDyno)?,
-            tfplugin::framework::resource(crate::resources::database_password::DatabasePassword)?,
             tfplugin::framework::resource(
-                crate::resources::rds_snapshot_instance::RdsSnapshotInstance,
+                crate::resources::release_rollback::ReleaseRollbackResource,
+            )?,
+            tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestartResource)?,
+            tfplugin::framework::resource(
+                crate::resources::app_collaborator::AppCollaboratorResource,
+            )?,
+            tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDynoResource)?,
+            tfplugin::framework::resource(
+                crate::resources::database_password::DatabasePasswordResource,
+            )?,
+            tfplugin::framework::resource(
+                crate::resources::rds_snapshot_instance::RdsSnapshotInstanceResource,
             )?,
         ])
     }
 
     fn data_sources(&self) -> Result<Vec<Arc<dyn DynDataSource<Clients>>>, SchemaDeriveError> {
         Ok(vec![
-            tfplugin::framework::data_source(crate::data_sources::mysql_tables::MysqlTables)?,
-            tfplugin::framework::data_source(crate::data_sources::mysql_accounts::MysqlAccounts)?,
-            tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
-            tfplugin::framework::data_source(crate::data_sources::rds_snapshot::RdsSnapshot)?,
-            tfplugin::framework::data_source(crate::data_sources::scheduler_jobs::SchedulerJobs)?,
-            tfplugin::framework::data_source(crate::data_sources::rds_instances::RdsInstances)?,
             tfplugin::framework::data_source(
-                crate::data_sources::app_collaborators::AppCollaborators,
+                crate::data_sources::mysql_tables::MysqlTablesDataSource,
+            )?,
+            tfplugin::framework::data_source(
+                crate::data_sources::mysql_accounts::MysqlAccountsDataSource,
+            )?,
+            tfplugin::framework::data_source(crate::data_sources::app::AppDataSource)?,
+            tfplugin::framework::data_source(
+                crate::data_sources::rds_snapshot::RdsSnapshotDataSource,
+            )?,
+            tfplugin::framework::data_source(
+                crate::data_sources::scheduler_jobs::SchedulerJobsDataSource,
+            )?,
+            tfplugin::framework::data_source(
+                crate::data_sources::rds_instances::RdsInstancesDataSource,
+            )?,
+            tfplugin::framework::data_source(
+                crate::data_sources::app_collaborators::AppCollaboratorsDataSource,
             )?,
         ])
     }
@@ -70,10 +88,10 @@ impl Provider for TreeherderProvider {
     ) -> Result<Vec<Arc<dyn DynEphemeralResource<Clients>>>, SchemaDeriveError> {
         Ok(vec![
             tfplugin::framework::ephemeral_resource(
-                crate::ephemeral_resources::password::PasswordEphemeral,
+                crate::ephemeral_resources::password::PasswordEphemeralResource,
             )?,
             tfplugin::framework::ephemeral_resource(
-                crate::ephemeral_resources::database_url::DatabaseUrlEphemeral,
+                crate::ephemeral_resources::database_url::DatabaseUrlEphemeralResource,
             )?,
         ])
     }

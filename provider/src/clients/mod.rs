@@ -1,6 +1,7 @@
 //! Clients for the remote APIs the provider manages, and [`Clients`], what the provider's
 //! configuration builds for every resource.
 
+pub mod database_url;
 pub mod heroku;
 pub mod mysql;
 pub mod rds;

@@ -53,10 +53,10 @@ impl ListedCollaborator {
 }
 
 /// The `treeherder_app_collaborators` data source.
-pub struct AppCollaborators;
+pub struct AppCollaboratorsDataSource;
 
 #[async_trait]
-impl DataSource for AppCollaborators {
+impl DataSource for AppCollaboratorsDataSource {
     type Model = AppCollaboratorsModel;
     type Client = Clients;
 
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn schema_derives_with_a_computed_list() {
-        let schema = AppCollaborators.schema().unwrap();
+        let schema = AppCollaboratorsDataSource.schema().unwrap();
         assert!(schema.block.attribute("app").unwrap().required);
         assert!(schema.block.attribute("collaborators").unwrap().computed);
     }

@@ -64,7 +64,7 @@ pub struct MysqlAccount {
 }
 
 /// The `treeherder_mysql_accounts` data source.
-pub struct MysqlAccounts;
+pub struct MysqlAccountsDataSource;
 
 /// The data source's entry for an account, given the runbook's set of tables.
 fn entry(summary: AccountSummary, runbook_tables: &[String]) -> MysqlAccount {
@@ -86,7 +86,7 @@ fn entry(summary: AccountSummary, runbook_tables: &[String]) -> MysqlAccount {
 }
 
 #[async_trait]
-impl DataSource for MysqlAccounts {
+impl DataSource for MysqlAccountsDataSource {
     type Model = MysqlAccountsModel;
     type Client = Clients;
 

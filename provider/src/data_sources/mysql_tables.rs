@@ -31,7 +31,7 @@ pub struct MysqlTablesModel {
 }
 
 /// The `treeherder_mysql_tables` data source.
-pub struct MysqlTables;
+pub struct MysqlTablesDataSource;
 
 /// `tables` kept by the filters, in order.
 pub fn filter_tables(
@@ -70,7 +70,7 @@ pub(crate) fn database_or_default(
 }
 
 #[async_trait]
-impl DataSource for MysqlTables {
+impl DataSource for MysqlTablesDataSource {
     type Model = MysqlTablesModel;
     type Client = Clients;
 
@@ -130,7 +130,7 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(err.contains("not a valid regular expression"), "{err}");
-        let schema = MysqlTables.schema().unwrap();
+        let schema = MysqlTablesDataSource.schema().unwrap();
         let database = schema.block.attribute("database").unwrap();
         assert!(database.optional && database.computed);
     }

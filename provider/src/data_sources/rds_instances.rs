@@ -55,10 +55,10 @@ impl From<&Instance> for ListedInstance {
 }
 
 /// The `treeherder_rds_instances` data source.
-pub struct RdsInstances;
+pub struct RdsInstancesDataSource;
 
 #[async_trait]
-impl DataSource for RdsInstances {
+impl DataSource for RdsInstancesDataSource {
     type Model = RdsInstancesModel;
     type Client = Clients;
 
@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn schema_derives_with_a_computed_list() {
-        let schema = RdsInstances.schema().unwrap();
+        let schema = RdsInstancesDataSource.schema().unwrap();
         assert!(
             schema
                 .block

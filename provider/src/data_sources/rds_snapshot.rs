@@ -52,7 +52,7 @@ pub struct RdsSnapshotModel {
 }
 
 /// The `treeherder_rds_snapshot` data source.
-pub struct RdsSnapshot;
+pub struct RdsSnapshotDataSource;
 
 /// `automated`, `manual` or `any` (the schema's validator has refused anything else).
 pub(crate) fn snapshot_type(text: &str) -> SnapshotType {
@@ -83,7 +83,7 @@ pub(crate) async fn latest_snapshot(
 }
 
 #[async_trait]
-impl DataSource for RdsSnapshot {
+impl DataSource for RdsSnapshotDataSource {
     type Model = RdsSnapshotModel;
     type Client = Clients;
 

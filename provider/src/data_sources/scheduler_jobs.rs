@@ -60,10 +60,10 @@ impl ListedJob {
 }
 
 /// The `treeherder_scheduler_jobs` data source.
-pub struct SchedulerJobs;
+pub struct SchedulerJobsDataSource;
 
 #[async_trait]
-impl DataSource for SchedulerJobs {
+impl DataSource for SchedulerJobsDataSource {
     type Model = SchedulerJobsModel;
     type Client = Clients;
 
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn schema_derives_with_a_computed_list() {
-        let schema = SchedulerJobs.schema().unwrap();
+        let schema = SchedulerJobsDataSource.schema().unwrap();
         assert!(schema.block.attribute("app").unwrap().required);
         assert!(schema.block.attribute("jobs").unwrap().computed);
     }

@@ -31,10 +31,10 @@ pub struct PasswordModel {
 }
 
 /// The `treeherder_password` ephemeral resource.
-pub struct PasswordEphemeral;
+pub struct PasswordEphemeralResource;
 
 #[async_trait]
-impl EphemeralResource for PasswordEphemeral {
+impl EphemeralResource for PasswordEphemeralResource {
     type Model = PasswordModel;
     type Client = Clients;
 
@@ -81,7 +81,8 @@ mod tests {
 
     #[tokio::test]
     async fn open_gives_a_valid_password_of_the_length_asked_or_forty() {
-        let registered = tfplugin::framework::ephemeral_resource(PasswordEphemeral).unwrap();
+        let registered =
+            tfplugin::framework::ephemeral_resource(PasswordEphemeralResource).unwrap();
         let (_tx, stop) = tokio::sync::watch::channel(false);
         for (length, expected) in [
             (Value::Null, 40),
@@ -110,7 +111,7 @@ mod tests {
 
     #[test]
     fn schema_marks_the_result_sensitive_and_the_length_optional() {
-        let schema = PasswordEphemeral.schema().unwrap();
+        let schema = PasswordEphemeralResource.schema().unwrap();
         let result = schema.block.attribute("result").unwrap();
         assert!(result.sensitive && result.computed && !result.optional);
         let length = schema.block.attribute("length").unwrap();
@@ -119,7 +120,8 @@ mod tests {
 
     #[test]
     fn lengths_outside_the_range_fail_at_the_attribute() {
-        let registered = tfplugin::framework::ephemeral_resource(PasswordEphemeral).unwrap();
+        let registered =
+            tfplugin::framework::ephemeral_resource(PasswordEphemeralResource).unwrap();
         let diagnostics = registered.validate(&config(Value::Number(29i64.into())), true);
         let d = diagnostics.iter().next().expect("an error");
         assert_eq!(d.attribute, Some(attr!(PasswordModel, length)));

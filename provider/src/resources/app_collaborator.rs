@@ -165,10 +165,10 @@ fn find<'a>(collaborators: &'a [Collaborator], email: &str) -> Option<&'a Collab
 }
 
 /// The `treeherder_app_collaborator` resource.
-pub struct AppCollaborator;
+pub struct AppCollaboratorResource;
 
 #[async_trait]
-impl Resource for AppCollaborator {
+impl Resource for AppCollaboratorResource {
     type Model = AppCollaboratorModel;
     type Client = Clients;
 
@@ -471,7 +471,7 @@ mod tests {
 
     fn errors(m: &AppCollaboratorModel) -> Vec<String> {
         let mut diagnostics = Diagnostics::new();
-        AppCollaborator.validate(m, &mut diagnostics);
+        AppCollaboratorResource.validate(m, &mut diagnostics);
         diagnostics
             .iter()
             .map(|d| format!("{}: {}", d.summary, d.detail))
@@ -565,7 +565,7 @@ mod tests {
 
     #[test]
     fn schema_derives_with_computed_id_and_role() {
-        let schema = AppCollaborator.schema().unwrap();
+        let schema = AppCollaboratorResource.schema().unwrap();
         for name in ["id", "role", "app_id"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }

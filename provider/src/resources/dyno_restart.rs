@@ -72,7 +72,7 @@ pub struct DynoRestartModel {
 }
 
 /// The `treeherder_dyno_restart` resource.
-pub struct DynoRestart;
+pub struct DynoRestartResource;
 
 fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
     CreateTimeout::limit(
@@ -152,7 +152,7 @@ fn of_types<'a>(dynos: &'a [Dyno], types: Option<&'a [String]>) -> impl Iterator
 }
 
 #[async_trait]
-impl Resource for DynoRestart {
+impl Resource for DynoRestartResource {
     type Model = DynoRestartModel;
     type Client = Clients;
 
@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn schema_has_computed_results_and_a_create_timeout() {
-        let schema = DynoRestart.schema().unwrap();
+        let schema = DynoRestartResource.schema().unwrap();
         for name in ["id", "restarted_at", "dynos"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }

@@ -100,7 +100,7 @@ pub struct OneOffDynoModel {
 }
 
 /// The `treeherder_one_off_dyno` resource.
-pub struct OneOffDyno;
+pub struct OneOffDynoResource;
 
 fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
     CreateTimeout::limit(
@@ -435,7 +435,7 @@ fn known_or<T>(planned: Field<T>, prior: Field<T>) -> Field<T> {
 }
 
 #[async_trait]
-impl Resource for OneOffDyno {
+impl Resource for OneOffDynoResource {
     type Model = OneOffDynoModel;
     type Client = Clients;
 
@@ -653,7 +653,7 @@ mod tests {
 
     #[test]
     fn schema_marks_env_sensitive_and_results_computed() {
-        let schema = OneOffDyno.schema().unwrap();
+        let schema = OneOffDynoResource.schema().unwrap();
         assert!(schema.block.attribute("env").unwrap().sensitive);
         for name in ["id", "name", "exit_status", "output_tail"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");

@@ -130,7 +130,7 @@ impl JsonSchema for Targets {
 }
 
 /// The `treeherder_pipeline_promotion` resource.
-pub struct PipelinePromotion;
+pub struct PipelinePromotionResource;
 
 /// The create limit of a `timeouts` block, and the limit as written (for messages).
 fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
@@ -583,7 +583,7 @@ async fn same_apps(
     Ok(ids[0] == ids[1] && ids[0].len() == prior.len())
 }
 
-impl PipelinePromotion {
+impl PipelinePromotionResource {
     /// Replaces the promotion only when an argument names another object or value: another
     /// spelling of the same pipeline or app, a `release_id` equal to the release that was
     /// promoted, or triggers set where there were none (an import) change nothing remotely.
@@ -736,7 +736,7 @@ impl PipelinePromotion {
 }
 
 #[async_trait]
-impl Resource for PipelinePromotion {
+impl Resource for PipelinePromotionResource {
     type Model = PipelinePromotionModel;
     type Client = Clients;
 
@@ -1065,7 +1065,7 @@ mod tests {
 
     #[test]
     fn schema_leaves_replacement_to_modify_plan() {
-        let schema = PipelinePromotion.schema().unwrap();
+        let schema = PipelinePromotionResource.schema().unwrap();
         // Replacement is decided by identity in modify_plan, not by spelling.
         for name in [
             "pipeline",

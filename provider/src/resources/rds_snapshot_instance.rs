@@ -180,7 +180,7 @@ pub struct RdsSnapshotInstanceModel {
 }
 
 /// The `treeherder_rds_snapshot_instance` resource.
-pub struct RdsSnapshotInstance;
+pub struct RdsSnapshotInstanceResource;
 
 type Model = RdsSnapshotInstanceModel;
 
@@ -364,7 +364,7 @@ async fn snapshot_to_restore(rds: &RdsClient, model: &Model) -> Result<String, D
     Ok(snapshot.id)
 }
 
-impl RdsSnapshotInstance {
+impl RdsSnapshotInstanceResource {
     /// Restores `snapshot` as the planned instance, tagged with `token`.
     async fn restore(
         &self,
@@ -429,7 +429,7 @@ impl RdsSnapshotInstance {
 }
 
 #[async_trait]
-impl Resource for RdsSnapshotInstance {
+impl Resource for RdsSnapshotInstanceResource {
     type Model = Model;
     type Client = Clients;
 
@@ -795,7 +795,7 @@ mod tests {
 
     #[test]
     fn schema_marks_the_passwords_and_replacement_attributes() {
-        let schema = RdsSnapshotInstance.schema().unwrap();
+        let schema = RdsSnapshotInstanceResource.schema().unwrap();
         let a = |n: &str| schema.block.attribute(n).unwrap();
         assert!(a("master_password").sensitive);
         assert!(a("master_password_wo").write_only);

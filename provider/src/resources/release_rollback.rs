@@ -123,7 +123,7 @@ impl JsonSchema for TargetRelease {
 }
 
 /// The `treeherder_release_rollback` resource.
-pub struct ReleaseRollback;
+pub struct ReleaseRollbackResource;
 
 fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
     CreateTimeout::limit(
@@ -350,7 +350,7 @@ fn known_or<T>(planned: Field<T>, prior: Field<T>) -> Field<T> {
 }
 
 #[async_trait]
-impl Resource for ReleaseRollback {
+impl Resource for ReleaseRollbackResource {
     type Model = ReleaseRollbackModel;
     type Client = Clients;
 
@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn every_argument_forces_a_new_rollback() {
-        let schema = ReleaseRollback.schema().unwrap();
+        let schema = ReleaseRollbackResource.schema().unwrap();
         for name in ["app", "release", "triggers"] {
             assert!(!schema.block.attribute(name).unwrap().computed, "{name}");
         }

@@ -1,7 +1,8 @@
 //! The server's accounts, as `treeherder_mysql_accounts` lists them for adoption.
 
+use super::catalog::column_text;
 use super::identifiers::{Account, Identifier};
-use super::{column_text, MysqlClient, MysqlError};
+use super::{MysqlClient, MysqlError};
 
 /// User names never listed: the server's own accounts (MariaDB's and MySQL's) and the ones RDS
 /// keeps for itself. The provider's own login is left out as well (see
