@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::framework::{DynDataSource, DynEphemeralResource, DynResource, Provider};
+use tfplugin::function::DynFunction;
 use tfplugin::schema::SchemaDeriveError;
 use tfplugin::Diagnostics;
 
@@ -81,6 +82,13 @@ impl Provider for TreeherderProvider {
                 crate::data_sources::app_collaborators::AppCollaboratorsDataSource,
             )?,
         ])
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn DynFunction>> {
+        vec![
+            tfplugin::function::function(crate::functions::database_url::DatabaseUrlFunction),
+            tfplugin::function::function(crate::functions::readonly_grants::ReadonlyGrantsFunction),
+        ]
     }
 
     fn ephemeral_resources(
