@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use super::poll::{Check, Polled, Poller};
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// Private state: provider-only data Terraform stores beside the state, opaque to users.
@@ -123,6 +124,16 @@ impl<'a, C> Context<'a, C> {
         let mut stop = self.stop.clone();
         // An error means the sender is gone: the provider is shutting down.
         let _ = stop.wait_for(|stopping| *stopping).await;
+    }
+
+    /// Waits with `poller`, ending at once when Terraform asks the provider to stop; see
+    /// [`Poller::run`].
+    pub async fn poll<T, E>(
+        &self,
+        poller: &Poller,
+        check: impl AsyncFnMut() -> Result<Check<T>, E>,
+    ) -> Polled<T, E> {
+        poller.run(self.stopped(), check).await
     }
 
     pub(crate) fn finish(self) -> (Diagnostics, Private) {

@@ -13,6 +13,7 @@ mod ephemeral;
 mod field;
 pub(crate) mod model;
 mod plan;
+mod poll;
 mod provider;
 mod registered;
 mod resource;
@@ -24,6 +25,7 @@ pub use data_source::DataSource;
 pub use ephemeral::{EphemeralResource, Opened};
 pub use field::{Field, NotKnown};
 pub use plan::ResourcePlan;
+pub use poll::{Check, Elapsed, Polled, Poller};
 pub use provider::Provider;
 pub use registered::{
     data_source, ephemeral_resource, resource, ApplyOutcome, DynDataSource, DynEphemeralResource,
