@@ -2,6 +2,7 @@
 //! state, a place for warnings, and the provider's stop signal.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Mutex;
 
 use serde::de::DeserializeOwned;
@@ -128,11 +129,10 @@ impl<'a, C> Context<'a, C> {
 
     /// Waits with `poller`, ending at once when Terraform asks the provider to stop; see
     /// [`Poller::run`].
-    pub async fn poll<T, E>(
-        &self,
-        poller: &Poller,
-        check: impl AsyncFnMut() -> Result<Check<T>, E>,
-    ) -> Polled<T, E> {
+    pub async fn poll<T, E, F>(&self, poller: &Poller, check: impl FnMut() -> F) -> Polled<T, E>
+    where
+        F: Future<Output = Result<Check<T>, E>>,
+    {
         poller.run(self.stopped(), check).await
     }
 

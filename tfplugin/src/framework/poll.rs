@@ -12,7 +12,7 @@
 //! # async fn status() -> Result<String, std::io::Error> { Ok("up".into()) }
 //! # async fn example(ctx: &Context<'_, ()>) {
 //! let poller = Poller::new("restart of my-app", Duration::from_secs(600));
-//! match ctx.poll(&poller, async || {
+//! match ctx.poll(&poller, || async {
 //!     let status = status().await?;
 //!     let done = status == "up";
 //!     Ok::<_, std::io::Error>(Check::new(done, format!("dyno is {status}"), status))
@@ -92,13 +92,14 @@ impl Poller {
     /// Ctrl-C: [`Context::poll`](super::Context::poll) passes the context's stop signal).
     /// The first poll is made at once. An error from `check` ends the wait as
     /// [`Polled::Failed`]; the last value read is handed back with every outcome.
-    pub async fn run<T, E, S>(
-        &self,
-        stop: S,
-        mut check: impl AsyncFnMut() -> Result<Check<T>, E>,
-    ) -> Polled<T, E>
+    ///
+    /// `check` is a plain closure returning a future (not an `async` closure, whose futures
+    /// cannot yet be proven `Send` inside `async_trait` methods): capture references and
+    /// return `async move { … }`; state kept across polls goes in a `Mutex` or `Cell`.
+    pub async fn run<T, E, S, F>(&self, stop: S, mut check: impl FnMut() -> F) -> Polled<T, E>
     where
         S: Future<Output = ()>,
+        F: Future<Output = Result<Check<T>, E>>,
     {
         let started = Instant::now();
         let mut stop = std::pin::pin!(stop);
@@ -270,7 +271,7 @@ mod tests {
             3,
             Duration::from_millis(1000),
         );
-        let outcome = poller.run(never(), async || script.check()).await;
+        let outcome = poller.run(never(), || async { script.check() }).await;
         assert!(matches!(outcome, Polled::Done(6)), "{outcome:?}");
         // Pauses 100, 300, 900, then 1000 (the cap) twice.
         assert_eq!(script.times(), [0, 100, 400, 1300, 2300, 3300]);
@@ -284,7 +285,7 @@ mod tests {
             1,
             Duration::from_millis(400),
         );
-        let outcome = poller.run(never(), async || script.check()).await;
+        let outcome = poller.run(never(), || async { script.check() }).await;
         let Polled::TimedOut { last, waited } = outcome else {
             panic!("{outcome:?}");
         };
@@ -299,7 +300,7 @@ mod tests {
         // Done, then not, then done twice: the first lone "done" does not count.
         let script = Script::new(&[true, false, true, true]);
         let poller = Poller::new("test", Duration::from_secs(60)).confirmations(2);
-        let outcome = poller.run(never(), async || script.check()).await;
+        let outcome = poller.run(never(), || async { script.check() }).await;
         assert!(matches!(outcome, Polled::Done(4)), "{outcome:?}");
     }
 
@@ -319,7 +320,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             let _ = tx.send(true);
         };
-        let (outcome, ()) = tokio::join!(poller.run(stop, async || script.check()), stopper);
+        let (outcome, ()) = tokio::join!(poller.run(stop, || async { script.check() }), stopper);
         let Polled::Stopped { last } = outcome else {
             panic!("{outcome:?}");
         };
@@ -333,7 +334,7 @@ mod tests {
     async fn a_stop_during_a_poll_ends_it_too() {
         let poller = Poller::new("test", Duration::from_secs(60));
         let outcome: Polled<(), Infallible> = poller
-            .run(async {}, async || {
+            .run(async {}, || async {
                 std::future::pending::<()>().await;
                 Ok(Check::done("never", ()))
             })
@@ -343,11 +344,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_error_ends_the_wait_with_the_value_read_before() {
-        let mut n = 0;
+        let polls = std::cell::Cell::new(0);
         let poller = Poller::new("test", Duration::from_secs(60));
         let outcome = poller
-            .run(never(), async || {
-                n += 1;
+            .run(never(), || async {
+                polls.set(polls.get() + 1);
+                let n = polls.get();
                 if n == 3 {
                     Err("gone")
                 } else {
