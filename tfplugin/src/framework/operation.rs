@@ -130,9 +130,9 @@ impl TimeLimit {
 /// A whole number of hours, minutes or seconds as a `timeouts` value is written (`"30m"`).
 fn duration_text(d: Duration) -> String {
     let s = d.as_secs();
-    if s > 0 && s % 3600 == 0 {
+    if s > 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s > 0 && s % 60 == 0 {
+    } else if s > 0 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else if d.subsec_millis() == 0 {
         format!("{s}s")
