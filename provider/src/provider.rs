@@ -37,20 +37,20 @@ impl Provider for TreeherderProvider {
     fn resources(&self) -> Result<Vec<Arc<dyn DynResource<Clients>>>, SchemaDeriveError> {
         Ok(vec![
             tfplugin::framework::resource(crate::resources::scheduler_job::SchedulerJobResource)?,
-            tfplugin::framework::resource(
+            tfplugin::framework::operation(
                 crate::resources::pipeline_promotion::PipelinePromotionResource,
             )?,
             tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUserResource)?,
             tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
             tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
-            tfplugin::framework::resource(
+            tfplugin::framework::operation(
                 crate::resources::release_rollback::ReleaseRollbackResource,
             )?,
-            tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestartResource)?,
+            tfplugin::framework::operation(crate::resources::dyno_restart::DynoRestartResource)?,
             tfplugin::framework::resource(
                 crate::resources::app_collaborator::AppCollaboratorResource,
             )?,
-            tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDynoResource)?,
+            tfplugin::framework::operation(crate::resources::one_off_dyno::OneOffDynoResource)?,
             tfplugin::framework::resource(
                 crate::resources::database_password::DatabasePasswordResource,
             )?,
