@@ -666,6 +666,7 @@ mod tests {
                     },
                 }],
                 deprecated: false,
+                validators: Vec::new(),
             },
         }
     }

@@ -144,7 +144,9 @@ impl JsonSchema for Duration {
 }
 
 /// The `timeouts` block of a resource whose only long operation is create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, crate::Model,
+)]
 pub struct CreateTimeout {
     /// How long create may take, e.g. `"30m"` (units ms, s, m, h).
     #[serde(default)]
@@ -167,7 +169,9 @@ impl CreateTimeout {
 }
 
 /// The `timeouts` block of a resource with long creates, updates and deletes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, crate::Model,
+)]
 pub struct Timeouts {
     /// How long create may take, e.g. `"30m"` (units ms, s, m, h).
     #[serde(default)]

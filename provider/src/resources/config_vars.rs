@@ -88,14 +88,14 @@ impl JsonSchema for ConfigVarKey {
 }
 
 /// One sensitive config var.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct SensitiveVar {
     /// The value; never shown in plans or logs.
     pub value: Sensitive,
 }
 
 /// Config vars of one Heroku app that this resource manages.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct ConfigVarsModel {
     /// The app, by name (`treeherder-stage`) or UUID. Another app replaces the resource;
     /// the same app by its other identifier changes nothing remotely.
@@ -105,24 +105,24 @@ pub struct ConfigVarsModel {
     pub vars: Field<BTreeMap<ConfigVarKey, String>>,
     /// Secret config vars, name → `{ value = "..." }`. Plans name each added, changed or
     /// removed key and hide its value. A key may not be in both maps.
-    #[schemars(extend("x-terraform" = { "nested": "map" }))]
+    #[tf(nested = map)]
     #[serde(default)]
     pub sensitive_vars: Field<BTreeMap<ConfigVarKey, SensitiveVar>>,
     /// `<app>:<keys of vars>[:<keys of sensitive_vars>]`, the import id.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     pub id: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
     /// Version of the release the last change made by this resource created (null when
     /// imported, or when no change was needed).
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     pub release_version: Field<u64>,
     /// How long create, update and delete wait for the release phase (default 20m).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<Timeouts>,
 }
 

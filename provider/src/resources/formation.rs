@@ -72,7 +72,7 @@ fn default_on_destroy() -> Field<OnDestroy> {
 }
 
 /// The dynos of one process type of a Heroku app: how many, and how large.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct FormationModel {
     /// The app, by name (`treeherder-prod`) or UUID. Another app replaces the resource;
     /// naming the same app differently (name ↔ UUID) changes nothing remotely.
@@ -80,7 +80,7 @@ pub struct FormationModel {
     /// The process type, as named in the app's Procfile (`web`, `worker_log_parser`).
     /// Changing it replaces the resource. A type the app does not have fails the plan,
     /// listing the app's types.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub r#type: Field<ProcessType>,
     /// Number of dynos.
     pub quantity: Field<u32>,
@@ -98,11 +98,11 @@ pub struct FormationModel {
     #[serde(default)]
     pub web_concurrency: Field<u32>,
     /// The formation's UUID.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
 }

@@ -57,7 +57,7 @@ fn default_dyno_size() -> Field<DynoSize> {
 }
 
 /// A Heroku Scheduler job: a command run in a one-off dyno every ten minutes, hourly or daily.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct SchedulerJobModel {
     /// The app running the job, by name (`treeherder-prod`) or UUID. Moving the job to another
     /// app replaces it; naming the same app differently (name ↔ UUID) changes nothing remotely.
@@ -75,11 +75,11 @@ pub struct SchedulerJobModel {
     #[serde(default = "default_dyno_size")]
     pub dyno_size: Field<DynoSize>,
     /// The Scheduler's job id.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
 }
