@@ -36,3 +36,10 @@ pub use sensitive::{Sensitive, WriteOnly};
 /// compiler checks (see [`schema::AttributeSettings`] and [`schema::BlockSettings`] for each
 /// flag, and the `tfplugin-derive` crate for the syntax).
 pub use tfplugin_derive::Model;
+
+/// What exported macros name, so a provider's own dependencies need not match.
+#[doc(hidden)]
+pub mod __private {
+    pub use schemars;
+    pub use serde;
+}

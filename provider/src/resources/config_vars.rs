@@ -6,14 +6,12 @@
 //! changed or removed key while hiding its value. Each apply is one PATCH (removals as
 //! `null`) and waits for the release it created to pass its release phase.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use schemars::{json_schema, JsonSchema, SchemaGenerator};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use schemars::{json_schema, JsonSchema};
+use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, timeout_or, Timeouts, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
@@ -58,34 +56,9 @@ impl ConfigVarKey {
     }
 }
 
-impl Serialize for ConfigVarKey {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for ConfigVarKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ConfigVarKey::parse(&text).map_err(D::Error::custom)
-    }
-}
-
-impl JsonSchema for ConfigVarKey {
-    fn schema_name() -> Cow<'static, str> {
-        "ConfigVarKey".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    // No `pattern`: as a map key it would turn the map into `patternProperties`, which has
-    // no Terraform type. Deserialize checks every key.
-    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
-        json_schema!({ "type": "string" })
-    }
-}
+// No `pattern`: as a map key it would turn the map into `patternProperties`, which has no
+// Terraform type. Deserialize checks every key.
+tfplugin::text_value!(ConfigVarKey, schema = json_schema!({ "type": "string" }));
 
 /// One sensitive config var.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, tfplugin::Model)]

@@ -4,12 +4,9 @@
 //! slug's Procfile. Create and update set quantity and size; destroy does what `on_destroy`
 //! says. Every read goes through the app's one shared formation listing.
 
-use std::borrow::Cow;
-
 use async_trait::async_trait;
-use schemars::{json_schema, JsonSchema, SchemaGenerator};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use schemars::{json_schema, JsonSchema};
+use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field};
@@ -119,8 +116,7 @@ pub enum OnDestroy {
 }
 
 /// A process type name (`^[-\w]{1,128}$`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessType(String);
 
 /// Why a process type was rejected.
@@ -148,30 +144,14 @@ impl ProcessType {
     }
 }
 
-impl<'de> Deserialize<'de> for ProcessType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ProcessType::parse(&text).map_err(D::Error::custom)
-    }
-}
-
-impl JsonSchema for ProcessType {
-    fn schema_name() -> Cow<'static, str> {
-        "ProcessType".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": PROCESS_TYPE_PATTERN,
-            "examples": ["web", "worker_log_parser"]
-        })
-    }
-}
+tfplugin::text_value!(
+    ProcessType,
+    schema = json_schema!({
+        "type": "string",
+        "pattern": PROCESS_TYPE_PATTERN,
+        "examples": ["web", "worker_log_parser"]
+    })
+);
 
 /// The path of `type`. `attr!` spells a raw identifier `r#type` (an SDK gap), so the
 /// compiler-checked path is corrected here.
