@@ -8,24 +8,24 @@ use tfplugin::Sensitive;
 
 /// Configuration of the Treeherder provider. Each setting may instead come from an
 /// environment variable, so CI can keep secrets out of configuration files.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct ProviderConfig {
     /// Heroku Platform API and Heroku Scheduler settings.
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub heroku: Option<HerokuSettings>,
     /// The admin connection to the **primary** RDS MySQL instance (never the read-only replica).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub mysql: Option<MysqlSettings>,
     /// Amazon RDS settings (`treeherder_rds_snapshot`, `treeherder_rds_snapshot_instance`).
     /// Credentials come from the standard AWS chain: `AWS_ACCESS_KEY_ID` /
     /// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, the shared config and credentials files,
     /// web identity, container and instance metadata.
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub aws: Option<AwsSettings>,
 }
 
 /// Heroku settings.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct HerokuSettings {
     /// Heroku API key (`heroku auth:token`). Environment: `HEROKU_API_KEY`.
     pub api_key: Option<Sensitive>,
@@ -42,7 +42,7 @@ pub struct HerokuSettings {
 }
 
 /// MySQL settings.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct MysqlSettings {
     /// `host:port` of the primary instance. Environment: `TREEHERDER_MYSQL_ENDPOINT`.
     pub endpoint: Option<String>,
@@ -70,7 +70,7 @@ pub struct MysqlSettings {
 }
 
 /// Amazon RDS settings.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct AwsSettings {
     /// AWS region. Default `us-east-1`. Environment: `AWS_REGION`, `AWS_DEFAULT_REGION`.
     pub region: Option<String>,

@@ -110,7 +110,7 @@ mod tests {
     use super::*;
 
     /// Every resource, data source and ephemeral resource derives its schema: a misspelt or
-    /// mistyped `x-terraform` key, or a plain field where a `Field` belongs, fails here.
+    /// setting naming no attribute, or a plain field where a `Field` belongs, fails here.
     #[test]
     fn every_registered_schema_derives() {
         let service = tfplugin::service::ProviderService::new(TreeherderProvider);

@@ -790,6 +790,7 @@ mod tests {
                     },
                 }],
                 deprecated: false,
+                validators: Vec::new(),
             },
         }
     }

@@ -9,6 +9,9 @@
 //! - [`docs`]: Terraform Registry pages generated from the schemas, examples and templates.
 //! - [`log`]: Terraform-style log lines with secrets masked.
 
+// The `Model` derive names this crate `::tfplugin`, also in its own tests.
+extern crate self as tfplugin;
+
 pub mod cli;
 pub mod diag;
 pub mod docs;
@@ -28,4 +31,16 @@ pub mod value;
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use framework::Field;
 pub use schema::model_json_schema;
+pub use schema::ModelSettings;
 pub use sensitive::{Sensitive, WriteOnly};
+/// Derives [`ModelSettings`]: the Terraform-only facts of a model as `#[tf(...)]` flags the
+/// compiler checks (see [`schema::AttributeSettings`] and [`schema::BlockSettings`] for each
+/// flag, and the `tfplugin-derive` crate for the syntax).
+pub use tfplugin_derive::Model;
+
+/// What exported macros name, so a provider's own dependencies need not match.
+#[doc(hidden)]
+pub mod __private {
+    pub use schemars;
+    pub use serde;
+}

@@ -6,14 +6,16 @@
 
 mod derive;
 mod json;
+mod settings;
 
 pub(crate) use derive::FIELD_MARKER;
 pub use derive::{model_json_schema, SchemaDeriveError};
+pub use settings::{AttributeSettings, BlockSettings, ModelSettings, NestedModel};
 
 use std::sync::Arc;
 
 use crate::modifiers::PlanModifier;
-use crate::validators::Validator;
+use crate::validators::{BlockValidator, Validator};
 use crate::value::{Type, Value};
 
 /// How a nested block or nested attribute repeats.
@@ -45,16 +47,6 @@ impl Nesting {
             Nesting::List => "list",
             Nesting::Set => "set",
             Nesting::Map => "map",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Option<Nesting> {
-        match text {
-            "single" => Some(Nesting::Single),
-            "list" => Some(Nesting::List),
-            "set" => Some(Nesting::Set),
-            "map" => Some(Nesting::Map),
-            _ => None,
         }
     }
 }
@@ -237,6 +229,8 @@ pub struct Block {
     pub description: String,
     /// Still accepted, but due to go.
     pub deprecated: bool,
+    /// Rules over several of the block's attributes, run on its configuration.
+    pub validators: Vec<Arc<dyn BlockValidator>>,
 }
 
 impl Block {

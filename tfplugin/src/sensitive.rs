@@ -130,7 +130,7 @@ mod tests {
     use crate::schema::Schema as TfSchema;
 
     #[allow(dead_code)]
-    #[derive(Deserialize, JsonSchema)]
+    #[derive(Deserialize, JsonSchema, crate::Model)]
     struct Login {
         /// User.
         user: crate::Field<String>,

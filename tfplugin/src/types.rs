@@ -2,34 +2,85 @@
 //! spelling, and carries its JSON Schema. A value that does not parse is reported at its
 //! attribute with the type's message, the same at validate, plan and apply.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use schemars::{json_schema, JsonSchema};
+use serde::{Deserialize, Serialize};
 
 use crate::framework::Field;
 
-/// Implements `Serialize` (as the text written) and `Deserialize` (through `parse`).
+/// The serde and JSON Schema impls of a text newtype, from its `parse(&str) -> Result<Self, E>`
+/// (`E: Display`, the message reported at the attribute) and `as_str(&self) -> &str`:
+/// `Serialize` (the text as written), `Deserialize` (through `parse`) and `Display`; with
+/// `schema = expr` (a `schemars::Schema`, e.g. `json_schema!({ "type": "string" })`) also an
+/// inlined `JsonSchema` named after the type.
+///
+/// ```
+/// # use tfplugin::text_value;
+/// pub struct Colour(String);
+///
+/// impl Colour {
+///     pub fn parse(text: &str) -> Result<Self, String> {
+///         match text {
+///             "red" | "blue" => Ok(Colour(text.into())),
+///             _ => Err(format!("expected red or blue, got {text:?}")),
+///         }
+///     }
+///
+///     pub fn as_str(&self) -> &str {
+///         &self.0
+///     }
+/// }
+///
+/// text_value!(Colour, schema = schemars::json_schema!({ "type": "string", "enum": ["red", "blue"] }));
+/// ```
+#[macro_export]
 macro_rules! text_value {
-    ($type:ty) => {
-        impl Serialize for $type {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    ($type:ident) => {
+        impl $crate::__private::serde::Serialize for $type {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> Deserialize<'de> for $type {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                <$type>::parse(&text).map_err(D::Error::custom)
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $type {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let text =
+                    <::std::string::String as $crate::__private::serde::Deserialize>::deserialize(
+                        deserializer,
+                    )?;
+                <$type>::parse(&text)
+                    .map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
 
-        impl fmt::Display for $type {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+    };
+    ($type:ident, schema = $schema:expr) => {
+        $crate::text_value!($type);
+
+        impl $crate::__private::schemars::JsonSchema for $type {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::stringify!($type).into()
+            }
+
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn json_schema(
+                _generator: &mut $crate::__private::schemars::SchemaGenerator,
+            ) -> $crate::__private::schemars::Schema {
+                $schema
             }
         }
     };
@@ -122,29 +173,20 @@ impl fmt::Debug for Duration {
     }
 }
 
-text_value!(Duration);
-
-impl JsonSchema for Duration {
-    fn schema_name() -> Cow<'static, str> {
-        "Duration".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": "^([0-9]+(ms|s|m|h))+$",
-            "not": { "pattern": "^(0+(ms|s|m|h))+$" },
-            "examples": ["90s", "30m", "1h30m"]
-        })
-    }
-}
+text_value!(
+    Duration,
+    schema = json_schema!({
+        "type": "string",
+        "pattern": "^([0-9]+(ms|s|m|h))+$",
+        "not": { "pattern": "^(0+(ms|s|m|h))+$" },
+        "examples": ["90s", "30m", "1h30m"]
+    })
+);
 
 /// The `timeouts` block of a resource whose only long operation is create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, crate::Model,
+)]
 pub struct CreateTimeout {
     /// How long create may take, e.g. `"30m"` (units ms, s, m, h).
     #[serde(default)]
@@ -172,7 +214,9 @@ impl CreateTimeout {
 pub type Triggers = std::collections::BTreeMap<String, String>;
 
 /// The `timeouts` block of a resource with long creates, updates and deletes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, crate::Model,
+)]
 pub struct Timeouts {
     /// How long create may take, e.g. `"30m"` (units ms, s, m, h).
     #[serde(default)]
@@ -242,21 +286,10 @@ impl fmt::Debug for Uuid {
     }
 }
 
-text_value!(Uuid);
-
-impl JsonSchema for Uuid {
-    fn schema_name() -> Cow<'static, str> {
-        "Uuid".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "format": "uuid" })
-    }
-}
+text_value!(
+    Uuid,
+    schema = json_schema!({ "type": "string", "format": "uuid" })
+);
 
 /// A regular expression, compiled once when the configuration is read.
 #[derive(Clone)]
@@ -315,21 +348,10 @@ impl fmt::Debug for Pattern {
     }
 }
 
-text_value!(Pattern);
-
-impl JsonSchema for Pattern {
-    fn schema_name() -> Cow<'static, str> {
-        "Pattern".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "format": "regex" })
-    }
-}
+text_value!(
+    Pattern,
+    schema = json_schema!({ "type": "string", "format": "regex" })
+);
 
 #[cfg(test)]
 mod tests {

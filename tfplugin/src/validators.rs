@@ -6,6 +6,10 @@
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::value::Value;
 
+mod cross;
+
+pub use cross::{AlsoRequires, BlockValidator, ConflictsWith, ExactlyOneOf};
+
 /// Checks one attribute value.
 pub trait Validator: Send + Sync {
     /// What the validator accepts, in words shown to users (e.g. "a string of at least 30 characters").
@@ -26,6 +30,24 @@ pub struct StringLength {
     pub min: Option<usize>,
     /// Most characters accepted.
     pub max: Option<usize>,
+}
+
+impl StringLength {
+    /// At least `min` characters.
+    pub fn at_least(min: usize) -> Self {
+        StringLength {
+            min: Some(min),
+            max: None,
+        }
+    }
+
+    /// At most `max` characters.
+    pub fn at_most(max: usize) -> Self {
+        StringLength {
+            min: None,
+            max: Some(max),
+        }
+    }
 }
 
 impl Validator for StringLength {

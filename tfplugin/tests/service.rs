@@ -19,7 +19,7 @@ use tfplugin::value::{msgpack, Type, Value};
 use tfplugin::{Diagnostics, Field, Sensitive, WriteOnly};
 use tonic::Request;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema, tfplugin::Model)]
 struct Config {
     /// Anything.
     label: Option<String>,
@@ -44,10 +44,10 @@ impl<'de> Deserialize<'de> for Name {
 }
 
 /// A thing.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 struct ThingModel {
     /// Its name; changing it replaces the thing.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     name: Field<Name>,
     /// A secret.
     #[serde(default)]
@@ -56,7 +56,7 @@ struct ThingModel {
     #[serde(default = "default_size")]
     size: Field<String>,
     /// Set by the server.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     id: Field<String>,
     /// A write-only token, written to `TOKENS` (the test's view of what create received).
@@ -151,12 +151,12 @@ impl Resource for Thing {
 }
 
 /// An echo.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 struct EchoModel {
     /// Input.
     input: Field<String>,
     /// Output.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     output: Field<String>,
 }
@@ -183,12 +183,12 @@ impl DataSource for Echo {
 }
 
 /// A short-lived token.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 struct TokenModel {
     /// Who the token is for.
     subject: Field<String>,
     /// The token.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     value: Field<Sensitive>,
 }

@@ -26,14 +26,14 @@ struct DiskV1 {
 }
 
 /// Version 2, current: the size in megabytes as a number.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 struct DiskModel {
     /// The name.
     name: Field<String>,
     /// The size in MB.
     size_mb: Field<i64>,
     /// Set by the server.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     id: Field<String>,
     /// Never stored.

@@ -15,49 +15,49 @@ use crate::clients::Clients;
 
 /// A Heroku app: where it runs, its current release and commit, its process types and the
 /// names of its config vars.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct AppModel {
     /// The app, by name (`treeherder-prod`) or UUID.
     pub name: Field<AppIdentity>,
     /// UUID of the app.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub id: Field<String>,
     /// Region the app runs in (`us`, `eu`).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub region: Field<String>,
     /// Stack of the current release (`heroku-18`).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub stack: Field<String>,
     /// The app's URL (`https://treeherder-prod.herokuapp.com/`).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub web_url: Field<String>,
     /// Team owning the app; null for a personal app.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub team: Field<String>,
     /// The current release; null when the app has none.
     // A plain object type, not nested attributes: Terraform 1.0.3 rejects references into
     // computed nested attributes ("This value does not have any attributes").
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub release: Field<AppRelease>,
     /// Process type → its formation, e.g. `process_types["web"].quantity`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub process_types: Field<BTreeMap<String, ProcessTypeInfo>>,
     /// Names of the app's config vars, sorted; values are never read into Terraform.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub config_var_keys: Field<Vec<String>>,
     /// Names of the config vars that belong to the app's add-ons (`REDIS_URL`,
     /// `DATABASE_URL`), sorted: an add-on sets and rotates them, so they are never to be
     /// adopted into `treeherder_config_vars`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub addon_config_var_keys: Field<Vec<String>>,
 }
 

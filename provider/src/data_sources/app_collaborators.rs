@@ -15,7 +15,7 @@ use crate::clients::Clients;
 /// The collaborators of a Heroku app, for adopting them: each with its import id and its
 /// permissions as `treeherder_app_collaborator` reads them after an import, so a
 /// configuration made of these values plans no change.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct AppCollaboratorsModel {
     /// The app, by name (`treeherder-prod`) or UUID. The import ids name it as written here.
     pub app: Field<AppIdentity>,
@@ -23,7 +23,7 @@ pub struct AppCollaboratorsModel {
     // A list of plain objects, not nested attributes: Terraform 1.0.3 rejects references
     // into computed nested attributes.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub collaborators: Field<Vec<ListedCollaborator>>,
 }
 

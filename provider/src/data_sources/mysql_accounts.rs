@@ -20,7 +20,7 @@ use crate::resources::readonly_user::DEFAULT_EXCLUDE_TABLES;
 /// server's and RDS's own accounts (`mariadb.sys`, `mysql.sys`, `mysql.session`,
 /// `mysql.infoschema`, `rdsadmin`, `rdsrepladmin`, `rdstopmgr`), anonymous accounts, roles, and
 /// the account the provider logs in with (its `mysql.username`, on any host).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct MysqlAccountsModel {
     /// Regular expression (Rust `regex` syntax) over user names; only matching accounts are
     /// listed, e.g. `^(activedata|redash)$`.
@@ -28,7 +28,7 @@ pub struct MysqlAccountsModel {
     pub name_regex: Field<TablePattern>,
     /// Database whose grants are reported; defaults to the provider's `mysql.database`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
+    #[tf(computed, optional)]
     pub database: Field<DatabaseName>,
     /// The accounts, sorted by name then host, each an object of `name`, `host`, `import_id`
     /// (`name@host`, what `treeherder_readonly_user` import accepts), `require_ssl`,
@@ -38,7 +38,7 @@ pub struct MysqlAccountsModel {
     // A list of plain objects, not nested attributes: Terraform 1.0.3 rejects references into
     // computed nested attributes.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub accounts: Field<Vec<MysqlAccount>>,
 }
 

@@ -12,11 +12,11 @@ use crate::diagnostics::database_error_at;
 
 /// The base tables (not views) of a MySQL database, sorted, e.g. to review what a
 /// `treeherder_readonly_user` would be granted.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct MysqlTablesModel {
     /// Database to list; defaults to the provider's `mysql.database`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
+    #[tf(computed, optional)]
     pub database: Field<DatabaseName>,
     /// Regular expression (Rust `regex` syntax); only matching tables are listed.
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct MysqlTablesModel {
     pub exclude: Field<TablePattern>,
     /// Sorted table names.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub names: Field<Vec<String>>,
 }
 

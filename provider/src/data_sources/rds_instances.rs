@@ -12,7 +12,7 @@ use crate::clients::Clients;
 
 /// The RDS instances whose identifier starts with a prefix, e.g. the temporary
 /// `treeherder-dev-bugNNNNNN` instances restored by hand, for adopting them.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct RdsInstancesModel {
     /// The start of the identifiers to list, e.g. `treeherder-dev-bug` (compared in lower
     /// case, as RDS stores identifiers); `""` lists every instance.
@@ -22,7 +22,7 @@ pub struct RdsInstancesModel {
     // A list of plain objects, not nested attributes: Terraform 1.0.3 rejects references
     // into computed nested attributes.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub instances: Field<Vec<ListedInstance>>,
 }
 

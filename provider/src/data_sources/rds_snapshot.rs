@@ -16,7 +16,7 @@ fn default_snapshot_type() -> Field<String> {
 /// The most recent snapshot of an RDS instance whose status is `available`, e.g. last night's
 /// automated snapshot of `treeherder-prod`. A snapshot still being created (it has no creation
 /// time yet) is never chosen.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct RdsSnapshotModel {
     /// The instance the snapshots were taken of, e.g. `treeherder-prod`.
     #[schemars(length(min = 1, max = 63))]
@@ -27,27 +27,27 @@ pub struct RdsSnapshotModel {
     pub snapshot_type: Field<String>,
     /// The snapshot's identifier (`rds:treeherder-prod-2026-12-01-03-10` for an automated one).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub id: Field<String>,
     /// The snapshot's ARN.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub arn: Field<String>,
     /// When the snapshot was taken (RFC 3339, UTC).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub created_at: Field<String>,
     /// Database engine, e.g. `mysql`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub engine: Field<String>,
     /// Engine version, e.g. `5.7.23`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub engine_version: Field<String>,
     /// Storage allocated to the instance when the snapshot was taken, in GiB.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub allocated_storage: Field<i64>,
 }
 

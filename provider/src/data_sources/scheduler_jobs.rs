@@ -14,7 +14,7 @@ use crate::resources::scheduler_job::Schedule;
 /// The Scheduler jobs of a Heroku app, for adopting them: each with its import id and its
 /// attributes spelled as `treeherder_scheduler_job` writes them after an import, so a
 /// configuration made of these values plans no change.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct SchedulerJobsModel {
     /// The app, by name (`treeherder-prod`) or UUID. The import ids name it as written here.
     pub app: Field<AppIdentity>,
@@ -22,7 +22,7 @@ pub struct SchedulerJobsModel {
     // A list of plain objects, not nested attributes: Terraform 1.0.3 rejects references
     // into computed nested attributes.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub jobs: Field<Vec<ListedJob>>,
 }
 

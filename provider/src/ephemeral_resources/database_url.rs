@@ -14,33 +14,33 @@ use crate::clients::heroku::AppIdentity;
 use crate::clients::Clients;
 
 /// The app's `DATABASE_URL` and its parts (percent-decoded), never stored.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct DatabaseUrlModel {
     /// The Heroku app, by name (`treeherder-stage`) or UUID.
     pub app: Field<AppIdentity>,
     /// The whole `DATABASE_URL`, as the app holds it.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub url: Field<Sensitive>,
     /// Host name of the database server.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub host: Field<String>,
     /// Port; 3306 when the URL names none.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub port: Field<u64>,
     /// MySQL user name (percent-decoded).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub username: Field<String>,
     /// MySQL password (percent-decoded).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub password: Field<Sensitive>,
     /// Database name (the URL's path without its `/`, percent-decoded).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub database: Field<String>,
 }
 

@@ -18,7 +18,7 @@ pub const DEFAULT_LENGTH: u64 = 40;
 /// A new random password from the operating system's CSPRNG, made of letters, digits and
 /// `- . _ ~` with at least one of each kind, so it passes every password rule of this
 /// provider and survives Django's `DATABASE_URL` parsing unchanged. Never stored.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct PasswordModel {
     /// Characters in the password: 30 to 256, 40 by default.
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct PasswordModel {
     pub length: Field<u64>,
     /// The password.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub result: Field<Sensitive>,
 }
 

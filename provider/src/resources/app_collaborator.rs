@@ -31,7 +31,7 @@ fn default_silent() -> Field<bool> {
 }
 
 /// An account's access to a Heroku app.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct AppCollaboratorModel {
     /// The app, by name (`treeherder-prod`) or UUID. Another app replaces the resource;
     /// naming the same app differently (name ↔ UUID) changes nothing remotely.
@@ -49,21 +49,21 @@ pub struct AppCollaboratorModel {
     #[serde(default = "default_silent")]
     pub silent: Field<bool>,
     /// The collaborator's UUID.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// The account's role: `admin` or `member` of the app's team, `collaborator` for an
     /// account outside it (or on a personal app), `owner` for a personal app's owner.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub role: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
     /// `delete` (default 2m): how long destroy waits until Heroku no longer lists the
     /// collaborator. `create` and `update` are not used.
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<Timeouts>,
 }
 

@@ -6,14 +6,12 @@
 //! changed or removed key while hiding its value. Each apply is one PATCH (removals as
 //! `null`) and waits for the release it created to pass its release phase.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use schemars::{json_schema, JsonSchema, SchemaGenerator};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use schemars::{json_schema, JsonSchema};
+use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, timeout_or, Timeouts, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
@@ -58,44 +56,19 @@ impl ConfigVarKey {
     }
 }
 
-impl Serialize for ConfigVarKey {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for ConfigVarKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ConfigVarKey::parse(&text).map_err(D::Error::custom)
-    }
-}
-
-impl JsonSchema for ConfigVarKey {
-    fn schema_name() -> Cow<'static, str> {
-        "ConfigVarKey".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    // No `pattern`: as a map key it would turn the map into `patternProperties`, which has
-    // no Terraform type. Deserialize checks every key.
-    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
-        json_schema!({ "type": "string" })
-    }
-}
+// No `pattern`: as a map key it would turn the map into `patternProperties`, which has no
+// Terraform type. Deserialize checks every key.
+tfplugin::text_value!(ConfigVarKey, schema = json_schema!({ "type": "string" }));
 
 /// One sensitive config var.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct SensitiveVar {
     /// The value; never shown in plans or logs.
     pub value: Sensitive,
 }
 
 /// Config vars of one Heroku app that this resource manages.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct ConfigVarsModel {
     /// The app, by name (`treeherder-stage`) or UUID. Another app replaces the resource;
     /// the same app by its other identifier changes nothing remotely.
@@ -105,24 +78,24 @@ pub struct ConfigVarsModel {
     pub vars: Field<BTreeMap<ConfigVarKey, String>>,
     /// Secret config vars, name → `{ value = "..." }`. Plans name each added, changed or
     /// removed key and hide its value. A key may not be in both maps.
-    #[schemars(extend("x-terraform" = { "nested": "map" }))]
+    #[tf(nested = map)]
     #[serde(default)]
     pub sensitive_vars: Field<BTreeMap<ConfigVarKey, SensitiveVar>>,
     /// `<app>:<keys of vars>[:<keys of sensitive_vars>]`, the import id.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     pub id: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
     /// Version of the release the last change made by this resource created (null when
     /// imported, or when no change was needed).
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     pub release_version: Field<u64>,
     /// How long create, update and delete wait for the release phase (default 20m).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<Timeouts>,
 }
 

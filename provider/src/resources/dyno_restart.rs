@@ -27,42 +27,42 @@ fn default_wait() -> Field<bool> {
 /// A restart of a Heroku app's dynos: all of them, or those of `process_types`. With
 /// `wait`, the apply ends when every restarted dyno is up again. Changing any argument
 /// makes a new restart; destroying it only removes it from the state.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct DynoRestartModel {
     /// App name or UUID, e.g. `treeherder-prod`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub app: Field<AppIdentity>,
     /// Process types to restart, e.g. `["worker_log_parser", "worker_misc"]`. Default: every
     /// dyno of the app. Each must be one of the app's process types; an empty list is
     /// refused.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub process_types: Field<BTreeSet<String>>,
     /// Arbitrary values whose change makes a new restart, e.g. `{ at = "2026-12-02T10:00Z" }`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub triggers: Field<Triggers>,
     /// Wait until every restarted dyno is `up` again after the restart (default `true`); a
     /// `crashed` one is an error. A dyno counts as restarted when it has a new id, a later
     /// `created_at` or `updated_at` than before the restart, or was seen `starting` since.
     #[serde(default = "default_wait")]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub wait: Field<bool>,
     /// Identifier of this restart (`<app>@<restarted_at>`).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// When the restart was requested (RFC 3339, UTC).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub restarted_at: Field<String>,
     /// State of each restarted dyno after the restart, by dyno name (`worker_misc.1` →
     /// `up`), as last seen by the apply.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub dynos: Field<BTreeMap<String, String>>,
     /// How long operations may take (`create` defaults to `"10m"`).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<CreateTimeout>,
 }
 

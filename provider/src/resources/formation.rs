@@ -4,12 +4,9 @@
 //! slug's Procfile. Create and update set quantity and size; destroy does what `on_destroy`
 //! says. Every read goes through the app's one shared formation listing.
 
-use std::borrow::Cow;
-
 use async_trait::async_trait;
-use schemars::{json_schema, JsonSchema, SchemaGenerator};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use schemars::{json_schema, JsonSchema};
+use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field};
@@ -72,7 +69,7 @@ fn default_on_destroy() -> Field<OnDestroy> {
 }
 
 /// The dynos of one process type of a Heroku app: how many, and how large.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct FormationModel {
     /// The app, by name (`treeherder-prod`) or UUID. Another app replaces the resource;
     /// naming the same app differently (name ↔ UUID) changes nothing remotely.
@@ -80,7 +77,7 @@ pub struct FormationModel {
     /// The process type, as named in the app's Procfile (`web`, `worker_log_parser`).
     /// Changing it replaces the resource. A type the app does not have fails the plan,
     /// listing the app's types.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub r#type: Field<ProcessType>,
     /// Number of dynos.
     pub quantity: Field<u32>,
@@ -98,11 +95,11 @@ pub struct FormationModel {
     #[serde(default)]
     pub web_concurrency: Field<u32>,
     /// The formation's UUID.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
 }
@@ -119,8 +116,7 @@ pub enum OnDestroy {
 }
 
 /// A process type name (`^[-\w]{1,128}$`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessType(String);
 
 /// Why a process type was rejected.
@@ -148,30 +144,14 @@ impl ProcessType {
     }
 }
 
-impl<'de> Deserialize<'de> for ProcessType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ProcessType::parse(&text).map_err(D::Error::custom)
-    }
-}
-
-impl JsonSchema for ProcessType {
-    fn schema_name() -> Cow<'static, str> {
-        "ProcessType".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": PROCESS_TYPE_PATTERN,
-            "examples": ["web", "worker_log_parser"]
-        })
-    }
-}
+tfplugin::text_value!(
+    ProcessType,
+    schema = json_schema!({
+        "type": "string",
+        "pattern": PROCESS_TYPE_PATTERN,
+        "examples": ["web", "worker_log_parser"]
+    })
+);
 
 /// The path of `type`. `attr!` spells a raw identifier `r#type` (an SDK gap), so the
 /// compiler-checked path is corrected here.

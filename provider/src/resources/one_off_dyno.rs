@@ -44,58 +44,58 @@ fn default_detached() -> Field<bool> {
 /// follows the dyno until the command exits, streams its output into Terraform's log and
 /// fails when the exit status is not 0. Changing any argument runs the command again;
 /// destroying only removes the run from the state.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct OneOffDynoModel {
     /// App name or UUID, e.g. `treeherder-stage`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub app: Field<AppIdentity>,
     /// Command to run, e.g. `./manage.py clear_cache`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub command: Field<String>,
     /// Dyno size, e.g. `standard-2x` (any case). Checked when planning against the sizes
     /// available to the app. Default: Heroku's default size for one-off dynos.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub size: Field<DynoSize>,
     /// Environment of the command, on top of the app's config vars. Sensitive: values
     /// never show in plans or logs.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub env: Field<BTreeMap<String, Sensitive>>,
     /// `false` (default): wait until the command exits and report its exit status.
     /// `true`: return as soon as the dyno is started (`heroku run:detached`).
     #[serde(default = "default_detached")]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub detached: Field<bool>,
     /// Seconds after which Heroku stops the dyno (1 to 86400). Default: Heroku's (a day).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub time_to_live: Field<i64>,
     /// Arbitrary values whose change runs the command again, e.g. `{ snapshot = "2026-12-02" }`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub triggers: Field<Triggers>,
     /// UUID of the dyno that ran the command (null when the run was taken over after it had
     /// already finished: Heroku's logs name a finished dyno, not its UUID).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// Name of that dyno, e.g. `run.1234` (for `heroku logs --dyno`).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub name: Field<String>,
     /// Exit status of the command (null when detached, or when the apply stopped waiting).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub exit_status: Field<i64>,
     /// The last lines (up to 20) the command wrote, when waited for; values of registered
     /// secrets (such as `env`'s) are masked.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub output_tail: Field<String>,
     /// How long operations may take (`create` defaults to `"30m"`): the whole run when not
     /// detached.
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<CreateTimeout>,
 }
 

@@ -1,18 +1,16 @@
 //! The password arguments `treeherder_readonly_user` and `treeherder_database_password` share:
 //! `password` (kept in state as a sensitive value), or the write-only `password_wo`, sent again
-//! when `password_wo_version` changes. One set of rules, reported at each resource's attributes.
+//! when `password_wo_version` changes. The rules between them are tfplugin's rules over several
+//! attributes, declared once here as one value each model attaches; what is Treeherder's own
+//! is the password's content ([`Password`]'s rules).
 
-use tfplugin::{AttributePath, Diagnostic, Diagnostics, Field, WriteOnly};
+use std::collections::BTreeMap;
+
+use tfplugin::validators::{AlsoRequires, BlockValidator, ConflictsWith, Validator};
+use tfplugin::value::Value;
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, WriteOnly};
 
 use crate::clients::mysql::Password;
-use crate::resources::readonly_user::AccountPassword;
-
-/// A configuration's password arguments and where they are.
-pub(crate) struct PasswordArguments<'a> {
-    pub password: (&'a Field<AccountPassword>, AttributePath),
-    pub password_wo: (&'a Field<WriteOnly>, AttributePath),
-    pub password_wo_version: (&'a Field<u64>, AttributePath),
-}
 
 /// `password_wo` checked against the password rules, at `at`.
 pub(crate) fn write_only_password(
@@ -20,56 +18,74 @@ pub(crate) fn write_only_password(
     at: AttributePath,
 ) -> Result<Password, Diagnostics> {
     // PasswordError names the rule broken, never the password.
-    Password::new(secret.expose()).map_err(|e| {
-        Diagnostic::error("Invalid password", e.to_string())
-            .at(at)
-            .into()
-    })
+    Password::new(secret.expose()).map_err(|e| invalid_password(e.to_string(), at).into())
 }
 
-impl PasswordArguments<'_> {
-    /// At most one of `password` and `password_wo` (`conflict_hint` ends the message with what
-    /// the resource advises), a valid `password_wo`, and `password_wo_version` exactly with it.
-    pub(crate) fn validate(&self, conflict_hint: &str, diagnostics: &mut Diagnostics) {
-        let (password, password_path) = &self.password;
-        let (password_wo, wo_path) = &self.password_wo;
-        let (version, version_path) = &self.password_wo_version;
-        let has_wo = !password_wo.is_null();
-        if !password.is_null() && has_wo {
-            diagnostics.push(
-                Diagnostic::error(
-                    "Conflicting password arguments",
-                    format!("Set only one of `{password_path}` and `{wo_path}`{conflict_hint}"),
-                )
-                .at(wo_path.clone()),
-            );
+fn invalid_password(detail: String, at: AttributePath) -> Diagnostic {
+    Diagnostic::error("Invalid password", detail).at(at)
+}
+
+/// The password rules as an attribute validator, for `password_wo` (whose type accepts any
+/// string; `password`'s type checks them when it is read).
+pub(crate) struct PasswordRules;
+
+impl Validator for PasswordRules {
+    fn description(&self) -> String {
+        "a password of 30 to 256 characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =`".into()
+    }
+
+    fn validate(&self, path: &AttributePath, value: &Value, diagnostics: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if let Err(e) = Password::new(text) {
+            diagnostics.push(invalid_password(e.to_string(), path.clone()));
         }
-        if let Field::Known(secret) = password_wo {
-            if let Err(errors) = write_only_password(secret, wo_path.clone()) {
-                diagnostics.extend(errors);
-            }
+    }
+}
+
+/// At most one of `password` and `password_wo`, and `password_wo_version` exactly with
+/// `password_wo`: one value, attached with `#[tf(validator = PasswordArguments::rules(hint))]`.
+pub(crate) struct PasswordArguments {
+    rules: [Box<dyn BlockValidator>; 3],
+}
+
+impl PasswordArguments {
+    /// The rules; `conflict_hint` ends the conflict's message with what the resource advises.
+    pub(crate) fn rules(conflict_hint: &str) -> Self {
+        let mut conflict = ConflictsWith::new(&["password", "password_wo"]);
+        conflict
+            .summary("Conflicting password arguments")
+            .hint(conflict_hint);
+        let mut version = AlsoRequires::new(&["password_wo"], &["password_wo_version"]);
+        version.hint(
+            "It is a number, e.g. 1: the write-only value is not stored, so changing \
+             `password_wo_version` is how a new one is sent.",
+        );
+        let mut stray = AlsoRequires::new(&["password_wo_version"], &["password_wo"]);
+        stray
+            .summary("password_wo_version without password_wo")
+            .hint(
+            "`password_wo_version` only applies to `password_wo`; remove it or set `password_wo`.",
+        );
+        PasswordArguments {
+            rules: [Box::new(conflict), Box::new(version), Box::new(stray)],
         }
-        match (has_wo, version.is_null()) {
-            (true, true) => diagnostics.push(
-                Diagnostic::error(
-                    "Missing password_wo_version",
-                    format!(
-                        "`{wo_path}` needs `{version_path}` (a number, e.g. 1): the write-only \
-                         value is not stored, so changing `{version_path}` is how a new one is sent."
-                    ),
-                )
-                .at(version_path.clone()),
-            ),
-            (false, false) => diagnostics.push(
-                Diagnostic::error(
-                    "password_wo_version without password_wo",
-                    format!(
-                        "`{version_path}` only applies to `{wo_path}`; remove it or set `{wo_path}`."
-                    ),
-                )
-                .at(version_path.clone()),
-            ),
-            _ => {}
+    }
+}
+
+impl BlockValidator for PasswordArguments {
+    fn description(&self) -> String {
+        let rules: Vec<String> = self.rules.iter().map(|r| r.description()).collect();
+        rules.join("; ")
+    }
+
+    fn validate(
+        &self,
+        path: &AttributePath,
+        attributes: &BTreeMap<String, Value>,
+        diagnostics: &mut Diagnostics,
+    ) {
+        for rule in &self.rules {
+            rule.validate(path, attributes, diagnostics);
         }
     }
 }

@@ -55,7 +55,7 @@ fn default_skip_final_snapshot() -> Field<bool> {
 /// sets the master password, reboots it when its parameter group waits for a reboot, and
 /// reads its endpoint.
 // No Debug: the model holds the password.
-#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct RdsSnapshotInstanceModel {
     /// The new instance's identifier, e.g. `treeherder-dev-bug1469837`: 1 to 63 lower-case
     /// letters, digits and single hyphens, starting with a letter. Also the import id.
@@ -64,7 +64,7 @@ pub struct RdsSnapshotInstanceModel {
         length(min = 1, max = 63),
         regex(pattern = r"^[a-z]([a-z0-9]|-[a-z0-9])*$")
     )]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub identifier: Field<String>,
     /// Restore from the most recent available snapshot of this instance, e.g.
     /// `treeherder-prod`. Resolved when the instance is planned for creation and kept in
@@ -73,41 +73,41 @@ pub struct RdsSnapshotInstanceModel {
     /// (e.g. restored by hand) may have neither, and then cannot be replaced. Changing it
     /// replaces the instance.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub source_instance: Field<String>,
     /// With `source_instance`: which of its snapshots count, `automated` (default), `manual`
     /// or `any`. Changing it replaces the instance.
     #[serde(default = "default_snapshot_type")]
     #[schemars(extend("enum" = ["automated", "manual", "any"]))]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub snapshot_type: Field<String>,
     /// Restore from this snapshot (identifier or ARN) instead. Changing it replaces the
     /// instance.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub snapshot_identifier: Field<String>,
     /// Instance class, e.g. `db.m4.xlarge`. Default: the snapshot's. Changed in place.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    #[tf(computed, optional, use_state_for_unknown)]
     pub instance_class: Field<String>,
     /// DB subnet group, e.g. `treeherder-dbgrp`. Default: the source's. Changing it replaces
     /// the instance.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "requires_replace": true, "use_state_for_unknown": true }))]
+    #[tf(computed, optional, use_state_for_unknown, requires_replace)]
     pub db_subnet_group_name: Field<String>,
     /// Whether the instance gets a public address. Default: the source's. Changed in place.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    #[tf(computed, optional, use_state_for_unknown)]
     pub publicly_accessible: Field<bool>,
     /// DB parameter group, e.g. `treeherder-mysql57`. When RDS leaves it `pending-reboot`,
     /// the instance is rebooted in the same apply. Changed in place.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    #[tf(computed, optional, use_state_for_unknown)]
     pub parameter_group_name: Field<String>,
     /// VPC security group ids, replacing the default group (e.g. `treeherder_heroku-sg`'s
     /// id). Changed in place.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true, "use_state_for_unknown": true }))]
+    #[tf(computed, optional, use_state_for_unknown)]
     pub vpc_security_group_ids: Field<BTreeSet<String>>,
     /// The master password (Terraform < 1.11), stored in state as a sensitive value: 30 to 41
     /// characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =` (safe in a `DATABASE_URL`).
@@ -130,7 +130,7 @@ pub struct RdsSnapshotInstanceModel {
     /// Arbitrary values whose change restores the instance again from the then-latest
     /// snapshot of `source_instance` (the dev/stage reset), e.g. `{ requested = "2026-12-01" }`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub reset_triggers: Field<BTreeMap<String, String>>,
     /// `false` (default): destroying takes a final snapshot named
     /// `<identifier>-final-<UTC time>` first. `true`: no final snapshot.
@@ -138,44 +138,44 @@ pub struct RdsSnapshotInstanceModel {
     pub skip_final_snapshot: Field<bool>,
     /// The identifier.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub id: Field<String>,
     /// The snapshot the instance was restored from.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub restored_snapshot_id: Field<String>,
     /// The instance's ARN.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub arn: Field<String>,
     /// `address:port` of the instance.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub endpoint: Field<String>,
     /// DNS name of the instance.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub address: Field<String>,
     /// Port of the instance.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub port: Field<i64>,
     /// The master user, the snapshot's (`th_admin`).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub master_username: Field<String>,
     /// The instance's status as last read (`available`).
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub status: Field<String>,
     /// `mysql://<master user>:<master_password>@<endpoint>/<database>` for the app's
     /// `DATABASE_URL`. With `master_password_wo` (or no password) the password part is left
     /// out: it is never stored.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub database_url: Field<Sensitive>,
     /// Limits of create (default 40m), update (80m) and delete (60m).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<Timeouts>,
 }
 

@@ -25,38 +25,38 @@ use crate::diagnostics::app_error_at;
 /// A rollback of a Heroku app to an earlier release. Applying it creates a new release
 /// running the target's code and config vars and waits until its release phase succeeded.
 /// Changing any argument makes a new rollback; destroying it only removes it from the state.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct ReleaseRollbackModel {
     /// App name or UUID, e.g. `treeherder-prod`.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub app: Field<AppIdentity>,
     /// The release to roll back to: a version (`v1234` or `1234`) or a release UUID. It must
     /// exist and be eligible for rollback (not the current release, and with code).
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub release: Field<TargetRelease>,
     /// Arbitrary values whose change makes a new rollback, e.g. `{ reason = "bug 1800000" }`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub triggers: Field<Triggers>,
     /// UUID of the release the rollback created.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// Version of the release the rollback created (`1235` for v1235).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub version: Field<u64>,
     /// Version of the release rolled back to.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub target_version: Field<u64>,
     /// Status of the new release: `succeeded`, `failed` (release phase failed) or
     /// `pending` (the apply timed out or was interrupted).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub status: Field<String>,
     /// How long operations may take (`create` defaults to `"20m"`).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<CreateTimeout>,
 }
 

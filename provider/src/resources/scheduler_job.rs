@@ -4,14 +4,12 @@
 //! string (`every_day_at_4:30`). Read keeps the user's spelling (`4:30` vs `04:30`, dyno
 //! size case) whenever the remote value means the same thing, so plans stay empty.
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use regex::{Match, Regex};
-use schemars::{json_schema, JsonSchema, SchemaGenerator};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use schemars::{json_schema, JsonSchema};
+use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Context, Resource, ResourcePlan};
 use tfplugin::types::{quote, Uuid};
 use tfplugin::{attr, Diagnostic, Diagnostics, Field};
@@ -57,7 +55,7 @@ fn default_dyno_size() -> Field<DynoSize> {
 }
 
 /// A Heroku Scheduler job: a command run in a one-off dyno every ten minutes, hourly or daily.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct SchedulerJobModel {
     /// The app running the job, by name (`treeherder-prod`) or UUID. Moving the job to another
     /// app replaces it; naming the same app differently (name ↔ UUID) changes nothing remotely.
@@ -75,11 +73,11 @@ pub struct SchedulerJobModel {
     #[serde(default = "default_dyno_size")]
     pub dyno_size: Field<DynoSize>,
     /// The Scheduler's job id.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<String>,
     /// UUID of the app.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub app_id: Field<Uuid>,
 }
@@ -179,36 +177,14 @@ impl From<Schedule> for Frequency {
     }
 }
 
-impl Serialize for Frequency {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Frequency {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Frequency::parse(&text).map_err(D::Error::custom)
-    }
-}
-
-impl JsonSchema for Frequency {
-    fn schema_name() -> Cow<'static, str> {
-        "Frequency".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> schemars::Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": FREQUENCY_PATTERN,
-            "examples": ["every_ten_minutes", "every_hour_at_30", "every_day_at_4:30"]
-        })
-    }
-}
+tfplugin::text_value!(
+    Frequency,
+    schema = json_schema!({
+        "type": "string",
+        "pattern": FREQUENCY_PATTERN,
+        "examples": ["every_ten_minutes", "every_hour_at_30", "every_day_at_4:30"]
+    })
+);
 
 /// A dyno size as written; a known one written in another case is sent in Heroku's spelling.
 /// The configuration accepts only [`DYNO_SIZES`] (checked by `validate`); a size Heroku

@@ -9,12 +9,12 @@ use tfplugin::{Diagnostic, Diagnostics, Field};
 use crate::FileRoot;
 
 /// A file's content.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct FileContentModel {
     /// Path relative to the provider's root.
     path: Field<String>,
     /// The content.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     content: Field<String>,
 }

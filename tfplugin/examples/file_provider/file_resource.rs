@@ -21,10 +21,10 @@ fn default_mode() -> String {
 }
 
 /// A file under the provider's root directory.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct FileModel {
     /// Path relative to the provider's root. Changing it replaces the file.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     path: Field<String>,
     /// The file's content.
     content: Field<String>,
@@ -45,24 +45,24 @@ pub struct FileModel {
     #[serde(default)]
     tags: Field<BTreeMap<String, String>>,
     /// Lines appended after the content, each with a mode and a computed length.
-    #[schemars(extend("x-terraform" = { "nested": "list" }))]
+    #[tf(nested = list)]
     #[serde(default)]
     lines: Field<Vec<Line>>,
     /// The file's path, as its id.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     id: Field<String>,
     /// Size in bytes.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     size: Field<u64>,
     /// How long operations may take.
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     timeouts: Option<CreateTimeout>,
 }
 
 /// One line after the content.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct Line {
     /// The text.
     text: String,
@@ -71,7 +71,7 @@ pub struct Line {
     #[schemars(extend("enum" = ["append", "shout"]))]
     mode: String,
     /// Bytes the line takes, newline included.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     length: Option<u64>,
 }
 

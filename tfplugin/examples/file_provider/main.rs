@@ -20,7 +20,7 @@ use tfplugin::schema::SchemaDeriveError;
 use tfplugin::{Diagnostic, Diagnostics};
 
 /// Configuration of the example provider.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema, tfplugin::Model)]
 struct ExampleConfig {
     /// Directory every `path` is relative to.
     root: String,

@@ -10,13 +10,13 @@ use tfplugin::{Diagnostics, Field, Sensitive};
 use crate::FileRoot;
 
 /// A random token, never stored.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct TokenModel {
     /// Characters in the token.
     #[schemars(range(min = 8, max = 128))]
     length: Field<u64>,
     /// The token.
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     #[serde(default)]
     result: Field<Sensitive>,
 }

@@ -13,7 +13,7 @@ use crate::schema::{Schema, SchemaDeriveError};
 #[async_trait]
 pub trait DataSource: Send + Sync + 'static {
     /// Arguments and results; the schema is derived from it.
-    type Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    type Model: Serialize + DeserializeOwned + JsonSchema + crate::ModelSettings + Send + Sync;
     /// What the provider's configuration produced.
     type Client: Send + Sync + 'static;
 

@@ -36,7 +36,7 @@ impl<M> Opened<M> {
 #[async_trait]
 pub trait EphemeralResource: Send + Sync + 'static {
     /// Arguments and results; the schema is derived from it.
-    type Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    type Model: Serialize + DeserializeOwned + JsonSchema + crate::ModelSettings + Send + Sync;
     /// What the provider's configuration produced.
     type Client: Send + Sync + 'static;
 

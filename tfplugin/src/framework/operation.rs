@@ -33,7 +33,7 @@ use crate::types::CreateTimeout;
 #[async_trait]
 pub trait Operation: Send + Sync + 'static {
     /// The operation's attributes; its schema is derived from it.
-    type Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    type Model: Serialize + DeserializeOwned + JsonSchema + crate::ModelSettings + Send + Sync;
     /// What the provider's configuration produced (API clients).
     type Client: Send + Sync + 'static;
 

@@ -261,6 +261,7 @@ pub(crate) fn validate_attributes(
     path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
+    validate_blocks(block, config, &path, diagnostics);
     let mut scratch = config.clone();
     walk(
         Level::of(block),
@@ -289,6 +290,43 @@ pub(crate) fn validate_attributes(
             }
         },
     );
+}
+
+/// Runs the rules over several attributes of `block` and of its nested blocks, at every
+/// element.
+fn validate_blocks(
+    block: &Block,
+    config: &Value,
+    path: &AttributePath,
+    diagnostics: &mut Diagnostics,
+) {
+    let Value::Object(attributes) = config else {
+        return;
+    };
+    for validator in &block.validators {
+        validator.validate(path, attributes, diagnostics);
+    }
+    for nested in &block.block_types {
+        let block_path = path.clone().attribute(&nested.type_name);
+        match attributes.get(&nested.type_name) {
+            Some(single @ Value::Object(_)) => {
+                validate_blocks(&nested.block, single, &block_path, diagnostics)
+            }
+            Some(Value::List(items) | Value::Set(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let at = block_path.clone().index(i as i64);
+                    validate_blocks(&nested.block, item, &at, diagnostics);
+                }
+            }
+            Some(Value::Map(items)) => {
+                for (key, item) in items {
+                    let at = block_path.clone().key(key);
+                    validate_blocks(&nested.block, item, &at, diagnostics);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

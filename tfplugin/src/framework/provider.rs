@@ -16,7 +16,7 @@ use crate::value::Value;
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The provider block's model.
-    type Config: DeserializeOwned + JsonSchema + Send;
+    type Config: DeserializeOwned + JsonSchema + crate::ModelSettings + Send;
     /// What configuration produces, handed to every resource operation.
     type Client: Send + Sync + 'static;
 

@@ -21,7 +21,7 @@ use crate::schema::{Schema, SchemaDeriveError};
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     /// The resource's attributes; its schema is derived from it.
-    type Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    type Model: Serialize + DeserializeOwned + JsonSchema + crate::ModelSettings + Send + Sync;
     /// What the provider's configuration produced (API clients).
     type Client: Send + Sync + 'static;
 

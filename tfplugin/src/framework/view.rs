@@ -432,11 +432,11 @@ mod tests {
     use serde::Deserialize;
 
     #[allow(dead_code)]
-    #[derive(Debug, Deserialize, JsonSchema)]
+    #[derive(Debug, Deserialize, JsonSchema, tfplugin::Model)]
     struct Model {
         release: Field<Uuid>,
         wait: Field<Duration>,
-        #[schemars(extend("x-terraform" = { "block": "single" }))]
+        #[tf(block = single)]
         timeouts: Option<CreateTimeout>,
     }
 
@@ -487,17 +487,17 @@ mod nested_tests {
     use serde::Deserialize;
 
     #[allow(dead_code)]
-    #[derive(Debug, Deserialize, JsonSchema)]
+    #[derive(Debug, Deserialize, JsonSchema, tfplugin::Model)]
     struct Secret {
         value: String,
-        #[schemars(extend("x-terraform" = { "computed": true }))]
+        #[tf(computed)]
         length: Option<u64>,
     }
 
     #[allow(dead_code)]
-    #[derive(Debug, Deserialize, JsonSchema)]
+    #[derive(Debug, Deserialize, JsonSchema, tfplugin::Model)]
     struct Model {
-        #[schemars(extend("x-terraform" = { "nested": "map" }))]
+        #[tf(nested = map)]
         #[serde(default)]
         secrets: Field<BTreeMap<String, Secret>>,
     }

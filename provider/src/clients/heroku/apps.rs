@@ -216,8 +216,7 @@ pub const APP_FORMS: &str = "an app name (3 to 30 lowercase letters, digits and 
 
 /// An app as written in a configuration: its name or its UUID, checked before any request
 /// (an empty or `..` name would otherwise become a request for another path).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppIdentity(String);
 
 /// Why an app identity was rejected.
@@ -284,29 +283,9 @@ impl std::ops::Deref for AppIdentity {
     }
 }
 
-impl std::fmt::Display for AppIdentity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for AppIdentity {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        AppIdentity::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl schemars::JsonSchema for AppIdentity {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "AppIdentity".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+tfplugin::text_value!(
+    AppIdentity,
+    schema = {
         let pattern = format!(
             "^(?:{}|{})$",
             &APP_NAME_PATTERN[1..APP_NAME_PATTERN.len() - 1],
@@ -318,7 +297,7 @@ impl schemars::JsonSchema for AppIdentity {
             "examples": ["treeherder-prod"]
         })
     }
-}
+);
 
 #[cfg(test)]
 mod tests {

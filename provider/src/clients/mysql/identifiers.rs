@@ -417,32 +417,10 @@ impl fmt::Debug for TablePattern {
     }
 }
 
-impl Serialize for TablePattern {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TablePattern {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        TablePattern::parse(&text).map_err(D::Error::custom)
-    }
-}
-
-impl JsonSchema for TablePattern {
-    fn schema_name() -> Cow<'static, str> {
-        "TablePattern".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "format": "regex" })
-    }
-}
+tfplugin::text_value!(
+    TablePattern,
+    schema = json_schema!({ "type": "string", "format": "regex" })
+);
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ use crate::clients::mysql::config::parse_endpoint;
 use crate::clients::mysql::{AccountSession, Password};
 use crate::clients::timestamp::utc_seconds;
 use crate::clients::Clients;
-use crate::resources::password_arguments::{write_only_password, PasswordArguments};
+use crate::resources::password_arguments::write_only_password;
 
 mod digest;
 mod model;
@@ -288,21 +288,6 @@ impl Resource for DatabasePasswordResource {
     }
 
     fn validate(&self, config: &DatabasePasswordModel, diagnostics: &mut Diagnostics) {
-        PasswordArguments {
-            password: (&config.password, attr!(DatabasePasswordModel, password)),
-            password_wo: (
-                &config.password_wo,
-                attr!(DatabasePasswordModel, password_wo),
-            ),
-            password_wo_version: (
-                &config.password_wo_version,
-                attr!(DatabasePasswordModel, password_wo_version),
-            ),
-        }
-        .validate(
-            " (or neither, to make MySQL accept the password DATABASE_URL holds).",
-            diagnostics,
-        );
         if let Some(endpoint) = config.endpoint.get() {
             if let Err(e) = parse_endpoint(endpoint) {
                 diagnostics.push(

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use tfplugin::types::Timeouts;
 use tfplugin::{Field, WriteOnly};
 
+use crate::resources::password_arguments::{PasswordArguments, PasswordRules};
 use crate::resources::readonly_user::AccountPassword;
 
 /// The MySQL password of the account in a Heroku app's `DATABASE_URL`, kept in step with that
@@ -12,18 +13,21 @@ use crate::resources::readonly_user::AccountPassword;
 /// TLS), proven to log in, and only then written into `DATABASE_URL`. With neither it
 /// **syncs**: MySQL is made to accept the password `DATABASE_URL` already holds.
 // No Debug: the model holds the password.
-#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
+#[tf(validator = PasswordArguments::rules(
+    "Or set neither, to make MySQL accept the password DATABASE_URL holds."
+))]
 pub struct DatabasePasswordModel {
     /// The Heroku app whose `DATABASE_URL` holds the account, by name (`treeherder-stage`) or
     /// UUID. Also the import id. Changing it replaces the resource (which only forgets the old
     /// app).
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub app: Field<crate::clients::heroku::AppIdentity>,
     /// The MySQL user of `DATABASE_URL` (e.g. `th_admin`). Optional: by default whatever user
     /// the URL holds. When set, a URL holding another user is an error at plan time, so a
     /// configuration cannot change the wrong account's password.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
+    #[tf(computed, optional)]
     pub username: Field<String>,
     /// `host:port` of the server `DATABASE_URL` points at, when it is not the provider's
     /// `mysql.endpoint`. Without it, a `DATABASE_URL` pointing anywhere else than
@@ -42,31 +46,32 @@ pub struct DatabasePasswordModel {
     /// e.g. `ephemeral.treeherder_password.x.result`. Same rules as `password`. Only sent when
     /// the resource is created, `password_wo_version` changes or the account is out of sync.
     #[serde(default)]
+    #[tf(validator = PasswordRules)]
     pub password_wo: Field<WriteOnly>,
     /// Version of `password_wo`, required with it: changing it rotates the password.
     #[serde(default)]
     pub password_wo_version: Field<u64>,
     /// The app name (as configured), also the import id.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub id: Field<String>,
     /// Host of the MySQL server in `DATABASE_URL`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub host: Field<String>,
     /// When this resource last set the password in MySQL (RFC 3339, UTC); null when it never
     /// had to.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub rotated_at: Field<String>,
     /// Whether, as last read, the password in `DATABASE_URL` logs in to its account over TLS
     /// and (when this resource set it) is the one it set. `false` shows as a planned change to
     /// `true`: the apply makes it so.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub in_sync: Field<bool>,
     /// How long create and update wait for the release of the `DATABASE_URL` change (default
     /// 20m).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<Timeouts>,
 }

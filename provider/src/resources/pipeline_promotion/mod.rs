@@ -35,7 +35,7 @@ pub(super) const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// `treeherder-prod`). Applying it promotes and waits until no target is pending.
 /// Changing any argument makes a new promotion; destroying it only removes it from the
 /// state (nothing is rolled back).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
 pub struct PipelinePromotionModel {
     /// Pipeline name or UUID, e.g. `treeherder`.
     pub pipeline: Field<String>,
@@ -54,26 +54,26 @@ pub struct PipelinePromotionModel {
     #[serde(default)]
     pub triggers: Field<Triggers>,
     /// The promotion's UUID.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub id: Field<Uuid>,
     /// Heroku's status of the promotion: `completed` once every target is done (`pending` only
     /// if the apply was interrupted or timed out).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub status: Field<String>,
     /// UUID of the source release that was promoted.
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub source_release_id: Field<String>,
     /// Per target app, keyed by the app's name (however `targets` names it, and after an
     /// import too): the release created on it, its version
     /// and the target's status (`succeeded`, `failed` or `pending`).
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     #[serde(default)]
     pub promoted_releases: Field<BTreeMap<String, PromotedRelease>>,
     /// How long operations may take (`create` defaults to `"30m"`).
-    #[schemars(extend("x-terraform" = { "block": "single" }))]
+    #[tf(block = single)]
     pub timeouts: Option<CreateTimeout>,
 }
 

@@ -17,7 +17,7 @@ use crate::clients::mysql::statements::display_texts;
 use crate::clients::mysql::{plan_statements, Account, MysqlClient, Password, UserState};
 use crate::clients::Clients;
 use crate::diagnostics::database_error_at;
-use crate::resources::password_arguments::{write_only_password, PasswordArguments};
+use crate::resources::password_arguments::write_only_password;
 
 mod model;
 mod ownership;
@@ -193,18 +193,6 @@ impl Resource for ReadonlyUserResource {
     }
 
     fn validate(&self, config: &ReadonlyUserModel, diagnostics: &mut Diagnostics) {
-        PasswordArguments {
-            password: (&config.password, attr!(ReadonlyUserModel, password)),
-            password_wo: (&config.password_wo, attr!(ReadonlyUserModel, password_wo)),
-            password_wo_version: (
-                &config.password_wo_version,
-                attr!(ReadonlyUserModel, password_wo_version),
-            ),
-        }
-        .validate(
-            ": remove `password` to keep the password out of the state (Terraform 1.11 or later), or remove `password_wo` and `password_wo_version` to keep using `password`.",
-            diagnostics,
-        );
         for (table, columns) in config.column_grants.get().into_iter().flatten() {
             let at = attr!(ReadonlyUserModel, column_grants).key(table.as_str());
             // An empty list would grant nothing, and so never match what Read finds.

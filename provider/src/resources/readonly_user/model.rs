@@ -12,6 +12,7 @@ use crate::clients::mysql::identifiers::{
     ColumnName, DatabaseName, HostPattern, TableName, TablePattern, UserName,
 };
 use crate::clients::mysql::Password;
+use crate::resources::password_arguments::{PasswordArguments, PasswordRules};
 
 /// The runbook's exclusion, anchored (its unanchored `django_|auth_` would also skip tables
 /// such as `oauth_token`).
@@ -99,16 +100,20 @@ impl JsonSchema for AccountPassword {
 /// `column_grants`. Tables created later appear in the next plan as a change of
 /// `granted_tables`, and `grant_statements` shows the SQL the apply will run.
 // No Debug: the model holds the password, and nothing should be able to print it.
-#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema, tfplugin::Model)]
+#[tf(validator = PasswordArguments::rules(
+    "Remove `password` to keep the password out of the state (Terraform 1.11 or later), or \
+     remove `password_wo` and `password_wo_version` to keep using `password`."
+))]
 pub struct ReadonlyUserModel {
     /// MySQL user name (at most 32 characters on MySQL, 80 on MariaDB). Changing it replaces
     /// the account.
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub name: Field<UserName>,
     /// Host pattern of the account, `%` (any host) by default. Changing it replaces the
     /// account.
     #[serde(default = "default_host")]
-    #[schemars(extend("x-terraform" = { "requires_replace": true }))]
+    #[tf(requires_replace)]
     pub host: Field<HostPattern>,
     /// The account's password: 30 to 256 characters of `A-Z a-z 0-9 - _ . ~ ! $ & ( ) * + , ; =`
     /// (MySQL refuses longer ones; characters such as `%`, `@`, `:`, `/`, `?`, `#`, quotes, backslash and whitespace
@@ -123,6 +128,7 @@ pub struct ReadonlyUserModel {
     /// files, e.g. `ephemeral.treeherder_password.x.result`. Same rules as `password`. It is
     /// only sent when the account is created or `password_wo_version` changes.
     #[serde(default)]
+    #[tf(validator = PasswordRules)]
     pub password_wo: Field<WriteOnly>,
     /// Version of `password_wo`, required with it: changing it sets the account's password to
     /// `password_wo` again (`ALTER USER … IDENTIFIED BY`), which is how to rotate it.
@@ -135,7 +141,7 @@ pub struct ReadonlyUserModel {
     /// Database whose tables are granted; defaults to the provider's `mysql.database` as it
     /// was when the account was created. Changing it replaces the account.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "optional": true }))]
+    #[tf(computed, optional)]
     pub database: Field<DatabaseName>,
     /// Regular expression (Rust `regex` syntax) of table names that get no table-level grant.
     #[serde(default = "default_exclude_tables")]
@@ -146,16 +152,16 @@ pub struct ReadonlyUserModel {
     pub column_grants: Field<ColumnGrants>,
     /// `name@host`, also the import id.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
+    #[tf(computed, use_state_for_unknown)]
     pub id: Field<String>,
     /// Sorted names of the tables granted `SELECT` in full, as read from `mysql.tables_priv`.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub granted_tables: Field<Vec<String>>,
     /// The SQL statements still to run, in the order the apply runs them, with the password
     /// shown as `'<password>'`: empty in state after every refresh, so a plan with changes
     /// shows exactly what the coming apply will run, for review.
     #[serde(default)]
-    #[schemars(extend("x-terraform" = { "computed": true }))]
+    #[tf(computed)]
     pub grant_statements: Field<Vec<String>>,
 }

@@ -348,9 +348,15 @@ fn at_most_one_password_and_password_wo_needs_its_version() {
     assert_eq!(both[0].0, "password_wo");
     assert!(both[0].1.contains("only one of"), "{}", both[0].1);
 
+    // At the attribute set, the line Terraform can quote, naming the one missing.
     let unversioned = errors_of(&[name.clone(), wo.clone()], true);
     assert_eq!(unversioned.len(), 1, "{unversioned:?}");
-    assert_eq!(unversioned[0].0, "password_wo_version");
+    assert_eq!(unversioned[0].0, "password_wo");
+    assert!(
+        unversioned[0].1.starts_with("Missing password_wo_version"),
+        "{}",
+        unversioned[0].1
+    );
 
     let stray = errors_of(&[name.clone(), ("password", good), version.clone()], true);
     assert_eq!(stray.len(), 1, "{stray:?}");
