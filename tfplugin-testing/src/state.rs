@@ -146,7 +146,7 @@ fn collect_resources(module: &Value, out: &mut Vec<ResourceState>) {
 }
 
 /// Follows a dotted path through objects (by key) and arrays (by index).
-fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(value);
     }
