@@ -6,10 +6,8 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
-    TestCase,
-};
+use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Step};
+use acceptance::harness::{terraform_for, treeherder_case, treeherder_provider};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -123,7 +121,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
         &[("NEW_RELIC_APP_NAME", "treeherder-stage")],
         &[("PULSE_AUTH", PULSE_AUTH_2), ("SENTRY_DSN", SENTRY_DSN)],
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .sensitive(PULSE_AUTH)
         .sensitive(PULSE_AUTH_2)
@@ -267,7 +265,7 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
     let c_drift = control.clone();
     let c_foreign = control.clone();
     let c_check = control.clone();
-    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env());
+    let mut case = treeherder_case().envs(world.env());
     // Terraform 1.0 itself prints the prior and refreshed values of a changed nested sensitive
     // attribute in its TRACE log (later versions do not); the provider's own lines are still
     // scanned in the run with the recent Terraform.
@@ -347,12 +345,8 @@ async fn plan_output_names_sensitive_keys_without_values() {
         SENTRY_DSN.to_string(),
         API_KEY.to_string(),
     ];
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        secrets.clone(),
-    )
-    .expect("terraform");
+    let tf =
+        terraform_for(&[treeherder_provider()], world.env(), secrets.clone()).expect("terraform");
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&base_config()).expect("config");
     work.init().await.expect("init");
@@ -390,7 +384,7 @@ async fn plan_output_names_sensitive_keys_without_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_time_errors_for_bad_keys_and_keys_in_both_maps() {
     let world = start_world().await;
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         // Terraform quotes the offending configuration lines, so no secrets here.
         .step(
@@ -422,7 +416,7 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
     let c_faults = control.clone();
     let c_check = control.clone();
     let releases_before = newest_version(&releases(&control).await);
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .sensitive(PULSE_AUTH)
         .step(
@@ -499,7 +493,7 @@ async fn failing_release_phase_is_an_error_and_state_matches_heroku() {
         ],
         &[("PULSE_AUTH", PULSE_AUTH_2)],
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .sensitive(PULSE_AUTH)
         .sensitive(PULSE_AUTH_2)

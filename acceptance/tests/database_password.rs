@@ -10,9 +10,10 @@ mod mysql_common;
 use std::sync::Arc;
 
 use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Service, State, Step,
-    TestCase, World, PROVIDER_CONFIG,
+    heroku_provider_config, SandboxControl, SandboxWorld, Service, State, Step, World,
+    PROVIDER_CONFIG,
 };
+use acceptance::harness::{treeherder_case, treeherder_provider};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysql_common::{admin, admin_sql, opts, password, unique};
@@ -259,7 +260,7 @@ async fn write_only_rotation_changes_mysql_then_only_the_urls_password() {
             }
         })
     };
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .terraform_latest()
         .envs(fx.env())
         .env("TF_VAR_new_password_1", p1.clone())
@@ -287,7 +288,7 @@ async fn password_rotation_keeps_it_in_state_only_as_a_sensitive_value() {
     let url1 = fx.url.replace(&p0, &p1);
     let (world, user, c) = (fx.mysql.clone(), fx.user.clone(), control.clone());
     let (old, new) = (p0.clone(), p1.clone());
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(fx.env())
         .sensitive(p0.clone())
         .sensitive(p1.clone())
@@ -368,7 +369,7 @@ async fn sync_after_a_reset_makes_the_urls_password_work_again() {
         p0.clone(),
         prod.clone(),
     );
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(fx.env())
         .sensitive(p0.clone())
         .sensitive(prod.clone())
@@ -472,7 +473,7 @@ async fn a_failed_url_write_after_the_mysql_change_converges_without_a_second_ch
         p1.clone(),
     );
     const LONG_AGO: i64 = 1_000_000_000;
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .terraform_latest()
         .envs(fx.env())
         .sensitive(p0.clone())
@@ -571,7 +572,7 @@ async fn url_breaking_passwords_fail_at_plan_at_the_attribute() {
     let mysql = World::require(&[Service::Mysql]);
     let mut env = mysql.env().clone();
     env.extend(sandbox.env());
-    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(env);
+    let mut case = treeherder_case().envs(env);
     for (c, name) in [
         ('%', "percent sign"),
         ('@', "'@'"),
@@ -617,7 +618,7 @@ async fn a_database_url_naming_rds_is_reached_through_the_tunnels() {
     env.insert("TREEHERDER_MYSQL_TUNNELS".into(), format!("{RDS}={local}"));
     let (world, user, c) = (fx.mysql.clone(), fx.user.clone(), control.clone());
     let (old, new) = (p0.clone(), p1.clone());
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(env)
         .sensitive(p0.clone())
         .sensitive(p1.clone())
@@ -738,8 +739,8 @@ async fn a_half_done_rotation_is_out_of_sync_and_the_next_apply_writes_the_url()
     );
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
-    let tf = acceptance::harness::Terraform::new(
-        &[ProviderUnderTest::treeherder()],
+    let tf = acceptance::harness::terraform_for(
+        &[treeherder_provider()],
         fx.env(),
         vec![
             API_KEY.into(),
@@ -803,8 +804,8 @@ async fn a_half_done_create_is_tainted_and_out_of_sync_and_the_next_apply_writes
     let (p0, p1) = (password("old", '-'), password("new", '-'));
     let fx = Fixture::new(&p0).await;
     let control = fx.sandbox.handle();
-    let tf = acceptance::harness::Terraform::new(
-        &[ProviderUnderTest::treeherder()],
+    let tf = acceptance::harness::terraform_for(
+        &[treeherder_provider()],
         fx.env(),
         vec![API_KEY.into(), p0.clone(), p1.clone()],
     )

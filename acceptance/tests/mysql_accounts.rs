@@ -6,7 +6,8 @@ mod mysql_common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
+use acceptance::harness::{terraform_for, treeherder_provider};
+use acceptance::harness::{Service, World, PROVIDER_CONFIG};
 use mysql_common::admin_sql;
 use serde_json::{json, Value};
 
@@ -63,8 +64,8 @@ output "system" {{
     secrets.push(pass.to_string());
     let outcome = async {
         admin_sql(&world, &setup).await?;
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
+        let tf = terraform_for(
+            &[treeherder_provider()],
             world.env().clone(),
             secrets.clone(),
         )

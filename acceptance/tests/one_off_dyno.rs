@@ -8,9 +8,8 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Terraform,
-};
+use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Terraform};
+use acceptance::harness::{terraform_for, treeherder_provider};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -21,8 +20,8 @@ const ADDR: &str = "treeherder_one_off_dyno.run";
 const ENV_SECRET: &str = "one-off-env-secret-value-8d41c7";
 
 fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
+    terraform_for(
+        &[treeherder_provider()],
         world.env(),
         vec![API_KEY.to_string(), ENV_SECRET.to_string()],
     )

@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use acceptance::harness::{heroku_provider_config, ProviderUnderTest, State, Step, TestCase};
+use acceptance::harness::{heroku_provider_config, State, Step, TestCase};
+use acceptance::harness::{terraform_for, terraform_latest_for, treeherder_case};
 use acceptance::sandbox::{start, RunningSandbox, SandboxConfig, DEFAULT_API_KEY};
 use regex::Regex;
 use serde_json::{json, Value};
@@ -48,7 +49,7 @@ impl World {
     }
 
     fn case(&self) -> TestCase {
-        let mut case = TestCase::new(ProviderUnderTest::treeherder())
+        let mut case = treeherder_case()
             .env("HEROKU_API_URL", &self.sandbox.heroku_url)
             .env("HEROKU_SCHEDULER_URL", &self.sandbox.scheduler_url)
             .env("HEROKU_API_KEY", DEFAULT_API_KEY);
@@ -679,8 +680,6 @@ async fn treeherder_example_promotes_stage_to_prod() {
 /// same apps by UUID are at most an in-place update of spellings), as the docs say.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_promotion_with_uuid_config_plans_empty() {
-    use acceptance::harness::Terraform;
-
     let world = World::start().await;
     let pipeline = world.pipeline_id("treeherder").await.unwrap();
     let stage = world.app_id("treeherder-stage").await.unwrap();
@@ -696,7 +695,7 @@ async fn imported_promotion_with_uuid_config_plans_empty() {
     let promotion_id = str_at(&created, &["id"]);
 
     let case = world.case();
-    let tf = Terraform::new(
+    let tf = terraform_for(
         &case.providers,
         case.env.clone(),
         vec![DEFAULT_API_KEY.into()],
@@ -813,8 +812,6 @@ async fn create_timeout_saves_the_pending_promotion_as_tainted() {
 /// plans no new promotion. Run with both Terraform versions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reimported_promotion_keeps_name_keys_and_plans_no_new_promotion() {
-    use acceptance::harness::Terraform;
-
     let world = World::start().await;
     let body = promotion("aaa111", "")
         + r#"
@@ -825,13 +822,13 @@ output "prod_version" {
     for latest in [true, false] {
         let case = world.case();
         let tf = if latest {
-            Terraform::latest(
+            terraform_latest_for(
                 &case.providers,
                 case.env.clone(),
                 vec![DEFAULT_API_KEY.into()],
             )
         } else {
-            Terraform::new(
+            terraform_for(
                 &case.providers,
                 case.env.clone(),
                 vec![DEFAULT_API_KEY.into()],

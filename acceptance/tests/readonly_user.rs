@@ -10,9 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use acceptance::harness::{
-    CheckResult, Plan, ProviderUnderTest, Service, Step, TestCase, World, PROVIDER_CONFIG,
-};
+use acceptance::harness::{terraform_for, treeherder_case, treeherder_provider};
+use acceptance::harness::{CheckResult, Plan, Service, Step, World, PROVIDER_CONFIG};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysql_common::{admin, admin_sql, change_of, opts, password, strings, unique};
@@ -326,7 +325,7 @@ async fn runbook_accounts_match_the_runbook_and_rotate() {
 
     let redash_addr = "treeherder_readonly_user.redash";
     let expected_alter = format!("ALTER USER '{redash}'@'%' IDENTIFIED BY '<password>'");
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw_a.clone())
         .sensitive(pw_r.clone())
@@ -450,7 +449,7 @@ resource "treeherder_readonly_user" "ro" {{
         }
     };
 
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(Step::config(config.clone()).check_async(has_new_grant(false)))
@@ -512,7 +511,6 @@ resource "treeherder_readonly_user" "ro" {{
 /// configured password works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_of_a_runbook_account_plans_only_the_password() {
-    use acceptance::harness::Terraform;
     let world = World::require(&[Service::Mysql]);
     let user = unique("imported");
     let (pw_hand, pw_tf) = (password("h", 'Z'), password("i", 'Z'));
@@ -553,8 +551,8 @@ resource "treeherder_readonly_user" "imported" {{
     let mut secrets: Vec<String> = world.secrets().to_vec();
     secrets.extend([pw_hand.clone(), pw_tf.clone()]);
     let outcome = async {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
+        let tf = terraform_for(
+            &[treeherder_provider()],
             world.env().clone(),
             secrets.clone(),
         )
@@ -700,8 +698,8 @@ resource "treeherder_readonly_user" "ro" {{
     // The low-level API: the case's final destroy would fail on the same invalid provider
     // configuration, which is the point of the test.
     let secrets = vec![admin_pw.clone(), user_pw.clone()];
-    let tf = acceptance::harness::Terraform::new(
-        &[ProviderUnderTest::treeherder()],
+    let tf = acceptance::harness::terraform_for(
+        &[treeherder_provider()],
         BTreeMap::new(),
         secrets.clone(),
     )
@@ -785,7 +783,7 @@ resource "treeherder_readonly_user" "many" {{
             }
         }
     };
-    let mut case = TestCase::new(ProviderUnderTest::treeherder())
+    let mut case = treeherder_case()
         .envs(world.env().clone())
         .env("TF_CLI_ARGS_apply", "-parallelism=20")
         .env("TF_CLI_ARGS_plan", "-parallelism=20")
@@ -861,7 +859,7 @@ resource "treeherder_readonly_user" "ro" {{
         format!("ALTER USER '{user}'@'%' REQUIRE SSL"),
         format!("GRANT SELECT ON `treeherder`.`job` TO '{user}'@'%'"),
     ];
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(Step::config(config.clone()))
@@ -934,7 +932,7 @@ resource "treeherder_readonly_user" "ro" {{
 "#
         )
     };
-    let limited_case = TestCase::new(ProviderUnderTest::treeherder())
+    let limited_case = treeherder_case()
         .envs(world.env().clone())
         .env("TREEHERDER_MYSQL_USERNAME", limited.clone())
         .env("TREEHERDER_MYSQL_PASSWORD", limited_pw.clone())
@@ -946,7 +944,7 @@ resource "treeherder_readonly_user" "ro" {{
         .step(Step::config(PROVIDER_CONFIG))
         .try_run()
         .await;
-    let existing_case = TestCase::new(ProviderUnderTest::treeherder())
+    let existing_case = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .sensitive(existing_pw.clone())
@@ -988,7 +986,7 @@ resource "treeherder_readonly_user" "ro" {{
 "#
         )
     };
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(
             Step::config(config("short-password-1"))
@@ -1016,12 +1014,8 @@ struct Root {
 
 impl Root {
     fn new(env: BTreeMap<String, String>, secrets: Vec<String>) -> Result<Root, String> {
-        let tf = acceptance::harness::Terraform::new(
-            &[ProviderUnderTest::treeherder()],
-            env,
-            secrets.clone(),
-        )
-        .map_err(|e| e.to_string())?;
+        let tf = acceptance::harness::terraform_for(&[treeherder_provider()], env, secrets.clone())
+            .map_err(|e| e.to_string())?;
         Ok(Root { tf, secrets })
     }
 
@@ -1295,7 +1289,7 @@ resource "treeherder_readonly_user" "ro" {{
 "#
         )
     };
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(
@@ -1368,7 +1362,7 @@ resource "treeherder_readonly_user" "b" {{
             Ok(())
         }
     };
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(Step::config(config).check(check))
@@ -1422,7 +1416,7 @@ resource "treeherder_readonly_user" "x" {{
         )
     };
     let address = "treeherder_readonly_user.x";
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .sensitive(writer_pw.clone())
@@ -1512,7 +1506,7 @@ resource "treeherder_readonly_user" "ro" {{
     let grant_job = format!("GRANT SELECT ON `treeherder`.`job` TO '{user}'@'%'");
     let grant_group = format!("GRANT SELECT ON `treeherder`.`group` TO '{user}'@'%'");
     let alter = format!("ALTER USER '{user}'@'%' IDENTIFIED BY '<password>'");
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .sensitive(pw2.clone())
@@ -1541,7 +1535,7 @@ resource "treeherder_readonly_user" "ro" {{
 async fn names_outside_the_basic_multilingual_plane_fail_at_the_attribute() {
     let world = World::require(&[Service::Mysql]);
     let pw = password("e", 'Z');
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(
@@ -1566,7 +1560,7 @@ resource "treeherder_readonly_user" "ro" {{
 async fn an_unknown_database_fails_the_plan_at_the_attribute() {
     let world = World::require(&[Service::Mysql]);
     let pw = password("f", 'Z');
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         .step(
@@ -1718,7 +1712,7 @@ async fn write_only_passwords_stay_out_of_state_and_rotate_by_version() {
     let (p1, p2) = (pw1.clone(), pw2.clone());
     let (q1, q2) = (pw1.clone(), pw2.clone());
     let expected_alter = format!("ALTER USER '{known}'@'%' IDENTIFIED BY '<password>'");
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .terraform_latest()
         .envs(world.env().clone())
         .env("TF_VAR_pw1", pw1.clone())
@@ -1788,7 +1782,7 @@ async fn password_arguments_are_checked_at_validate() {
         "{}{variable}",
         resource("  password = var.pw\n  password_wo = var.pw\n  password_wo_version = 1\n")
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .envs(world.env().clone())
         .env("TF_VAR_pw", pw.clone())
@@ -1814,7 +1808,7 @@ async fn password_arguments_are_checked_at_validate() {
         .await;
 
     let old = acceptance::harness::repo_root().join(".tools/bin/terraform");
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform(acceptance::harness::TerraformVersion::Binary(old))
         .envs(world.env().clone())
         .env("TF_VAR_pw", pw.clone())
@@ -1882,7 +1876,7 @@ resource "treeherder_readonly_user" "ro" {{
             Err(format!("granted_tables {granted:?}"))
         }
     };
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pw.clone())
         // The same tunnel under a name the certificate lacks is refused: the name verified

@@ -9,9 +9,8 @@
 
 mod mysql_common;
 
-use acceptance::harness::{
-    ProviderUnderTest, Service, Terraform, Workspace, World, PROVIDER_CONFIG,
-};
+use acceptance::harness::{terraform_for, treeherder_provider};
+use acceptance::harness::{Service, Terraform, Workspace, World, PROVIDER_CONFIG};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysql_common::{admin, admin_sql, change_of, opts, password, password_hash, strings, unique};
@@ -100,7 +99,7 @@ resource "treeherder_readonly_user" "activedata" {{
     let outcome = async {
         runbook_account(&world, &db, &user, &pass).await?;
         let hash = password_hash(&world, &user).await?;
-        let tf = Terraform::new(&[ProviderUnderTest::treeherder()], env, secrets.clone())
+        let tf = terraform_for(&[treeherder_provider()], env, secrets.clone())
             .map_err(|e| e.to_string())?;
         let work = tf.workspace("work").map_err(|e| e.to_string())?;
         work.write_config(&config).map_err(|e| e.to_string())?;
@@ -194,8 +193,8 @@ resource "treeherder_readonly_user" "activedata" {{
 "#
     );
     let outcome = async {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
+        let tf = terraform_for(
+            &[treeherder_provider()],
             world.env().clone(),
             world.secrets().to_vec(),
         )
@@ -252,8 +251,8 @@ async fn removing_the_password_leaves_the_account_password_alone() {
         "{PROVIDER_CONFIG}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name = \"{user}\"\n}}\n"
     );
     let outcome = async {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
+        let tf = terraform_for(
+            &[treeherder_provider()],
             world.env().clone(),
             secrets.clone(),
         )

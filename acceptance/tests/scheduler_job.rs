@@ -5,10 +5,11 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
-    TestCase,
+use acceptance::harness::plancheck::{
+    expect_resource_action, expect_resource_action_in, ExpectedAction,
 };
+use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Step};
+use acceptance::harness::{terraform_for, treeherder_case, treeherder_provider};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -75,27 +76,6 @@ resource "treeherder_scheduler_job" "many" {{
     )
 }
 
-fn expect_actions(
-    plan: &acceptance::harness::Plan,
-    address: &str,
-    expected: &[&str],
-) -> Result<(), String> {
-    let change = plan
-        .change(address)
-        .ok_or_else(|| format!("{address} is not in the plan"))?;
-    let mut actions = change.actions.clone();
-    actions.sort();
-    let mut wanted: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-    wanted.sort();
-    if actions == wanted {
-        Ok(())
-    } else {
-        Err(format!(
-            "{address}: expected actions {wanted:?}, got {actions:?}"
-        ))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn life_cycle_import_update_replace_and_destroy() {
     let world = SandboxWorld::start(API_KEY).await;
@@ -117,7 +97,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
     let uuid_check = stage_uuid.clone();
     let id_uuid = first_id.clone();
     let cd = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         // Create, with the canonical spellings (the import below must reproduce them).
         .step(
@@ -167,7 +147,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 "every_day_at_04:30",
                 Some("standard-2x"),
             ))
-            .plan_check(|plan| expect_actions(plan, ADDR, &["update"]))
+            .plan_checks([expect_resource_action(ADDR, ExpectedAction::Update)])
             .check_async(move |state| {
                 let control = c3.clone();
                 let id = id3.clone();
@@ -203,7 +183,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 Some("standard-2x"),
             ))
             .plan_check(|plan| {
-                expect_actions(plan, ADDR, &["update"])?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let changed = plan
                     .change(ADDR)
                     .map(|c| c.changed_attributes())
@@ -235,7 +215,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 Some("standard-2x"),
             ))
             .plan_check(|plan| {
-                expect_actions(plan, ADDR, &["update"])?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let changed = plan
                     .change(ADDR)
                     .map(|c| c.changed_attributes())
@@ -259,7 +239,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 "every_hour_at_10",
                 Some("standard-2x"),
             ))
-            .plan_check(|plan| expect_actions(plan, ADDR, &["delete", "create"]))
+            .plan_checks([expect_resource_action(ADDR, ExpectedAction::Replace)])
             .check_async(move |state| {
                 let control = c5.clone();
                 let old = first_id.clone();
@@ -321,7 +301,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
     let c_patch = control.clone();
     let p_patch = prod_id.clone();
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(config.clone()))
         // Deleted in the dashboard: the refreshed plan creates it again.
@@ -350,7 +330,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
                 })
                 .plan_only()
                 .expect_non_empty_plan()
-                .plan_check(|plan| expect_actions(plan, ADDR, &["create"])),
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Create)]),
         )
         .step(Step::config(config.clone()).check_async(move |state| {
             let control = c_check.clone();
@@ -394,7 +374,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
                 .plan_only()
                 .expect_non_empty_plan()
                 .plan_check(|plan| {
-                    expect_actions(plan, ADDR, &["update"])?;
+                    expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                     let change = plan.change(ADDR).ok_or("no change")?;
                     if change.before["command"] != "./manage.py edited_in_dashboard"
                         || change.after["command"] != "./manage.py drift_probe"
@@ -454,7 +434,7 @@ async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
         r"(?s)Invalid value for frequency.*on main\.tf line {line}, in resource.*every_ten_minutes,\s+every_hour_at_<0\|10\|20\|30\|40\|50>,\s+or\s+every_day_at_<H>:<00\|30>"
     ))
     .unwrap();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(valid.clone()))
         .step(
@@ -501,7 +481,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
     let c_pre = control.clone();
     let c_check = control.clone();
     let c_destroy = control.clone();
-    let report = TestCase::new(ProviderUnderTest::treeherder())
+    let report = treeherder_case()
         .envs(world.env())
         .step(
             Step::config(config)
@@ -599,12 +579,8 @@ async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let env = world.env();
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        env,
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
+    let tf =
+        terraform_for(&[treeherder_provider()], env, vec![API_KEY.to_string()]).expect("terraform");
     let work = tf.workspace("work").expect("workspace");
     let mut per_size = Vec::new();
     for n in [10, 100] {
@@ -718,7 +694,7 @@ resource "treeherder_scheduler_job" "job" {{
     let error =
         Regex::new(r"(?s)may\s+exist.*terraform\s+import\s+ADDRESS\s+treeherder-prod:<job\s+id>")
             .unwrap();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(config)
@@ -818,7 +794,7 @@ async fn bad_app_size_and_command_fail_at_plan_time() {
         job_config(app, command, "every_ten_minutes", size)
     };
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(job("no-such-app", "./manage.py x", None))
@@ -897,12 +873,8 @@ async fn plaintext_urls_to_remote_hosts_are_refused_at_configuration() {
         "http://api.heroku.invalid".to_string(),
     );
     for (env, config, expected) in [(env, job, from_env), (world.env(), configured, in_config)] {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
-            env,
-            vec![API_KEY.to_string()],
-        )
-        .expect("terraform");
+        let tf = terraform_for(&[treeherder_provider()], env, vec![API_KEY.to_string()])
+            .expect("terraform");
         let work = tf.workspace("work").expect("workspace");
         work.write_config(&config).unwrap();
         tf.require_success(work.init().await.unwrap())

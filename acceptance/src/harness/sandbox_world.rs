@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::provider::ProviderUnderTest;
-use super::terraform::Terraform;
+use tfplugin_testing::Terraform;
+
+use super::provider::{terraform_for, treeherder_provider};
 use crate::sandbox::{self, RunningSandbox, SandboxConfig};
 
 /// Heroku's API version header, which the sandbox (like Heroku) requires.
@@ -63,8 +64,8 @@ impl SandboxWorld {
     /// A Terraform for the provider under test against this sandbox, scanning every log for
     /// the API key.
     pub fn terraform(&self) -> Terraform {
-        Terraform::new(
-            &[ProviderUnderTest::treeherder()],
+        terraform_for(
+            &[treeherder_provider()],
             self.env(),
             vec![self.api_key.clone()],
         )
