@@ -11,6 +11,47 @@ use super::run::{expect_failure, run_state_checks, StepRunner};
 use super::step::{ImportStep, Step};
 
 impl StepRunner<'_> {
+    pub(super) async fn adopt(
+        &mut self,
+        work: &Workspace<'_>,
+        step: &Step,
+        config: &str,
+    ) -> Result<(), String> {
+        work.write_config(config).map_err(|e| e.to_string())?;
+        work.init().await.map_err(|e| e.to_string())?;
+        self.initialized = true;
+        self.last_config = Some(config.to_string());
+        for (address, id) in &step.adopt {
+            let out = work.import(address, id).await.map_err(|e| e.to_string())?;
+            if let Some(pattern) = &step.expect_error {
+                if !out.success() {
+                    return expect_failure(self.tf, &out, pattern);
+                }
+            }
+            self.tf
+                .require_success(out)
+                .map_err(|e| format!("importing {address} as {id:?}: {e}"))?;
+        }
+        if let Some(pattern) = &step.expect_error {
+            return Err(format!(
+                "expected an error matching /{pattern}/, but every import succeeded"
+            ));
+        }
+        for refresh in [false, true] {
+            let plan = work.plan(refresh).await.map_err(|e| e.to_string())?;
+            if plan.has_changes {
+                return Err(format!(
+                    "after adopting {} objects, the plan (refresh: {refresh}) was not empty:\n{}",
+                    step.adopt.len(),
+                    plan.text
+                ));
+            }
+        }
+        let state = work.state().await.map_err(|e| e.to_string())?;
+        self.last_state = Some(state.clone());
+        run_state_checks(step, state).await
+    }
+
     pub(super) async fn import_in_place(
         &mut self,
         work: &Workspace<'_>,

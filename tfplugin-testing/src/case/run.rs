@@ -35,6 +35,9 @@ impl StepRunner<'_> {
             .clone()
             .or_else(|| self.last_config.clone())
             .ok_or("the first step needs a config")?;
+        if !step.adopt.is_empty() {
+            return self.adopt(work, step, &config).await;
+        }
         if let Some(import) = &step.import {
             if import.in_place {
                 return self.import_in_place(work, step, import, &config).await;

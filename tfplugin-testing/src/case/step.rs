@@ -53,6 +53,8 @@ pub struct Step {
     pub refresh_only: bool,
     /// Makes this an import step.
     pub import: Option<ImportStep>,
+    /// Makes this an adoption step: `(address, id)` pairs imported in place.
+    pub adopt: Vec<(String, String)>,
     /// Runs before the step.
     pub pre_step: Option<Hook>,
 }
@@ -103,6 +105,26 @@ impl Step {
             import.plan_may_change = attributes.into_iter().map(Into::into).collect();
         }
         self
+    }
+
+    /// An adoption step: with `hcl` (objects that exist but are not in the state yet, e.g.
+    /// written from a data source's listing) in the main working directory, `terraform import`
+    /// of each `(address, id)`, then the non-refresh and refreshed plans must be empty; the
+    /// state checks run last, so they also see what planning did (e.g. no writes).
+    pub fn adopt<I, A, B>(hcl: impl Into<String>, imports: I) -> Self
+    where
+        I: IntoIterator<Item = (A, B)>,
+        A: Into<String>,
+        B: Into<String>,
+    {
+        Step {
+            config: Some(hcl.into()),
+            adopt: imports
+                .into_iter()
+                .map(|(a, b)| (a.into(), b.into()))
+                .collect(),
+            ..Step::default()
+        }
     }
 
     /// A refresh-only step with the previous step's config.
