@@ -14,6 +14,7 @@ use acceptance::harness::treeherder_case;
 use acceptance::harness::{
     heroku_provider_config, SandboxControl, SandboxWorld, Step, TerraformVersion,
 };
+use acceptance::sandbox::{FaultApi, FaultSpec};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -26,7 +27,7 @@ const ALICE: &str = "alice@mozilla.example";
 const BOB: &str = "bob@mozilla.example";
 const CAROL: &str = "carol@contractor.example";
 /// GETs that still show a deleted collaborator in these tests.
-const LINGER: u64 = 3;
+const LINGER: u32 = 3;
 
 fn provider_block() -> String {
     heroku_provider_config(3, 5)
@@ -128,10 +129,7 @@ async fn expect_waited_until_gone(control: &SandboxControl, email: &str) -> Resu
 
 async fn start_world() -> SandboxWorld {
     let world = SandboxWorld::start(API_KEY).await;
-    world
-        .handle()
-        .control_post("/collaborator-linger", json!({ "gets": LINGER }))
-        .await;
+    world.handle().set_collaborator_linger(LINGER).await;
     world
 }
 
@@ -415,16 +413,15 @@ async fn rate_limit_and_lost_answers_while_adding_make_one_collaborator() {
                     let control = c_faults.clone();
                     let path = path.clone();
                     async move {
+                        let post = |status| {
+                            FaultSpec::new(status, "POST", path.clone()).api(FaultApi::Heroku)
+                        };
                         for fault in [
-                            json!({"status": 429, "retry_after": 0}),
-                            json!({"status": 503}),
-                            json!({"status": 503, "after_effect": true}),
+                            post(429).retry_after(0),
+                            post(503),
+                            post(503).after_effect(),
                         ] {
-                            let mut fault = fault;
-                            fault["api"] = json!("heroku");
-                            fault["method"] = json!("POST");
-                            fault["path_prefix"] = json!(path);
-                            control.control_post("/faults", fault).await;
+                            control.add_fault(fault).await;
                         }
                         control.clear_requests().await;
                         Ok::<(), String>(())

@@ -8,6 +8,7 @@
 
 use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Step};
 use acceptance::harness::{terraform_for, treeherder_case, treeherder_provider};
+use acceptance::sandbox::{FaultApi, FaultSpec, ReleasePhase, ReleasePhaseFailure};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -25,10 +26,7 @@ const BY_HAND: &str = "changed-by-hand-secret-51aa";
 /// A sandbox whose release phases stay pending for 300 ms (the provider must wait).
 async fn start_world() -> SandboxWorld {
     let world = SandboxWorld::start(API_KEY).await;
-    world
-        .handle()
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    world.handle().set_release_phase_ms(300).await;
     world
 }
 
@@ -431,17 +429,17 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                             .to_string();
                         let path = format!("/apps/{id}/config-vars");
                         control
-                            .control_post(
-                                "/faults",
-                                json!({"api": "heroku", "status": 429, "path_prefix": path,
-                                       "method": "PATCH", "retry_after": 0}),
+                            .add_fault(
+                                FaultSpec::new(429, "PATCH", path.clone())
+                                    .api(FaultApi::Heroku)
+                                    .retry_after(0),
                             )
                             .await;
                         control
-                            .control_post(
-                                "/faults",
-                                json!({"api": "heroku", "status": 503, "path_prefix": path,
-                                       "method": "PATCH", "after_effect": true}),
+                            .add_fault(
+                                FaultSpec::new(503, "PATCH", path)
+                                    .api(FaultApi::Heroku)
+                                    .after_effect(),
                             )
                             .await;
                         Ok::<(), String>(())
@@ -450,9 +448,9 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                 .check_async(move |state| {
                     let control = c_check.clone();
                     async move {
-                        let faults = control.control_get("/faults").await;
-                        if faults.as_array().is_some_and(|f| !f.is_empty()) {
-                            return Err(format!("faults not consumed: {faults}"));
+                        let faults = control.faults().await;
+                        if !faults.is_empty() {
+                            return Err(format!("faults not consumed: {faults:?}"));
                         }
                         let releases = releases(&control).await;
                         let newest = newest_version(&releases);
@@ -504,10 +502,13 @@ async fn failing_release_phase_is_an_error_and_state_matches_heroku() {
                     let control = c_fail.clone();
                     async move {
                         control
-                            .control_post(
-                                "/release-phase",
-                                json!({"ms": 300, "fail": [{"app": APP}]}),
-                            )
+                            .set_release_phase(ReleasePhase {
+                                ms: 300,
+                                fail: vec![ReleasePhaseFailure {
+                                    app: APP.to_string(),
+                                    count: 1,
+                                }],
+                            })
                             .await;
                         Ok::<(), String>(())
                     }

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use acceptance::harness::{SandboxControl, SandboxWorld};
+use acceptance::sandbox::{RestartKind, RestartMode};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -93,10 +94,11 @@ async fn restart_of_two_process_types_waits_until_up_and_triggers_restart_again(
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // Restarted dynos are new processes (new ids), as the sandbox's default.
-    let mode = control
-        .control_post("/dyno-restart", json!({ "mode": "replace" }))
-        .await;
-    assert_eq!(mode["mode"], "replace", "{mode}");
+    let replace = RestartMode {
+        mode: RestartKind::Replace,
+        starting_reads: 1,
+    };
+    assert_eq!(control.set_restart_mode(replace).await, replace);
     let types = ["web", "worker_store_pulse_data"];
     let before = dynos(&control).await;
     let tf = world.terraform();
@@ -186,14 +188,12 @@ async fn dyno_times(
 async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let mode = control
-        .control_post(
-            "/dyno-restart",
-            json!({ "mode": "in_place", "starting_reads": 2 }),
-        )
-        .await;
-    assert_eq!(mode, json!({ "mode": "in_place", "starting_reads": 2 }));
-    assert_eq!(control.control_get("/dyno-restart").await, mode);
+    let in_place = RestartMode {
+        mode: RestartKind::InPlace,
+        starting_reads: 2,
+    };
+    assert_eq!(control.set_restart_mode(in_place).await, in_place);
+    assert_eq!(control.restart_mode().await, in_place);
     let types = ["web", "worker_store_pulse_data"];
     let before = dyno_times(&control).await;
     let tf = world.terraform();
@@ -304,9 +304,7 @@ async fn unknown_process_types_fail_at_plan_listing_the_apps_types() {
 async fn a_crashed_dyno_is_reported_by_name() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    control
-        .control_post("/dyno-crash", json!({ "app": APP, "dyno": "web.1" }))
-        .await;
+    control.crash_dyno(APP, "web.1").await;
     let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&config(&["web"], "1")).unwrap();

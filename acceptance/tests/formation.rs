@@ -377,9 +377,7 @@ async fn web_concurrency_is_written_with_the_size_and_drift_shows() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // Release phases stay pending for a while: the apply must wait for them.
-    control
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    control.set_release_phase_ms(300).await;
     let config = web_config(
         "treeherder-prod",
         3,

@@ -10,6 +10,7 @@
 
 use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Terraform};
 use acceptance::harness::{terraform_for, treeherder_provider};
+use acceptance::sandbox::{FaultSpec, OneOffCommandFields};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -207,18 +208,20 @@ async fn a_command_exiting_1_fails_the_apply_with_its_last_lines_and_stays_in_st
     let control = world.handle();
     let command = "./manage.py migrate_badly";
     control
-        .control_post(
-            "/one-off-commands",
-            json!({
-                "command": command,
-                "output": [
+        .set_one_off_command(
+            command,
+            OneOffCommandFields {
+                output: [
                     "Operations to perform:",
                     "  Apply all migrations: model",
                     "django.db.utils.OperationalError: (1050, \"Table 'job' already exists\")",
-                ],
-                "exit_status": 1,
-                "steps": 6,
-            }),
+                ]
+                .map(String::from)
+                .to_vec(),
+                exit_status: 1,
+                steps: Some(6),
+                ..OneOffCommandFields::default()
+            },
         )
         .await;
     let tf = terraform(&world);
@@ -249,9 +252,13 @@ async fn a_detached_run_returns_once_the_dyno_is_started() {
     let command = "./manage.py cycle_data --days 45";
     // A long job: it would take 10000 steps to end.
     control
-        .control_post(
-            "/one-off-commands",
-            json!({ "command": command, "output": ["Cycling data..."], "steps": 10000 }),
+        .set_one_off_command(
+            command,
+            OneOffCommandFields {
+                output: vec!["Cycling data...".to_string()],
+                steps: Some(10000),
+                ..OneOffCommandFields::default()
+            },
         )
         .await;
     let tf = terraform(&world);
@@ -346,15 +353,7 @@ async fn a_lost_answer_to_the_create_is_reconciled_without_running_twice() {
     let id = app_id(&control).await;
     // The dyno starts, its answer is lost (a 502 after the effect).
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 502,
-                "method": "POST",
-                "path_prefix": format!("/apps/{id}/dynos"),
-                "after_effect": true,
-            }),
-        )
+        .add_fault(FaultSpec::new(502, "POST", format!("/apps/{id}/dynos")).after_effect())
         .await;
     let tf = terraform(&world);
     let work = tf.workspace("work").expect("workspace");
@@ -379,10 +378,7 @@ async fn a_lost_answer_whose_dyno_cannot_be_found_is_an_error_not_a_second_run()
     let id = app_id(&control).await;
     // A 504 before Heroku acted: nothing started, and nothing proves it.
     control
-        .control_post(
-            "/faults",
-            json!({ "status": 504, "method": "POST", "path_prefix": format!("/apps/{id}/dynos") }),
-        )
+        .add_fault(FaultSpec::new(504, "POST", format!("/apps/{id}/dynos")))
         .await;
     let tf = terraform(&world);
     let work = tf.workspace("work").expect("workspace");
@@ -409,15 +405,7 @@ async fn a_rate_limited_create_runs_the_command_once_when_let_through() {
     let control = world.handle();
     let id = app_id(&control).await;
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 429,
-                "method": "POST",
-                "path_prefix": format!("/apps/{id}/dynos"),
-                "retry_after": 0,
-            }),
-        )
+        .add_fault(FaultSpec::new(429, "POST", format!("/apps/{id}/dynos")).retry_after(0))
         .await;
     let tf = terraform(&world);
     let work = tf.workspace("work").expect("workspace");

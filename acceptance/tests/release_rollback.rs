@@ -8,6 +8,7 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld};
+use acceptance::sandbox::{FaultSpec, ReleasePhase, ReleasePhaseFailure};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -17,10 +18,7 @@ const APP: &str = "treeherder-stage";
 /// A sandbox whose release phases stay pending for 300 ms (the provider must wait).
 async fn start_world() -> SandboxWorld {
     let world = SandboxWorld::start(API_KEY).await;
-    world
-        .handle()
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    world.handle().set_release_phase_ms(300).await;
     world
 }
 
@@ -216,10 +214,13 @@ async fn a_failing_release_phase_is_an_error_and_the_rollback_stays_in_state() {
     let world = start_world().await;
     let control = world.handle();
     control
-        .control_post(
-            "/release-phase",
-            json!({ "ms": 300, "fail": [{ "app": APP, "count": 1 }] }),
-        )
+        .set_release_phase(ReleasePhase {
+            ms: 300,
+            fail: vec![ReleasePhaseFailure {
+                app: APP.to_string(),
+                count: 1,
+            }],
+        })
         .await;
     let tf = world.terraform();
     let work = tf.workspace("work").expect("workspace");
@@ -251,14 +252,13 @@ async fn a_lost_answer_to_the_rollback_is_reconciled_without_posting_again() {
     // The rollback happens, its answer is lost (a 502 after the effect); later 429s on
     // the POST are retried by the client only because Heroku acted on none of them.
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 502,
-                "method": "POST",
-                "path_prefix": format!("/apps/{}/releases", app_id(&control).await),
-                "after_effect": true,
-            }),
+        .add_fault(
+            FaultSpec::new(
+                502,
+                "POST",
+                format!("/apps/{}/releases", app_id(&control).await),
+            )
+            .after_effect(),
         )
         .await;
     let tf = world.terraform();
@@ -289,14 +289,13 @@ async fn a_rate_limited_rollback_is_posted_once_it_is_let_through() {
     let world = start_world().await;
     let control = world.handle();
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 429,
-                "method": "POST",
-                "path_prefix": format!("/apps/{}/releases", app_id(&control).await),
-                "retry_after": 0,
-            }),
+        .add_fault(
+            FaultSpec::new(
+                429,
+                "POST",
+                format!("/apps/{}/releases", app_id(&control).await),
+            )
+            .retry_after(0),
         )
         .await;
     let tf = world.terraform();

@@ -1,6 +1,7 @@
 //! Rotations that stop halfway (the URL write fails after the MySQL change) and converge.
 
 use super::*;
+use acceptance::sandbox::{FaultApi, FaultSpec};
 
 /// Heroku refuses the DATABASE_URL write after MySQL changed: the error says so, and the next
 /// apply writes DATABASE_URL (one release) without changing MySQL again — the account's
@@ -47,12 +48,7 @@ async fn a_failed_url_write_after_the_mysql_change_converges_without_a_second_ch
                             .unwrap_or_default()
                             .to_string();
                         control
-                            .control_post(
-                                "/faults",
-                                json!({"api": "heroku", "status": 422, "method": "PATCH",
-                                       "path_prefix": format!("/apps/{id}/config-vars"),
-                                       "message": "injected: config vars cannot be changed"}),
-                            )
+                            .add_fault(FaultSpec::new(422, "PATCH", format!("/apps/{id}/config-vars")).api(FaultApi::Heroku).message("injected: config vars cannot be changed"))
                             .await;
                         Ok::<(), String>(())
                     }
@@ -142,11 +138,11 @@ async fn fail_every_url_write(control: &SandboxControl) {
         .unwrap_or_default()
         .to_string();
     control
-        .control_post(
-            "/faults",
-            json!({"api": "heroku", "status": 503, "method": "PATCH", "count": HEROKU_ATTEMPTS,
-                   "path_prefix": format!("/apps/{id}/config-vars"),
-                   "message": "injected: service unavailable"}),
+        .add_fault(
+            FaultSpec::new(503, "PATCH", format!("/apps/{id}/config-vars"))
+                .api(FaultApi::Heroku)
+                .count(HEROKU_ATTEMPTS)
+                .message("injected: service unavailable"),
         )
         .await;
 }

@@ -1,6 +1,7 @@
 //! What reaches the Scheduler: faults, lost answers, request counts, the example's jobs.
 
 use super::*;
+use acceptance::sandbox::{FaultApi, FaultSpec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
@@ -26,17 +27,17 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                     async move {
                         control.clear_requests().await;
                         // Each request takes one use of the first fault matching it.
+                        let scheduler = |status| FaultSpec::any(status).api(FaultApi::Scheduler);
                         for fault in [
-                            json!({"api": "scheduler", "status": 429, "count": 6, "retry_after": 0}),
-                            json!({"api": "scheduler", "status": 503, "count": 3, "method": "GET"}),
+                            scheduler(429).count(6).retry_after(0),
+                            scheduler(503).count(3).method("GET"),
                             // Refused creates: nothing was created, the client must retry.
-                            json!({"api": "scheduler", "status": 503, "count": 2, "method": "POST"}),
+                            scheduler(503).count(2).method("POST"),
                             // Lost responses: the job exists, the client must not duplicate it.
-                            json!({"api": "scheduler", "status": 500, "count": 4,
-                                   "method": "POST", "after_effect": true}),
-                            json!({"api": "heroku", "status": 503, "count": 2}),
+                            scheduler(500).count(4).method("POST").after_effect(),
+                            FaultSpec::any(503).api(FaultApi::Heroku).count(2),
                         ] {
-                            control.control_post("/faults", fault).await;
+                            control.add_fault(fault).await;
                         }
                         Ok::<(), String>(())
                     }
@@ -62,8 +63,9 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                             .map(str::to_string)
                             .collect();
                         commands.sort();
-                        let mut expected: Vec<String> =
-                            (0..30).map(|i| format!("./manage.py fault_job_{i}")).collect();
+                        let mut expected: Vec<String> = (0..30)
+                            .map(|i| format!("./manage.py fault_job_{i}"))
+                            .collect();
                         expected.sort();
                         if commands != expected {
                             return Err(format!(
@@ -80,7 +82,9 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                         ids.sort();
                         ids.dedup();
                         if ids.len() != 30
-                            || !ids.iter().all(|id| jobs.iter().any(|j| j["id"] == id.as_str()))
+                            || !ids
+                                .iter()
+                                .all(|id| jobs.iter().any(|j| j["id"] == id.as_str()))
                         {
                             return Err(format!("state ids {ids:?} do not match the sandbox"));
                         }
@@ -95,7 +99,10 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                 if jobs.len() == 3 {
                     Ok(())
                 } else {
-                    Err(format!("{} jobs on treeherder-prod after destroy", jobs.len()))
+                    Err(format!(
+                        "{} jobs on treeherder-prod after destroy",
+                        jobs.len()
+                    ))
                 }
             }
         })
@@ -238,15 +245,14 @@ resource "treeherder_scheduler_job" "job" {{
                     let control = c_pre.clone();
                     async move {
                         control.clear_requests().await;
+                        let scheduler = |status| FaultSpec::any(status).api(FaultApi::Scheduler);
                         for fault in [
-                            json!({"api": "scheduler", "status": 500, "count": 1,
-                                   "method": "POST", "after_effect": true}),
+                            scheduler(500).method("POST").after_effect(),
                             // The listing before the POST succeeds, every later one fails
                             // (the sandbox log of the issue: GET 200, POST 500, GET 503 ...).
-                            json!({"api": "scheduler", "status": 503, "count": 1000,
-                                   "method": "GET", "skip": 1}),
+                            scheduler(503).count(1000).method("GET").skip(1),
                         ] {
-                            control.control_post("/faults", fault).await;
+                            control.add_fault(fault).await;
                         }
                         Ok::<(), String>(())
                     }
