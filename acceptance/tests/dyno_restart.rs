@@ -9,8 +9,9 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use acceptance::harness::{SandboxControl, SandboxWorld};
+use acceptance::harness::{treeherder_case, SandboxControl, SandboxWorld, State, Step};
 use acceptance::sandbox::{RestartKind, RestartMode};
 use regex::Regex;
 use serde_json::{json, Value};
@@ -48,8 +49,11 @@ resource "treeherder_dyno_restart" "workers" {{
     )
 }
 
-/// Dyno name → (id, type, state) in the sandbox.
-async fn dynos(control: &SandboxControl) -> BTreeMap<String, (String, String, String)> {
+/// Dyno name → (id, type, state).
+type Dynos = BTreeMap<String, (String, String, String)>;
+
+/// The dynos in the sandbox.
+async fn dynos(control: &SandboxControl) -> Dynos {
     control.app(APP).await["dynos"]
         .as_array()
         .cloned()
@@ -70,11 +74,7 @@ fn plans_destroy_through_the_provider() -> bool {
 }
 
 /// Checks that exactly the dynos of `types` have new ids and are up.
-fn check_restarted(
-    before: &BTreeMap<String, (String, String, String)>,
-    after: &BTreeMap<String, (String, String, String)>,
-    types: &[&str],
-) {
+fn check_restarted(before: &Dynos, after: &Dynos, types: &[&str]) {
     let mut restarted = 0;
     for (name, (id, kind, _)) in before {
         let (new_id, _, state) = &after[name];
@@ -99,62 +99,74 @@ async fn restart_of_two_process_types_waits_until_up_and_triggers_restart_again(
         starting_reads: 1,
     };
     assert_eq!(control.set_restart_mode(replace).await, replace);
-    let types = ["web", "worker_store_pulse_data"];
-    let before = dynos(&control).await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config(&types, "1")).unwrap();
-    work.init().await.expect("init");
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let after = dynos(&control).await;
-    check_restarted(&before, &after, &types);
-    let state = work.state().await.expect("state");
-    state.expect_attr_set(ADDR, "restarted_at").unwrap();
-    for (name, (_, kind, _)) in &after {
-        let recorded = state.attr(ADDR, "dynos").and_then(|d| d.get(name).cloned());
-        if types.contains(&kind.as_str()) {
-            assert_eq!(recorded, Some(json!("up")), "{name}");
-        } else {
-            assert_eq!(recorded, None, "{name}");
+    const TYPES: [&str; 2] = ["web", "worker_store_pulse_data"];
+    // The dynos as the last step left them, for the next step to compare with.
+    let seen = Arc::new(Mutex::new(dynos(&control).await));
+    let restarted_by = |control: SandboxControl, seen: Arc<Mutex<Dynos>>, first: bool| {
+        move |state: State| {
+            let (control, seen) = (control.clone(), Arc::clone(&seen));
+            async move {
+                let now = dynos(&control).await;
+                let before = seen.lock().map_err(|e| e.to_string())?.clone();
+                check_restarted(&before, &now, &TYPES);
+                if first {
+                    state.expect_attr_set(ADDR, "restarted_at")?;
+                    for (name, (_, kind, _)) in &now {
+                        let recorded = state.attr(ADDR, "dynos").and_then(|d| d.get(name).cloned());
+                        let expected = TYPES.contains(&kind.as_str()).then(|| json!("up"));
+                        if recorded != expected {
+                            return Err(format!("{name}: recorded {recorded:?}"));
+                        }
+                    }
+                }
+                *seen.lock().map_err(|e| e.to_string())? = now;
+                Ok::<(), String>(())
+            }
         }
-    }
-
-    let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "{}", plan.text);
-
-    // A triggers change restarts again.
-    work.write_config(&config(&types, "2")).unwrap();
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let again = dynos(&control).await;
-    check_restarted(&after, &again, &types);
-
-    // Destroy only forgets.
-    let out = work
-        .run(&[
-            "plan",
-            "-destroy",
-            "-refresh=false",
-            "-input=false",
-            "-no-color",
-        ])
-        .await
-        .expect("plan -destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    };
+    let mut case = treeherder_case()
+        .envs(world.env())
+        .step(Step::config(config(&TYPES, "1")).check_async(restarted_by(
+            control.clone(),
+            Arc::clone(&seen),
+            true,
+        )))
+        // A triggers change restarts again.
+        .step(Step::config(config(&TYPES, "2")).check_async(restarted_by(
+            control.clone(),
+            Arc::clone(&seen),
+            false,
+        )));
     if plans_destroy_through_the_provider() {
-        let forget = Regex::new(r"(?s)Warning: Destroying only forgets the restart").unwrap();
-        assert!(forget.is_match(&out.stdout), "{}", out.stdout);
+        case = case.step(Step::destroy_plan().expect_plan_output(
+            Regex::new(r"(?s)Warning: Destroying only forgets the restart").unwrap(),
+        ));
     }
-    control.clear_requests().await;
-    let out = work
-        .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .await
-        .expect("destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let requests = control.requests().await;
-    assert!(requests.is_empty(), "destroy sent {requests:?}");
-    assert_eq!(dynos(&control).await, again);
+    // Destroy only forgets: no request, the dynos as the last restart left them.
+    let (c_clear, c_check) = (control.clone(), control.clone());
+    case.pre_destroy_async(move || {
+        let control = c_clear.clone();
+        async move {
+            control.clear_requests().await;
+            Ok::<(), String>(())
+        }
+    })
+    .check_destroy_async(move |_| {
+        let (control, seen) = (c_check.clone(), Arc::clone(&seen));
+        async move {
+            let requests = control.requests().await;
+            if !requests.is_empty() {
+                return Err(format!("destroy sent {requests:?}"));
+            }
+            let last = seen.lock().map_err(|e| e.to_string())?.clone();
+            if dynos(&control).await != last {
+                return Err("destroy changed the dynos".to_string());
+            }
+            Ok::<(), String>(())
+        }
+    })
+    .run()
+    .await;
 }
 
 /// Dyno name → (id, type, state, created_at, updated_at) in the sandbox.

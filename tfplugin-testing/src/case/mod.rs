@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::check::{CheckError, StateCheck};
+use crate::check::{CheckError, Hook, StateCheck};
 use crate::error::{HarnessError, Problem, TestFailure};
 use crate::mirror::ProviderUnderTest;
 use crate::settings::{Settings, TerraformVersion};
@@ -48,6 +48,8 @@ pub struct TestCase {
     pub sensitive_values: Vec<String>,
     /// Runs after the final destroy with the last state before it.
     pub check_destroy: Option<StateCheck>,
+    /// Runs just before the final destroy (e.g. to forget the requests seen so far).
+    pub pre_destroy: Option<Hook>,
     /// Time limit of each Terraform command.
     pub command_timeout: Duration,
     /// The Terraform that runs the case.
@@ -73,6 +75,7 @@ impl TestCase {
             env: BTreeMap::new(),
             sensitive_values: Vec::new(),
             check_destroy: None,
+            pre_destroy: None,
             command_timeout: Duration::from_secs(300),
             terraform: TerraformVersion::Default,
             settings: Settings::default(),
@@ -132,6 +135,17 @@ impl TestCase {
     /// Adds a value that must never appear in logs or output.
     pub fn sensitive(mut self, value: impl Into<String>) -> Self {
         self.sensitive_values.push(value.into());
+        self
+    }
+
+    /// Runs the future of `f` just before the final destroy.
+    pub fn pre_destroy_async<F, Fut, E>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<CheckError>,
+    {
+        self.pre_destroy = Some(Hook::future(f));
         self
     }
 
@@ -240,6 +254,11 @@ impl TestCase {
         }
 
         if runner.initialized {
+            if let Some(hook) = &self.pre_destroy {
+                if let Err(reason) = hook.run().await {
+                    problems.push(Problem::Destroy(format!("pre_destroy hook: {reason}")));
+                }
+            }
             let before_destroy = match work.state().await {
                 Ok(state) => Some(state),
                 Err(e) => {

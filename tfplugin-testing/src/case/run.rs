@@ -74,8 +74,25 @@ impl StepRunner<'_> {
             return Ok(());
         }
 
+        if step.destroy_plan {
+            let out = work
+                .run(&[
+                    "plan",
+                    "-destroy",
+                    "-refresh=false",
+                    "-input=false",
+                    "-no-color",
+                ])
+                .await
+                .map_err(|e| e.to_string())?;
+            let out = self.tf.require_success(out).map_err(|e| e.to_string())?;
+            expect_plan_output(step, &out.stdout)?;
+            return self.refreshed_plan(work, step).await;
+        }
+
         if step.plan_only {
             let plain = work.plan(false).await.map_err(|e| e.to_string())?;
+            expect_plan_output(step, &plain.text)?;
             if plain.has_changes && !step.expect_non_empty_plan {
                 return Err(format!(
                     "plan-only step: the non-refresh plan was not empty:\n{}",
@@ -131,6 +148,16 @@ impl StepRunner<'_> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// Checks a plan-only step's plan text against its expected output, if any.
+fn expect_plan_output(step: &Step, text: &str) -> Result<(), String> {
+    match &step.expect_plan_output {
+        Some(pattern) if !pattern.is_match(text) => Err(format!(
+            "expected the plan to match /{pattern}/, it says:\n{text}"
+        )),
+        _ => Ok(()),
     }
 }
 

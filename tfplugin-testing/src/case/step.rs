@@ -51,6 +51,10 @@ pub struct Step {
     pub plan_only: bool,
     /// `terraform apply -refresh-only` instead of a normal apply.
     pub refresh_only: bool,
+    /// Plan-only: `terraform plan -destroy` (it must succeed) instead of a normal plan.
+    pub destroy_plan: bool,
+    /// Plan-only steps: the plan's text must match this (a warning the provider gives).
+    pub expect_plan_output: Option<Regex>,
     /// Makes this an import step.
     pub import: Option<ImportStep>,
     /// Makes this an adoption step: `(address, id)` pairs imported in place.
@@ -222,6 +226,22 @@ impl Step {
     /// Expects the refreshed plan after the step to have changes.
     pub fn expect_non_empty_plan(mut self) -> Self {
         self.expect_non_empty_plan = true;
+        self
+    }
+
+    /// A plan-only step planning `terraform plan -destroy` with the previous config, which
+    /// must succeed; nothing is destroyed (check its text with [`Step::expect_plan_output`]).
+    pub fn destroy_plan() -> Self {
+        Step {
+            plan_only: true,
+            destroy_plan: true,
+            ..Step::default()
+        }
+    }
+
+    /// Plan-only steps: expects the plan's text to match `pattern`.
+    pub fn expect_plan_output(mut self, pattern: Regex) -> Self {
+        self.expect_plan_output = Some(pattern);
         self
     }
 
