@@ -268,8 +268,18 @@ impl TestCase {
                     runner.last_state.clone()
                 }
             };
-            match work.destroy().await {
-                Ok(_) => {
+            // Nothing managed, nothing to destroy: a configuration that never planned (an
+            // expected error) would fail `terraform destroy` the same way.
+            let nothing_managed = before_destroy
+                .as_ref()
+                .is_some_and(|state| state.resources().iter().all(|r| r.mode != "managed"));
+            let destroyed = if nothing_managed {
+                Ok(())
+            } else {
+                work.destroy().await.map(|_| ())
+            };
+            match destroyed {
+                Ok(()) => {
                     if let Some(check) = &self.check_destroy {
                         let state = before_destroy.unwrap_or_default();
                         if let Err(reason) = check.run(state).await {
