@@ -108,6 +108,8 @@ pub enum Problem {
     Destroy(String),
     /// The destroy check found leftovers.
     CheckDestroy(String),
+    /// The check over the logs failed.
+    CheckLogs(String),
     /// Sensitive values appeared in logs or captured output.
     SecretLeak(Vec<Leak>),
     /// Terraform reported that the provider did not exit after Shutdown.
@@ -121,6 +123,7 @@ impl fmt::Display for Problem {
             Problem::Step { step, reason } => write!(f, "step {step} failed: {reason}"),
             Problem::Destroy(reason) => write!(f, "destroy failed: {reason}"),
             Problem::CheckDestroy(reason) => write!(f, "check_destroy failed: {reason}"),
+            Problem::CheckLogs(reason) => write!(f, "check_logs failed: {reason}"),
             Problem::UncleanExit(place) => {
                 write!(
                     f,

@@ -60,7 +60,7 @@ mod state;
 mod terraform;
 mod workspace;
 
-pub use case::{ImportStep, RunReport, Step, TestCase};
+pub use case::{ImportStep, LogCheck, RunReport, Step, TestCase};
 pub use check::{
     plancheck, statecheck, CheckError, CheckResult, CompareValue, Comparison, Hook, PlanCheck,
     StateCheck,

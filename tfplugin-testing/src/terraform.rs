@@ -172,6 +172,28 @@ impl Terraform {
         scan_for_secrets(&self.logs, secrets)
     }
 
+    /// Every file of the logs folder (TRACE logs, captured output), concatenated in name order.
+    pub fn logs_text(&self) -> Result<String, HarnessError> {
+        let entries = std::fs::read_dir(&self.logs)
+            .map_err(|e| HarnessError::io("listing", &self.logs, e))?;
+        let mut paths = Vec::new();
+        for entry in entries {
+            paths.push(
+                entry
+                    .map_err(|e| HarnessError::io("listing", &self.logs, e))?
+                    .path(),
+            );
+        }
+        paths.sort();
+        let mut text = String::new();
+        for path in paths.iter().filter(|p| p.is_file()) {
+            let bytes = std::fs::read(path).map_err(|e| HarnessError::io("reading", path, e))?;
+            text.push_str(&String::from_utf8_lossy(&bytes));
+            text.push('\n');
+        }
+        Ok(text)
+    }
+
     /// Keeps the root directory on disk (it is deleted on drop otherwise) and returns its path.
     pub fn keep(self) -> PathBuf {
         self.root.keep()

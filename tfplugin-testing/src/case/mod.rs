@@ -21,6 +21,9 @@ pub use step::{ImportStep, Step};
 
 use run::StepRunner;
 
+/// A check over a case's logs and captured output, concatenated.
+pub type LogCheck = Box<dyn Fn(&str) -> Result<(), CheckError> + Send + Sync>;
+
 /// What a successful run did, for tests that want to prove the harness looked.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
@@ -50,6 +53,9 @@ pub struct TestCase {
     pub check_destroy: Option<StateCheck>,
     /// Runs just before the final destroy (e.g. to forget the requests seen so far).
     pub pre_destroy: Option<Hook>,
+    /// Runs at the end over every TRACE log and captured output of the case, concatenated
+    /// (what the provider logged, e.g. progress while it waited).
+    pub check_logs: Option<LogCheck>,
     /// Time limit of each Terraform command.
     pub command_timeout: Duration,
     /// The Terraform that runs the case.
@@ -76,6 +82,7 @@ impl TestCase {
             sensitive_values: Vec::new(),
             check_destroy: None,
             pre_destroy: None,
+            check_logs: None,
             command_timeout: Duration::from_secs(300),
             terraform: TerraformVersion::Default,
             settings: Settings::default(),
@@ -146,6 +153,16 @@ impl TestCase {
         E: Into<CheckError>,
     {
         self.pre_destroy = Some(Hook::future(f));
+        self
+    }
+
+    /// Checks the case's logs and captured output at the end (see [`TestCase::check_logs`]).
+    pub fn check_logs<F, E>(mut self, f: F) -> Self
+    where
+        F: Fn(&str) -> Result<(), E> + Send + Sync + 'static,
+        E: Into<CheckError>,
+    {
+        self.check_logs = Some(Box::new(move |text| f(text).map_err(Into::into)));
         self
     }
 
@@ -288,6 +305,17 @@ impl TestCase {
                     }
                 }
                 Err(e) => problems.push(Problem::Destroy(e.to_string())),
+            }
+        }
+
+        if let Some(check) = &self.check_logs {
+            match tf.logs_text() {
+                Ok(text) => {
+                    if let Err(reason) = check(&text) {
+                        problems.push(Problem::CheckLogs(tf.redact(&reason.to_string())));
+                    }
+                }
+                Err(e) => problems.push(Problem::Setup(format!("reading the logs: {e}"))),
             }
         }
 
