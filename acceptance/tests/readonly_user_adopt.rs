@@ -134,7 +134,7 @@ resource "treeherder_readonly_user" "activedata" {{
                         updates_only(
                             plan,
                             &["grant_statements", "granted_tables"],
-                            &[grant.clone()],
+                            std::slice::from_ref(&grant),
                         )
                     })
                     .check_async(move |state| {
