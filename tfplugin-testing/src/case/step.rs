@@ -32,7 +32,7 @@ pub struct ImportStep {
     pub plan_may_change: Vec<String>,
 }
 
-/// One step of a [`TestCase`]. Build with [`Step::config`], [`Step::import`] or
+/// One step of a [`TestCase`](super::TestCase). Build with [`Step::config`], [`Step::import`] or
 /// [`Step::refresh`] and the chained setters.
 #[derive(Default)]
 pub struct Step {
