@@ -36,7 +36,7 @@ mod state;
 // (`SandboxControl`), so neither side spells them as loose JSON.
 pub use control::{CollaboratorLinger, Fault, FaultApi, FaultSpec};
 pub use heroku::dynos::{DynoCrash, RestartKind, RestartMode};
-pub use heroku::one_off::{OneOffCommandFields, OneOffCommandRequest};
+pub use heroku::one_off::{OneOffCommand, OneOffCommandFields, OneOffCommandRequest};
 pub use heroku::releases::{ReleasePhase, ReleasePhaseFailure};
 pub use hold::{CaughtRequest, Hold, HoldRequest};
 
