@@ -375,8 +375,8 @@ mod tests {
     fn env_values_with_secret_names_become_sensitive() {
         let case = TestCase::without_providers()
             .env("EXAMPLE_DB_PASSWORD", "a-long-password")
-            .env("HEROKU_API_KEY", "short")
-            .env("HEROKU_API_URL", "http://127.0.0.1:1")
+            .env("EXAMPLE_API_KEY", "short")
+            .env("EXAMPLE_API_URL", "http://127.0.0.1:1")
             .sensitive("explicit-value");
         assert_eq!(
             case.secrets(),
