@@ -85,3 +85,15 @@ apt_install() {
 workspace_version() {
     sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml"
 }
+
+# Lays out DIR/mirror holding the provider binary PROVIDER_BIN at VERSION and DIR/terraformrc
+# installing it from there, with the same code the acceptance harness uses
+# (tfplugin-testing's LocalMirror, through its tfplugin-mirror binary); extra arguments go to
+# it (--registry-for-others). Prints the CLI configuration's path.
+local_mirror() {
+    local dir="$1"; shift
+    local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tfplugin-mirror"
+    [[ -x "$bin" ]] || die "$bin missing: run 'make build'"
+    "$bin" --dir "$dir" --source registry.terraform.io/treeherder/treeherder \
+        --binary "$PROVIDER_BIN" --version "$VERSION" "$@"
+}

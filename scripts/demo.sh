@@ -26,21 +26,8 @@ mkdir -p "$DIR/work"
 
 # The provider goes into a private mirror; the lock file and provider cache are dropped so
 # a rebuilt binary never trips the lock file's checksum.
-MIRROR="$DIR/mirror"
-PLATFORM_DIR="$MIRROR/registry.terraform.io/treeherder/treeherder/$VERSION/linux_amd64"
-rm -rf "$MIRROR" "$DIR/work/.terraform" "$DIR/work/.terraform.lock.hcl"
-mkdir -p "$PLATFORM_DIR"
-cp "$PROVIDER_BIN" "$PLATFORM_DIR/terraform-provider-treeherder_v$VERSION"
-cat >"$DIR/terraformrc" <<RC
-disable_checkpoint = true
-
-provider_installation {
-  filesystem_mirror {
-    path    = "$MIRROR"
-    include = ["registry.terraform.io/treeherder/*"]
-  }
-}
-RC
+rm -rf "$DIR/work/.terraform" "$DIR/work/.terraform.lock.hcl"
+CLI_CONFIG="$(local_mirror "$DIR")"
 
 find "$DIR/work" -maxdepth 1 \( -name '*.tf' -o -name '*.tf.json' -o -name '*.tfvars' \) -delete
 cp "${configs[@]}" "$DIR/work/"
@@ -51,7 +38,7 @@ for service in mysql moto sandbox; do
     source "$RUN_DIR/$service/env"
 done
 set +a
-export TF_CLI_CONFIG_FILE="$DIR/terraformrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+export TF_CLI_CONFIG_FILE="$CLI_CONFIG" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 unset TF_LOG TF_CLI_ARGS TF_DATA_DIR TF_REATTACH_PROVIDERS
 
 cd "$DIR/work"

@@ -23,21 +23,5 @@ done
 
 # A private mirror holding the local build, as `make demo` uses it.
 DIR="$RUN_DIR/world-env"
-PLATFORM_DIR="$DIR/mirror/registry.terraform.io/treeherder/treeherder/$VERSION/linux_amd64"
-mkdir -p "$PLATFORM_DIR"
-cp "$PROVIDER_BIN" "$PLATFORM_DIR/terraform-provider-treeherder_v$VERSION"
-cat >"$DIR/terraformrc" <<RC
-disable_checkpoint = true
-
-provider_installation {
-  filesystem_mirror {
-    path    = "$DIR/mirror"
-    include = ["registry.terraform.io/treeherder/*"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/treeherder/*"]
-  }
-}
-RC
-printf 'export TF_CLI_CONFIG_FILE=%q\n' "$DIR/terraformrc"
+printf 'export TF_CLI_CONFIG_FILE=%q\n' "$(local_mirror "$DIR" --registry-for-others)"
 echo "# world settings for the provider; a rebuilt provider needs 'rm -rf .terraform .terraform.lock.hcl' before 'terraform init'" >&2

@@ -13,6 +13,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance::harness::{repo_root, ProviderUnderTest, Terraform};
+use acceptance::harness::{terraform_for, treeherder_provider, treeherder_provider_from};
 use acceptance::sandbox::{self, SandboxConfig};
 
 const API_KEY: &str = "footprint-bench-key-3f9a1c";
@@ -180,9 +181,9 @@ async fn plans(ours: &Path, null: &Path) -> Result<(Duration, Duration), String>
         ),
         ("HEROKU_API_KEY".to_string(), API_KEY.to_string()),
     ]);
-    let mut tf = Terraform::new(
+    let mut tf = terraform_for(
         &[
-            ProviderUnderTest::treeherder_from(ours),
+            treeherder_provider_from(ours),
             ProviderUnderTest::new("registry.terraform.io/hashicorp/null", null, "2.1.2"),
         ],
         env,
@@ -196,7 +197,7 @@ async fn plans(ours: &Path, null: &Path) -> Result<(Duration, Duration), String>
 }
 
 fn run() -> Result<(), String> {
-    let ours = ProviderUnderTest::treeherder().binary;
+    let ours = treeherder_provider().binary;
     let null = repo_root().join(".tools/bin/terraform-provider-null");
     if !null.exists() {
         return Err(format!(

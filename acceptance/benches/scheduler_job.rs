@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use acceptance::harness::{ProviderUnderTest, Terraform, Workspace};
+use acceptance::harness::{terraform_for, treeherder_provider};
+use acceptance::harness::{Terraform, Workspace};
 use acceptance::sandbox::{self, RunningSandbox, SandboxConfig};
 use serde_json::Value;
 
@@ -108,12 +109,8 @@ async fn run_size(n: usize) -> Result<[Measure; 3], String> {
         ),
         ("HEROKU_API_KEY".to_string(), API_KEY.to_string()),
     ]);
-    let mut tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        env,
-        vec![API_KEY.to_string()],
-    )
-    .map_err(|e| e.to_string())?;
+    let mut tf = terraform_for(&[treeherder_provider()], env, vec![API_KEY.to_string()])
+        .map_err(|e| e.to_string())?;
     tf.set_timeout(Duration::from_secs(1800));
     let work = tf.workspace("bench").map_err(|e| e.to_string())?;
     work.write_config(&config(n)).map_err(|e| e.to_string())?;
@@ -184,7 +181,7 @@ fn main() -> ExitCode {
     println!("treeherder_scheduler_job, one app, Terraform 1.0.3, in-process sandbox");
     println!(
         "provider binary: {} (requests = requests the sandbox logged during the command)",
-        ProviderUnderTest::treeherder().binary.display()
+        treeherder_provider().binary.display()
     );
     println!(
         "{:>5}  {:<8} {:>9} {:>10} {:>15}",

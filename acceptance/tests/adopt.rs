@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use acceptance::harness::{
-    repo_root, terraform_binary, MotoControl, ProviderUnderTest, SandboxWorld, Service, Terraform,
-    Workspace, World,
+    repo_root, terraform_binary, MotoControl, SandboxWorld, Service, Workspace, World,
 };
+use acceptance::harness::{terraform_latest_for, treeherder_provider};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, SslOpts};
 use reqwest::Method;
@@ -339,7 +339,7 @@ async fn adopt(
     instance: &str,
 ) -> Result<(), String> {
     let control = sandbox.handle();
-    let tf = Terraform::latest(&[ProviderUnderTest::treeherder()], env, secrets.to_vec())
+    let tf = terraform_latest_for(&[treeherder_provider()], env, secrets.to_vec())
         .map_err(|e| e.to_string())?;
     let ws = tf.workspace("adopt").map_err(|e| e.to_string())?;
     copy_example(ws.dir());

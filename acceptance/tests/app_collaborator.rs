@@ -7,10 +7,14 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{
-    heroku_provider_config, Plan, ProviderUnderTest, SandboxControl, SandboxWorld, Step,
-    TerraformVersion, TestCase,
+use acceptance::harness::plancheck::{
+    expect_resource_action, expect_resource_action_in, ExpectedAction,
 };
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{
+    heroku_provider_config, SandboxControl, SandboxWorld, Step, TerraformVersion,
+};
+use acceptance::sandbox::{FaultApi, FaultSpec};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -23,7 +27,7 @@ const ALICE: &str = "alice@mozilla.example";
 const BOB: &str = "bob@mozilla.example";
 const CAROL: &str = "carol@contractor.example";
 /// GETs that still show a deleted collaborator in these tests.
-const LINGER: u64 = 3;
+const LINGER: u32 = 3;
 
 fn provider_block() -> String {
     heroku_provider_config(3, 5)
@@ -86,17 +90,6 @@ fn permissions_of(c: &Value) -> Vec<String> {
     p
 }
 
-fn expect_actions(plan: &Plan, expected: &[&str]) -> Result<(), String> {
-    let change = plan
-        .change(ADDR)
-        .ok_or("the collaborator is not in the plan")?;
-    if change.actions == expected {
-        Ok(())
-    } else {
-        Err(format!("expected {expected:?}, got {:?}", change.actions))
-    }
-}
-
 /// Checks that the DELETE of `email` was followed by GETs that still found it (Heroku's
 /// lingering listing) and a last one that did not: the provider waited until it was gone.
 async fn expect_waited_until_gone(control: &SandboxControl, email: &str) -> Result<(), String> {
@@ -136,10 +129,7 @@ async fn expect_waited_until_gone(control: &SandboxControl, email: &str) -> Resu
 
 async fn start_world() -> SandboxWorld {
     let world = SandboxWorld::start(API_KEY).await;
-    world
-        .handle()
-        .control_post("/collaborator-linger", json!({ "gets": LINGER }))
-        .await;
+    world.handle().set_collaborator_linger(LINGER).await;
     world
 }
 
@@ -156,7 +146,7 @@ async fn life_cycle(terraform: TerraformVersion) {
         control.clone(),
         control.clone(),
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform(terraform)
         .envs(world.env())
         .step(
@@ -166,7 +156,7 @@ async fn life_cycle(terraform: TerraformVersion) {
                 Some(&["view", "deploy"]),
                 "  silent = true\n",
             ))
-            .plan_check(|plan| expect_actions(plan, &["create"]))
+            .plan_checks([expect_resource_action(ADDR, ExpectedAction::Create)])
             .check_async(move |state| {
                 let control = c1.clone();
                 async move {
@@ -197,7 +187,7 @@ async fn life_cycle(terraform: TerraformVersion) {
                 "  silent = true\n",
             ))
             .plan_check(|plan| {
-                expect_actions(plan, &["update"])?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let changed = plan.change(ADDR).map(|c| c.changed_attributes());
                 match changed {
                     Some(c) if c.iter().eq(["permissions"].iter()) => Ok(()),
@@ -242,7 +232,7 @@ async fn life_cycle(terraform: TerraformVersion) {
             .plan_only()
             .expect_non_empty_plan()
             .plan_check(|plan| {
-                expect_actions(plan, &["update"])?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let change = plan.change(ADDR).ok_or("no change")?;
                 if change.before["permissions"] != json!(["view"]) {
                     return Err(format!("drift not shown: {}", change.before));
@@ -273,7 +263,7 @@ async fn life_cycle(terraform: TerraformVersion) {
         .step(
             Step::config(config(APP, BOB, Some(&["view", "operate"]), ""))
                 .plan_check(|plan| {
-                    expect_actions(plan, &["delete", "create"])?;
+                    expect_resource_action_in(plan, ADDR, ExpectedAction::DestroyBeforeCreate)?;
                     let change = plan.change(ADDR).ok_or("no change")?;
                     if change.after_unknown["id"] != true {
                         return Err(format!(
@@ -320,7 +310,7 @@ async fn personal_app_takes_no_permissions() {
     let personal = "treeherder-personal";
     let c_create = control.clone();
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(config(personal, CAROL, None, ""))
@@ -365,7 +355,7 @@ async fn personal_app_takes_no_permissions() {
 async fn bad_permissions_and_unknown_emails_are_clear_errors() {
     let world = start_world().await;
     let control = world.handle();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(config(APP, ALICE, None, ""))
@@ -415,7 +405,7 @@ async fn rate_limit_and_lost_answers_while_adding_make_one_collaborator() {
     let c_faults = control.clone();
     let c_check = control.clone();
     let path = format!("/teams/apps/{APP}/collaborators");
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(config(APP, ALICE, Some(&["view", "operate"]), ""))
@@ -423,16 +413,15 @@ async fn rate_limit_and_lost_answers_while_adding_make_one_collaborator() {
                     let control = c_faults.clone();
                     let path = path.clone();
                     async move {
+                        let post = |status| {
+                            FaultSpec::new(status, "POST", path.clone()).api(FaultApi::Heroku)
+                        };
                         for fault in [
-                            json!({"status": 429, "retry_after": 0}),
-                            json!({"status": 503}),
-                            json!({"status": 503, "after_effect": true}),
+                            post(429).retry_after(0),
+                            post(503),
+                            post(503).after_effect(),
                         ] {
-                            let mut fault = fault;
-                            fault["api"] = json!("heroku");
-                            fault["method"] = json!("POST");
-                            fault["path_prefix"] = json!(path);
-                            control.control_post("/faults", fault).await;
+                            control.add_fault(fault).await;
                         }
                         control.clear_requests().await;
                         Ok::<(), String>(())

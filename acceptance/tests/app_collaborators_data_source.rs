@@ -9,7 +9,7 @@
 mod listed_imports;
 
 use acceptance::harness::{SandboxControl, SandboxWorld};
-use listed_imports::{applied, assert_adopted_without_changes};
+use listed_imports::list_then_adopt;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -104,15 +104,6 @@ async fn lists_every_collaborator_and_the_listed_ids_import_with_an_empty_plan()
     assert_eq!(team.len(), 4, "two seeded admins and two invited: {team:?}");
     assert!(!personal.is_empty());
 
-    let tf = world.terraform();
-    let work = applied(&tf, HEADER).await;
-    let state = work.state().await.expect("state");
-    assert_eq!(state.output("team"), Some(Value::Array(team.clone())));
-    assert_eq!(
-        state.output("personal"),
-        Some(Value::Array(personal.clone()))
-    );
-
     // A configuration written from the listed values, imported by the listed ids.
     let mut config = HEADER.to_string();
     let mut imports = Vec::new();
@@ -133,14 +124,16 @@ async fn lists_every_collaborator_and_the_listed_ids_import_with_an_empty_plan()
             ));
         }
     }
-    assert_adopted_without_changes(
-        &tf,
-        &work,
-        &control,
-        &config,
-        &imports,
+    list_then_adopt(
+        &world,
+        HEADER,
+        vec![
+            ("team", Value::Array(team.clone())),
+            ("personal", Value::Array(personal.clone())),
+        ],
+        config,
+        imports,
         "collaborators",
-        API_KEY,
     )
     .await;
 }

@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use acceptance::harness::{ProviderUnderTest, Step, TestCase};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::Step;
 use acceptance::sandbox::{self, SandboxConfig};
 use serde_json::Value;
 
@@ -147,7 +148,7 @@ async fn reads_release_commit_process_types_and_config_var_names_only() {
         Ok(())
     };
     let check_by_uuid = check.clone();
-    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(env);
+    let mut case = treeherder_case().envs(env);
     for value in values {
         case = case.sensitive(value);
     }

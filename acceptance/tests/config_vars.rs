@@ -6,10 +6,9 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
-    TestCase,
-};
+use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Step};
+use acceptance::harness::{terraform_for, treeherder_case, treeherder_provider};
+use acceptance::sandbox::{FaultApi, FaultSpec, ReleasePhase, ReleasePhaseFailure};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -27,10 +26,7 @@ const BY_HAND: &str = "changed-by-hand-secret-51aa";
 /// A sandbox whose release phases stay pending for 300 ms (the provider must wait).
 async fn start_world() -> SandboxWorld {
     let world = SandboxWorld::start(API_KEY).await;
-    world
-        .handle()
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    world.handle().set_release_phase_ms(300).await;
     world
 }
 
@@ -123,7 +119,7 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
         &[("NEW_RELIC_APP_NAME", "treeherder-stage")],
         &[("PULSE_AUTH", PULSE_AUTH_2), ("SENTRY_DSN", SENTRY_DSN)],
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .sensitive(PULSE_AUTH)
         .sensitive(PULSE_AUTH_2)
@@ -267,7 +263,7 @@ async fn drift_of_managed_keys_shows_and_foreign_keys_never_do() {
     let c_drift = control.clone();
     let c_foreign = control.clone();
     let c_check = control.clone();
-    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env());
+    let mut case = treeherder_case().envs(world.env());
     // Terraform 1.0 itself prints the prior and refreshed values of a changed nested sensitive
     // attribute in its TRACE log (later versions do not); the provider's own lines are still
     // scanned in the run with the recent Terraform.
@@ -347,12 +343,8 @@ async fn plan_output_names_sensitive_keys_without_values() {
         SENTRY_DSN.to_string(),
         API_KEY.to_string(),
     ];
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        secrets.clone(),
-    )
-    .expect("terraform");
+    let tf =
+        terraform_for(&[treeherder_provider()], world.env(), secrets.clone()).expect("terraform");
     let work = tf.workspace("work").expect("workspace");
     work.write_config(&base_config()).expect("config");
     work.init().await.expect("init");
@@ -390,7 +382,7 @@ async fn plan_output_names_sensitive_keys_without_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_time_errors_for_bad_keys_and_keys_in_both_maps() {
     let world = start_world().await;
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         // Terraform quotes the offending configuration lines, so no secrets here.
         .step(
@@ -422,7 +414,7 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
     let c_faults = control.clone();
     let c_check = control.clone();
     let releases_before = newest_version(&releases(&control).await);
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .sensitive(PULSE_AUTH)
         .step(
@@ -437,17 +429,17 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                             .to_string();
                         let path = format!("/apps/{id}/config-vars");
                         control
-                            .control_post(
-                                "/faults",
-                                json!({"api": "heroku", "status": 429, "path_prefix": path,
-                                       "method": "PATCH", "retry_after": 0}),
+                            .add_fault(
+                                FaultSpec::new(429, "PATCH", path.clone())
+                                    .api(FaultApi::Heroku)
+                                    .retry_after(0),
                             )
                             .await;
                         control
-                            .control_post(
-                                "/faults",
-                                json!({"api": "heroku", "status": 503, "path_prefix": path,
-                                       "method": "PATCH", "after_effect": true}),
+                            .add_fault(
+                                FaultSpec::new(503, "PATCH", path)
+                                    .api(FaultApi::Heroku)
+                                    .after_effect(),
                             )
                             .await;
                         Ok::<(), String>(())
@@ -456,9 +448,9 @@ async fn rate_limit_and_lost_patch_answer_make_one_release() {
                 .check_async(move |state| {
                     let control = c_check.clone();
                     async move {
-                        let faults = control.control_get("/faults").await;
-                        if faults.as_array().is_some_and(|f| !f.is_empty()) {
-                            return Err(format!("faults not consumed: {faults}"));
+                        let faults = control.faults().await;
+                        if !faults.is_empty() {
+                            return Err(format!("faults not consumed: {faults:?}"));
                         }
                         let releases = releases(&control).await;
                         let newest = newest_version(&releases);
@@ -499,7 +491,7 @@ async fn failing_release_phase_is_an_error_and_state_matches_heroku() {
         ],
         &[("PULSE_AUTH", PULSE_AUTH_2)],
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .sensitive(PULSE_AUTH)
         .sensitive(PULSE_AUTH_2)
@@ -510,10 +502,13 @@ async fn failing_release_phase_is_an_error_and_state_matches_heroku() {
                     let control = c_fail.clone();
                     async move {
                         control
-                            .control_post(
-                                "/release-phase",
-                                json!({"ms": 300, "fail": [{"app": APP}]}),
-                            )
+                            .set_release_phase(ReleasePhase {
+                                ms: 300,
+                                fail: vec![ReleasePhaseFailure {
+                                    app: APP.to_string(),
+                                    count: 1,
+                                }],
+                            })
                             .await;
                         Ok::<(), String>(())
                     }

@@ -7,9 +7,8 @@
 
 mod mysql_common;
 
-use acceptance::harness::{
-    ProviderUnderTest, SandboxWorld, Service, Step, TestCase, World, PROVIDER_CONFIG,
-};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{SandboxWorld, Service, Step, World, PROVIDER_CONFIG};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysql_common::opts;
@@ -145,7 +144,7 @@ resource "treeherder_readonly_user" "from_url" {{
     env.extend(sandbox.env());
     let (check_world, check_user) = (World::require(&[Service::Mysql]), user.clone());
     let check_world = std::sync::Arc::new(check_world);
-    let report = TestCase::new(ProviderUnderTest::treeherder())
+    let report = treeherder_case()
         .terraform_latest()
         .envs(env)
         .sensitive(DECODED)
@@ -201,7 +200,7 @@ async fn a_missing_or_unusable_database_url_is_an_error_at_app() {
             "{PROVIDER_CONFIG}\nephemeral \"treeherder_database_url\" \"x\" {{\n  app = \"{app}\"\n}}\nresource \"terraform_data\" \"x\" {{\n  lifecycle {{\n    precondition {{\n      condition     = ephemeral.treeherder_database_url.x.port > 0\n      error_message = \"port\"\n    }}\n  }}\n}}\n"
         )
     };
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .envs(sandbox.env())
         .sensitive("SECRETVALUE1")

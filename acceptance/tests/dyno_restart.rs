@@ -9,8 +9,10 @@
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use acceptance::harness::{SandboxControl, SandboxWorld};
+use acceptance::harness::{treeherder_case, SandboxControl, SandboxWorld, State, Step};
+use acceptance::sandbox::{RestartKind, RestartMode};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -47,8 +49,11 @@ resource "treeherder_dyno_restart" "workers" {{
     )
 }
 
-/// Dyno name → (id, type, state) in the sandbox.
-async fn dynos(control: &SandboxControl) -> BTreeMap<String, (String, String, String)> {
+/// Dyno name → (id, type, state).
+type Dynos = BTreeMap<String, (String, String, String)>;
+
+/// The dynos in the sandbox.
+async fn dynos(control: &SandboxControl) -> Dynos {
     control.app(APP).await["dynos"]
         .as_array()
         .cloned()
@@ -69,11 +74,7 @@ fn plans_destroy_through_the_provider() -> bool {
 }
 
 /// Checks that exactly the dynos of `types` have new ids and are up.
-fn check_restarted(
-    before: &BTreeMap<String, (String, String, String)>,
-    after: &BTreeMap<String, (String, String, String)>,
-    types: &[&str],
-) {
+fn check_restarted(before: &Dynos, after: &Dynos, types: &[&str]) {
     let mut restarted = 0;
     for (name, (id, kind, _)) in before {
         let (new_id, _, state) = &after[name];
@@ -93,72 +94,86 @@ async fn restart_of_two_process_types_waits_until_up_and_triggers_restart_again(
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // Restarted dynos are new processes (new ids), as the sandbox's default.
-    let mode = control
-        .control_post("/dyno-restart", json!({ "mode": "replace" }))
-        .await;
-    assert_eq!(mode["mode"], "replace", "{mode}");
-    let types = ["web", "worker_store_pulse_data"];
-    let before = dynos(&control).await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config(&types, "1")).unwrap();
-    work.init().await.expect("init");
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let after = dynos(&control).await;
-    check_restarted(&before, &after, &types);
-    let state = work.state().await.expect("state");
-    state.expect_attr_set(ADDR, "restarted_at").unwrap();
-    for (name, (_, kind, _)) in &after {
-        let recorded = state.attr(ADDR, "dynos").and_then(|d| d.get(name).cloned());
-        if types.contains(&kind.as_str()) {
-            assert_eq!(recorded, Some(json!("up")), "{name}");
-        } else {
-            assert_eq!(recorded, None, "{name}");
+    let replace = RestartMode {
+        mode: RestartKind::Replace,
+        starting_reads: 1,
+    };
+    assert_eq!(control.set_restart_mode(replace).await, replace);
+    const TYPES: [&str; 2] = ["web", "worker_store_pulse_data"];
+    // The dynos as the last step left them, for the next step to compare with.
+    let seen = Arc::new(Mutex::new(dynos(&control).await));
+    let restarted_by = |control: SandboxControl, seen: Arc<Mutex<Dynos>>, first: bool| {
+        move |state: State| {
+            let (control, seen) = (control.clone(), Arc::clone(&seen));
+            async move {
+                let now = dynos(&control).await;
+                let before = seen.lock().map_err(|e| e.to_string())?.clone();
+                check_restarted(&before, &now, &TYPES);
+                if first {
+                    state.expect_attr_set(ADDR, "restarted_at")?;
+                    for (name, (_, kind, _)) in &now {
+                        let recorded = state.attr(ADDR, "dynos").and_then(|d| d.get(name).cloned());
+                        let expected = TYPES.contains(&kind.as_str()).then(|| json!("up"));
+                        if recorded != expected {
+                            return Err(format!("{name}: recorded {recorded:?}"));
+                        }
+                    }
+                }
+                *seen.lock().map_err(|e| e.to_string())? = now;
+                Ok::<(), String>(())
+            }
         }
-    }
-
-    let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "{}", plan.text);
-
-    // A triggers change restarts again.
-    work.write_config(&config(&types, "2")).unwrap();
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let again = dynos(&control).await;
-    check_restarted(&after, &again, &types);
-
-    // Destroy only forgets.
-    let out = work
-        .run(&[
-            "plan",
-            "-destroy",
-            "-refresh=false",
-            "-input=false",
-            "-no-color",
-        ])
-        .await
-        .expect("plan -destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    };
+    let mut case = treeherder_case()
+        .envs(world.env())
+        .step(Step::config(config(&TYPES, "1")).check_async(restarted_by(
+            control.clone(),
+            Arc::clone(&seen),
+            true,
+        )))
+        // A triggers change restarts again.
+        .step(Step::config(config(&TYPES, "2")).check_async(restarted_by(
+            control.clone(),
+            Arc::clone(&seen),
+            false,
+        )));
     if plans_destroy_through_the_provider() {
-        let forget = Regex::new(r"(?s)Warning: Destroying only forgets the restart").unwrap();
-        assert!(forget.is_match(&out.stdout), "{}", out.stdout);
+        case = case.step(Step::destroy_plan().expect_plan_output(
+            Regex::new(r"(?s)Warning: Destroying only forgets the restart").unwrap(),
+        ));
     }
-    control.clear_requests().await;
-    let out = work
-        .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .await
-        .expect("destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let requests = control.requests().await;
-    assert!(requests.is_empty(), "destroy sent {requests:?}");
-    assert_eq!(dynos(&control).await, again);
+    // Destroy only forgets: no request, the dynos as the last restart left them.
+    let (c_clear, c_check) = (control.clone(), control.clone());
+    case.pre_destroy_async(move || {
+        let control = c_clear.clone();
+        async move {
+            control.clear_requests().await;
+            Ok::<(), String>(())
+        }
+    })
+    .check_destroy_async(move |_| {
+        let (control, seen) = (c_check.clone(), Arc::clone(&seen));
+        async move {
+            let requests = control.requests().await;
+            if !requests.is_empty() {
+                return Err(format!("destroy sent {requests:?}"));
+            }
+            let last = seen.lock().map_err(|e| e.to_string())?.clone();
+            if dynos(&control).await != last {
+                return Err("destroy changed the dynos".to_string());
+            }
+            Ok::<(), String>(())
+        }
+    })
+    .run()
+    .await;
 }
 
-/// Dyno name → (id, type, state, created_at, updated_at) in the sandbox.
-async fn dyno_times(
-    control: &SandboxControl,
-) -> BTreeMap<String, (String, String, String, String, String)> {
+/// Dyno name → (id, type, state, created_at, updated_at).
+type DynoTimes = BTreeMap<String, (String, String, String, String, String)>;
+
+/// The dynos in the sandbox, with their times.
+async fn dyno_times(control: &SandboxControl) -> DynoTimes {
     control.app(APP).await["dynos"]
         .as_array()
         .cloned()
@@ -186,29 +201,50 @@ async fn dyno_times(
 async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let mode = control
-        .control_post(
-            "/dyno-restart",
-            json!({ "mode": "in_place", "starting_reads": 2 }),
-        )
-        .await;
-    assert_eq!(mode, json!({ "mode": "in_place", "starting_reads": 2 }));
-    assert_eq!(control.control_get("/dyno-restart").await, mode);
-    let types = ["web", "worker_store_pulse_data"];
+    let in_place = RestartMode {
+        mode: RestartKind::InPlace,
+        starting_reads: 2,
+    };
+    assert_eq!(control.set_restart_mode(in_place).await, in_place);
+    assert_eq!(control.restart_mode().await, in_place);
+    const TYPES: [&str; 2] = ["web", "worker_store_pulse_data"];
     let before = dyno_times(&control).await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config_with_timeout(&types, "1", "15s"))
-        .unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let after = dyno_times(&control).await;
-    let state = work.state().await.expect("state");
+    let c_clear = control.clone();
+    treeherder_case()
+        .envs(world.env())
+        .step(
+            Step::config(config_with_timeout(&TYPES, "1", "15s"))
+                .pre_step_async(move || {
+                    let control = c_clear.clone();
+                    async move {
+                        control.clear_requests().await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .check_async(move |state| {
+                    let (control, before) = (control.clone(), before.clone());
+                    async move {
+                        check_restarted_in_place(&control, &state, &before, &TYPES).await;
+                        Ok::<(), String>(())
+                    }
+                }),
+        )
+        .run()
+        .await;
+}
+
+/// Checks a restart in place of `types`: ids and `created_at` kept, only `state` and
+/// `updated_at` moved, recorded `up`, and the provider followed the dynos through `starting`.
+async fn check_restarted_in_place(
+    control: &SandboxControl,
+    state: &State,
+    before: &DynoTimes,
+    types: &[&str],
+) {
+    let after = dyno_times(control).await;
     let recorded = state.attr(ADDR, "dynos").unwrap_or(Value::Null);
     let mut restarted = 0;
-    for (name, (id, kind, _, created_at, updated_at)) in &before {
+    for (name, (id, kind, _, created_at, updated_at)) in before {
         let (new_id, _, new_state, new_created_at, new_updated_at) = &after[name];
         // The same process in the sandbox's eyes: only state and updated_at moved.
         assert_eq!((new_id, new_created_at), (id, created_at), "{name}");
@@ -240,8 +276,6 @@ async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() 
         listings >= 3,
         "{listings} listings after the restart: {requests:?}"
     );
-    let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "{}", plan.text);
 }
 
 /// Issue 19, item 5: an empty `process_types` would restart nothing and record a restart;
@@ -250,30 +284,44 @@ async fn a_restart_in_place_keeping_ids_and_created_at_is_waited_for_until_up() 
 async fn an_empty_process_types_list_fails_at_plan_at_the_attribute() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
     let hcl = config(&[], "1");
     // Terraform names the line of the attribute a diagnostic is at.
     let line = 1 + hcl
         .lines()
         .position(|l| l.trim_start().starts_with("process_types"))
         .expect("a process_types line");
-    work.write_config(&hcl).unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work
-        .run(&["plan", "-input=false", "-no-color"])
-        .await
-        .expect("plan");
-    assert!(!out.success(), "plan succeeded:\n{}", out.stdout);
-    let text = format!("{}\n{}", out.stdout, out.stderr);
     let error = Regex::new(&format!(
         r#"(?s)Error: No process type to restart.*on main\.tf line {line}, in resource "treeherder_dyno_restart" "workers":.*process_types is empty.*at\s+least\s+one\s+process\s+type"#
     ))
     .unwrap();
-    assert!(error.is_match(&text), "{text}");
-    let requests = control.requests().await;
-    assert!(requests.is_empty(), "the plan sent {requests:?}");
+    let c_clear = control.clone();
+    treeherder_case()
+        .envs(world.env())
+        .step(
+            Step::config(hcl)
+                .plan_only()
+                .pre_step_async(move || {
+                    let control = c_clear.clone();
+                    async move {
+                        control.clear_requests().await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .expect_error(error),
+        )
+        .check_destroy_async(move |_| {
+            let control = control.clone();
+            async move {
+                let requests = control.requests().await;
+                if requests.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("the plan sent {requests:?}"))
+                }
+            }
+        })
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,47 +329,51 @@ async fn unknown_process_types_fail_at_plan_listing_the_apps_types() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     let before = dynos(&control).await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config(&["web", "worker_nope"], "1"))
-        .unwrap();
-    work.init().await.expect("init");
-    let out = work
-        .run(&["plan", "-input=false", "-no-color"])
-        .await
-        .expect("plan");
-    assert!(!out.success(), "plan succeeded");
-    let text = format!("{}\n{}", out.stdout, out.stderr);
     let error = Regex::new(
         r#"(?s)Unknown process type.*has no process type "worker_nope".*Its\s+process\s+types\s+are:.*"celery_scheduler".*"web""#,
     )
     .unwrap();
-    assert!(error.is_match(&text), "{text}");
-    assert_eq!(dynos(&control).await, before);
+    treeherder_case()
+        .envs(world.env())
+        .step(
+            Step::config(config(&["web", "worker_nope"], "1"))
+                .plan_only()
+                .expect_error(error),
+        )
+        .check_destroy_async(move |_| {
+            let (control, before) = (control.clone(), before.clone());
+            async move {
+                if dynos(&control).await == before {
+                    Ok(())
+                } else {
+                    Err("the dynos changed".to_string())
+                }
+            }
+        })
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_dyno_is_reported_by_name() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    control
-        .control_post("/dyno-crash", json!({ "app": APP, "dyno": "web.1" }))
+    control.crash_dyno(APP, "web.1").await;
+    treeherder_case()
+        .envs(world.env())
+        .step(
+            Step::config(config(&["web"], "1"))
+                .expect_error(Regex::new(r"(?s)Dyno web\.1 crashed.*dyno web\.1 crashed").unwrap()),
+        )
+        // Saved, tainted, with the states seen.
+        .check_destroy(|state| {
+            let recorded = state.attr(ADDR, "dynos").unwrap_or(Value::Null);
+            if recorded["web.1"] == "crashed" {
+                Ok(())
+            } else {
+                Err(format!("recorded dynos: {recorded}"))
+            }
+        })
+        .run()
         .await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config(&["web"], "1")).unwrap();
-    work.init().await.expect("init");
-    let out = work.apply().await.expect("apply");
-    assert!(!out.success(), "apply succeeded:\n{}", out.stdout);
-    let text = format!("{}\n{}", out.stdout, out.stderr);
-    assert!(
-        Regex::new(r"(?s)Dyno web\.1 crashed.*dyno web\.1 crashed")
-            .unwrap()
-            .is_match(&text),
-        "{text}"
-    );
-    // Saved, tainted, with the states seen.
-    let state = work.state().await.expect("state");
-    let recorded = state.attr(ADDR, "dynos").unwrap_or(Value::Null);
-    assert_eq!(recorded["web.1"], "crashed", "{recorded}");
 }

@@ -3,7 +3,8 @@
 //! postconditions), and nothing of it reaches the state or the saved plan. Feeding it to a
 //! write-only attribute is proven in `readonly_user.rs`.
 
-use acceptance::harness::{ProviderUnderTest, Step, TestCase, PROVIDER_CONFIG};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{Step, PROVIDER_CONFIG};
 use regex::Regex;
 
 /// Two passwords, checked by preconditions of a `terraform_data` (Terraform 1.11.4's
@@ -47,7 +48,7 @@ resource "terraform_data" "probe" {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_generated_valid_and_never_stored() {
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .step(
             Step::config(format!("{PROVIDER_CONFIG}{CONFIG}"))
@@ -83,7 +84,7 @@ async fn lengths_below_thirty_are_refused_at_the_attribute() {
     let config = format!(
         "{PROVIDER_CONFIG}\nephemeral \"treeherder_password\" \"short\" {{\n  length = 29\n}}\n"
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .step(Step::config(config).plan_only().expect_error(
             Regex::new(r"(?s)Invalid value for length.*from 30 to 256, got 29").expect("regex"),

@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use acceptance::harness::{target_dir, ProviderUnderTest, Step, TestCase};
+use acceptance::harness::case_for;
+use acceptance::harness::{target_dir, ProviderUnderTest, Step};
 use regex::Regex;
 
 const SECRET: &str = "example-secret-value-7f3a9c";
@@ -77,7 +78,7 @@ async fn example_provider_full_life_cycle() {
         root.clone(),
     );
 
-    let report = TestCase::new(example_provider())
+    let report = case_for(example_provider())
         .sensitive(SECRET)
         .step(
             Step::config(config(&root, "a.txt", "hello", None)).check(move |state| {
@@ -225,7 +226,7 @@ async fn write_only_attributes_and_ephemeral_resources_with_terraform_1_11() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root: PathBuf = dir.path().to_path_buf();
     let (r1, r2) = (root.clone(), root.clone());
-    let report = TestCase::new(example_provider())
+    let report = case_for(example_provider())
         .terraform_latest()
         .env("TF_VAR_token", WRITE_ONLY_SECRET)
         .sensitive(WRITE_ONLY_SECRET)
@@ -319,7 +320,7 @@ resource "example_file" "wo" {{
 "#
     );
     let plain = config.replace("token_wo = \"not-for-terraform-1.0\"", "");
-    TestCase::new(example_provider())
+    case_for(example_provider())
         .terraform(acceptance::harness::TerraformVersion::Binary(old))
         .step(
             Step::config(config).plan_only().expect_error(

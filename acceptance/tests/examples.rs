@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use acceptance::harness::{repo_root, ProviderUnderTest, Terraform};
+use acceptance::harness::repo_root;
+use acceptance::harness::{terraform_for, treeherder_provider};
 
 /// The example directories: each one holding `.tf` files.
 fn example_dirs() -> Vec<PathBuf> {
@@ -114,13 +115,13 @@ fn examples_needing_terraform_1_11_are_recognised() {
 
 #[tokio::test]
 async fn every_example_is_formatted_and_validates_on_its_own() {
-    let provider = ProviderUnderTest::treeherder();
+    let provider = treeherder_provider();
     assert!(
         provider.binary.exists(),
         "{} is missing: run `cargo build -p terraform-provider-treeherder`",
         provider.binary.display()
     );
-    let tf = Terraform::new(&[provider], Default::default(), Vec::new()).expect("terraform");
+    let tf = terraform_for(&[provider], Default::default(), Vec::new()).expect("terraform");
     let dirs = example_dirs();
     assert!(dirs.len() >= 6, "examples found: {dirs:?}");
     let version = terraform_version(&tf.workspace("version").expect("workspace")).await;

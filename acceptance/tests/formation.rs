@@ -6,9 +6,12 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, TestCase,
+use acceptance::harness::plancheck::{
+    expect_changed_attributes, expect_changed_attributes_in, expect_resource_action,
+    expect_resource_action_in, ExpectedAction,
 };
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Step};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -42,42 +45,6 @@ resource "treeherder_formation" "web" {{
     )
 }
 
-fn expect_actions(
-    plan: &acceptance::harness::Plan,
-    address: &str,
-    expected: &[&str],
-) -> Result<(), String> {
-    let change = plan
-        .change(address)
-        .ok_or_else(|| format!("{address} is not in the plan"))?;
-    if change.actions == expected {
-        Ok(())
-    } else {
-        Err(format!(
-            "{address}: expected actions {expected:?}, got {:?}",
-            change.actions
-        ))
-    }
-}
-
-fn expect_only_changed(
-    plan: &acceptance::harness::Plan,
-    address: &str,
-    attributes: &[&str],
-) -> Result<(), String> {
-    let changed: Vec<String> = plan
-        .change(address)
-        .map(|c| c.changed_attributes().into_iter().collect())
-        .unwrap_or_default();
-    if changed == attributes {
-        Ok(())
-    } else {
-        Err(format!(
-            "{address}: expected changes of {attributes:?}, got {changed:?}"
-        ))
-    }
-}
-
 /// Create, import, update in place (spelling only, then quantity), drift from the
 /// dashboard, and destroy with the default `on_destroy = "keep"`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,11 +56,11 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
     let c3 = control.clone();
     let c_drift = control.clone();
     let c_destroy = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(web_config("treeherder-stage", 3, "Standard-2X", ""))
-                .plan_check(|plan| expect_actions(plan, ADDR, &["create"]))
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Create)])
                 .check_async(move |state| {
                     let control = c1.clone();
                     async move {
@@ -121,14 +88,14 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
         .step(
             Step::config(web_config("treeherder-stage", 3, "standard-2x", ""))
                 .plan_check(|plan| {
-                    expect_actions(plan, ADDR, &["update"])?;
-                    expect_only_changed(plan, ADDR, &["size"])
+                    expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
+                    expect_changed_attributes_in(plan, ADDR, &["size"])
                 })
                 .check(|state| state.expect_attr(ADDR, "size", "standard-2x")),
         )
         .step(
             Step::config(web_config("treeherder-stage", 4, "standard-2x", ""))
-                .plan_check(|plan| expect_only_changed(plan, ADDR, &["quantity"]))
+                .plan_checks([expect_changed_attributes(ADDR, ["quantity"])])
                 .check_async(move |_| {
                     let control = c3.clone();
                     async move {
@@ -162,8 +129,8 @@ async fn life_cycle_import_spelling_drift_and_keep_on_destroy() {
                 .plan_only()
                 .expect_non_empty_plan()
                 .plan_check(|plan| {
-                    expect_actions(plan, ADDR, &["update"])?;
-                    expect_only_changed(plan, ADDR, &["quantity", "size"])?;
+                    expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
+                    expect_changed_attributes_in(plan, ADDR, &["quantity", "size"])?;
                     let change = plan.change(ADDR).ok_or("no change")?;
                     if change.before["quantity"] != 1 || change.before["size"] != "Performance-M" {
                         return Err(format!("drift not shown: {}", change.before));
@@ -211,7 +178,7 @@ resource "treeherder_formation" "misc" {{
         provider_block()
     );
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(config).check_async(move |_| {
             let control = c_check.clone();
@@ -255,7 +222,7 @@ async fn unknown_type_and_unavailable_size_fail_at_plan_time() {
         Regex::new(r#"(?s)Dyno size not available.*"Standard-9X".*Standard-1X,\s+Standard-2X"#)
             .unwrap();
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(bad_type).plan_only().expect_error(types))
         .step(
@@ -410,9 +377,7 @@ async fn web_concurrency_is_written_with_the_size_and_drift_shows() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
     // Release phases stay pending for a while: the apply must wait for them.
-    control
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    control.set_release_phase_ms(300).await;
     let config = web_config(
         "treeherder-prod",
         3,
@@ -438,7 +403,7 @@ async fn web_concurrency_is_written_with_the_size_and_drift_shows() {
     let releases = |app: Value| app["releases"].as_array().cloned().unwrap_or_default();
     let before = releases(control.app("treeherder-prod").await).len();
     let (c1, c_drift, c3) = (control.clone(), control.clone(), control.clone());
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(config.clone()).check_async(move |state| {
             let control = c1.clone();
@@ -486,7 +451,7 @@ async fn web_concurrency_is_written_with_the_size_and_drift_shows() {
                 .plan_only()
                 .expect_non_empty_plan()
                 .plan_check(|plan| {
-                    expect_only_changed(plan, ADDR, &["web_concurrency"])?;
+                    expect_changed_attributes_in(plan, ADDR, &["web_concurrency"])?;
                     let change = plan.change(ADDR).ok_or("no change")?;
                     if change.before["web_concurrency"] != 3 {
                         return Err(format!("drift not shown: {}", change.before));

@@ -8,7 +8,9 @@
 
 use std::process::Stdio;
 
-use acceptance::harness::{ProviderUnderTest, Step, Terraform, TestCase, PROVIDER_CONFIG};
+use acceptance::harness::{
+    terraform_latest_for, treeherder_case, treeherder_provider, Step, PROVIDER_CONFIG,
+};
 use regex::Regex;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -57,7 +59,7 @@ output "grants" {{
         "GRANT SELECT ON `treeherder`.`performance_datum` TO 'redash'@'%'",
         "GRANT SELECT (`email`, `id`, `username`) ON `treeherder`.`auth_user` TO 'redash'@'%'",
     ]);
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .step(Step::config(config(&body)).check(move |state| {
             let built = state.output("built");
@@ -120,7 +122,7 @@ async fn bad_arguments_are_refused_at_their_argument() {
             r#"(?s)Invalid\s+value\s+for\s+"tables"\s+parameter.*tables:\s+"#,
         ),
     ] {
-        TestCase::new(ProviderUnderTest::treeherder())
+        treeherder_case()
             .terraform_latest()
             .step(
                 Step::config(config(&format!("output \"x\" {{\n  value = {call}\n}}\n")))
@@ -136,12 +138,8 @@ async fn bad_arguments_are_refused_at_their_argument() {
 /// them out would.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terraform_console_evaluates_the_functions() {
-    let tf = Terraform::latest(
-        &[ProviderUnderTest::treeherder()],
-        Default::default(),
-        Vec::new(),
-    )
-    .expect("terraform environment");
+    let tf = terraform_latest_for(&[treeherder_provider()], Default::default(), Vec::new())
+        .expect("terraform environment");
     let ws = tf.workspace("console").expect("workspace");
     ws.write_config(PROVIDER_CONFIG).expect("config");
     ws.init().await.expect("init");

@@ -5,7 +5,8 @@
 
 mod mysql_common;
 
-use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
+use acceptance::harness::{terraform_latest_for, treeherder_provider};
+use acceptance::harness::{Service, World, PROVIDER_CONFIG};
 use mysql_common::password_hash;
 
 const PASSWORD: &str = "Generated-config-probe-password-4821";
@@ -19,12 +20,8 @@ async fn a_generated_readonly_user_plans_only_the_import_and_keeps_the_password(
     let world = World::require(&[Service::Mysql]);
     let mut secrets = world.secrets().to_vec();
     secrets.push(PASSWORD.to_string());
-    let tf = Terraform::latest(
-        &[ProviderUnderTest::treeherder()],
-        world.env().clone(),
-        secrets,
-    )
-    .expect("terraform");
+    let tf = terraform_latest_for(&[treeherder_provider()], world.env().clone(), secrets)
+        .expect("terraform");
     let ws = tf.workspace("work").expect("workspace");
     let name = format!("gen_{}", std::process::id());
     let resource = format!(

@@ -6,7 +6,8 @@
 //! Needs `.tools/bin/terraform` and, for the latter, `$TREEHERDER_TERRAFORM_LATEST` (both from
 //! `make tools`); without them the tests fail with that hint.
 
-use acceptance::harness::{Problem, Step, TestCase};
+use acceptance::harness::case_without_providers;
+use acceptance::harness::{Problem, Step};
 use regex::Regex;
 use serde_json::json;
 
@@ -38,7 +39,7 @@ output "token" {{
 
 #[tokio::test]
 async fn applies_checks_plans_empty_destroys_and_scans_logs() {
-    let report = TestCase::without_providers()
+    let report = case_without_providers()
         .sensitive(SECRET)
         .step(Step::config(outputs_config("hello")).check(|state| {
             if state.output("greeting") != Some(json!("hello")) {
@@ -85,7 +86,7 @@ async fn applies_checks_plans_empty_destroys_and_scans_logs() {
 #[tokio::test]
 async fn secret_scan_catches_a_value_printed_in_plain_output() {
     let leaking = format!("output \"leaked\" {{\n  value = \"{SECRET}\"\n}}\n");
-    let failure = TestCase::without_providers()
+    let failure = case_without_providers()
         .sensitive(SECRET)
         .step(Step::config(leaking))
         .try_run()
@@ -113,7 +114,7 @@ async fn secret_scan_catches_a_value_printed_in_plain_output() {
 
 #[tokio::test]
 async fn expected_errors_pass_and_unexpected_success_fails() {
-    TestCase::without_providers()
+    case_without_providers()
         .step(
             Step::config("output \"x\" {\n  value = local.missing\n}\n")
                 .expect_error(Regex::new("undeclared local value").unwrap()),
@@ -127,7 +128,7 @@ async fn expected_errors_pass_and_unexpected_success_fails() {
         .run()
         .await;
 
-    let failure = TestCase::without_providers()
+    let failure = case_without_providers()
         .step(
             Step::config(outputs_config("fine")).expect_error(Regex::new("never printed").unwrap()),
         )
@@ -146,7 +147,7 @@ async fn expected_errors_pass_and_unexpected_success_fails() {
 #[tokio::test]
 async fn plan_only_steps_enforce_the_non_empty_plan_expectation() {
     // A changed output is a pending change, so a plan-only step sees a non-empty plan.
-    TestCase::without_providers()
+    case_without_providers()
         .step(Step::config(outputs_config("one")))
         .step(
             Step::config(outputs_config("two"))
@@ -157,7 +158,7 @@ async fn plan_only_steps_enforce_the_non_empty_plan_expectation() {
         .run()
         .await;
 
-    let failure = TestCase::without_providers()
+    let failure = case_without_providers()
         .step(Step::config(outputs_config("one")))
         .step(Step::config(outputs_config("two")).plan_only())
         .try_run()
@@ -174,7 +175,7 @@ async fn plan_only_steps_enforce_the_non_empty_plan_expectation() {
 
 #[tokio::test]
 async fn a_panicking_check_fails_the_step_and_still_destroys() {
-    let failure = TestCase::without_providers()
+    let failure = case_without_providers()
         .step(
             Step::config(outputs_config("x")).check(|_| -> Result<(), String> {
                 panic!("check exploded");
@@ -217,7 +218,7 @@ output "ready" {
   value = "yes"
 }
 "#;
-    TestCase::without_providers()
+    case_without_providers()
         .terraform_latest()
         .step(
             Step::config(config).check(|state| match state.output("ready") {

@@ -11,9 +11,10 @@
 
 mod mysql_common;
 
+use acceptance::harness::treeherder_case;
 use acceptance::harness::{
-    heroku_provider_config, MotoControl, ProviderUnderTest, SandboxWorld, Service, SnapshotSeed,
-    SnapshotStatus, SnapshotType, Step, TestCase, World, PROVIDER_CONFIG, RDS_PROVIDER_CONFIG,
+    heroku_provider_config, MotoControl, SandboxWorld, Service, SnapshotSeed, SnapshotStatus,
+    SnapshotType, Step, TestCase, World, PROVIDER_CONFIG, RDS_PROVIDER_CONFIG,
 };
 use mysql_common::{admin_sql, password, unique};
 use reqwest::Method;
@@ -23,7 +24,7 @@ const API_KEY: &str = "import-verify-acceptance-key-6c20e9d4";
 
 fn heroku_case(world: &SandboxWorld, resources: &str) -> (TestCase, String) {
     let config = format!("{}\n{resources}", heroku_provider_config(3, 5));
-    let case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env());
+    let case = treeherder_case().envs(world.env());
     (case, config)
 }
 
@@ -215,7 +216,7 @@ resource "treeherder_readonly_user" "redash" {{
 }}
 "#
     );
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(world.env().clone())
         .sensitive(pass)
         .step(Step::config(config))
@@ -262,7 +263,7 @@ resource "treeherder_database_password" "stage" {{
 }}
 "#
     );
-    let result = TestCase::new(ProviderUnderTest::treeherder())
+    let result = treeherder_case()
         .envs(mysql.env().clone())
         .envs(sandbox.env())
         .sensitive(pass)
@@ -330,7 +331,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
         )
     };
     const ADDR: &str = "treeherder_rds_snapshot_instance.tmp";
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .sensitive(PASSWORD)
         // Without a password the instance keeps the snapshot's: everything reads back.

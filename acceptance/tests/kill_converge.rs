@@ -17,6 +17,7 @@ use std::time::Duration;
 use acceptance::harness::{
     heroku_provider_config, SandboxControl, SandboxWorld, State, Terraform, Workspace,
 };
+use acceptance::sandbox::OneOffCommandFields;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -113,8 +114,8 @@ async fn kill_at_post<'a>(
     let apply = work.spawn_apply().expect("terraform apply starts");
     let caught = control.wait_until_held(hold, HOLD_BOUND).await;
     assert!(
-        (200..300).contains(&caught["status"].as_u64().unwrap_or(0)),
-        "the held POST was performed: {caught}"
+        (200..300).contains(&caught.status),
+        "the held POST was performed: {caught:?}"
     );
     apply.kill().await.expect("terraform is killed");
     control.release_holds().await;
@@ -175,9 +176,7 @@ async fn assert_one_run(
 async fn a_rollback_killed_after_its_post_is_taken_not_made_again() {
     const APP: &str = "treeherder-stage";
     let (_world, control, tf) = start().await;
-    control
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    control.set_release_phase_ms(300).await;
     let releases_path = format!("/apps/{}/releases", app_id(&control, APP).await);
     let work = kill_at_post(
         &control,
@@ -204,9 +203,13 @@ async fn a_one_off_run_killed_after_its_post_is_followed_not_run_again() {
     const COMMAND: &str = "./manage.py backfill_perf --days 2";
     let (_world, control, tf) = start().await;
     control
-        .control_post(
-            "/one-off-commands",
-            json!({ "command": COMMAND, "output": ["backfilled 2 days"], "steps": 4 }),
+        .set_one_off_command(
+            COMMAND,
+            OneOffCommandFields {
+                output: vec!["backfilled 2 days".to_string()],
+                steps: Some(4),
+                ..OneOffCommandFields::default()
+            },
         )
         .await;
     let dynos_path = format!("/apps/{}/dynos", app_id(&control, APP).await);

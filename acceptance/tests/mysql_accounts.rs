@@ -6,7 +6,7 @@ mod mysql_common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acceptance::harness::{ProviderUnderTest, Service, Terraform, World, PROVIDER_CONFIG};
+use acceptance::harness::{treeherder_case, Service, Step, World, PROVIDER_CONFIG};
 use mysql_common::admin_sql;
 use serde_json::{json, Value};
 
@@ -59,48 +59,39 @@ output "system" {{
 "#,
         admin = world.get("TREEHERDER_MYSQL_USERNAME").unwrap_or_default()
     );
-    let mut secrets = world.secrets().to_vec();
-    secrets.push(pass.to_string());
+    let expected = json!([
+        {
+            "name": reader, "host": "%", "import_id": format!("{reader}@%"),
+            "require_ssl": true, "select_only": true,
+            "granted_tables": ["group"], "missing_tables": ["job"]
+        },
+        {
+            "name": writer, "host": "localhost", "import_id": format!("{writer}@localhost"),
+            "require_ssl": false, "select_only": false,
+            "granted_tables": ["job"], "missing_tables": ["group"]
+        }
+    ]);
     let outcome = async {
         admin_sql(&world, &setup).await?;
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
-            world.env().clone(),
-            secrets.clone(),
-        )
-        .map_err(|e| e.to_string())?;
-        let work = tf.workspace("work").map_err(|e| e.to_string())?;
-        work.write_config(&config).map_err(|e| e.to_string())?;
-        tf.require_success(work.init().await.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        tf.require_success(work.apply().await.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        let state = work.state().await.map_err(|e| e.to_string())?;
-        let accounts = state.output("accounts").unwrap_or(Value::Null);
-        let expected = json!([
-            {
-                "name": reader, "host": "%", "import_id": format!("{reader}@%"),
-                "require_ssl": true, "select_only": true,
-                "granted_tables": ["group"], "missing_tables": ["job"]
-            },
-            {
-                "name": writer, "host": "localhost", "import_id": format!("{writer}@localhost"),
-                "require_ssl": false, "select_only": false,
-                "granted_tables": ["job"], "missing_tables": ["group"]
+        let mut case = treeherder_case().envs(world.env().clone()).sensitive(pass);
+        for secret in world.secrets() {
+            case = case.sensitive(secret.clone());
+        }
+        case.step(Step::config(config).check(move |state| {
+            let accounts = state.output("accounts").unwrap_or(Value::Null);
+            if accounts != expected {
+                return Err(format!("accounts: {accounts:#}\nexpected: {expected:#}"));
             }
-        ]);
-        if accounts != expected {
-            return Err(format!("accounts: {accounts:#}\nexpected: {expected:#}"));
-        }
-        let system = state.output("system").unwrap_or(Value::Null);
-        if system != json!([]) {
-            return Err(format!("system accounts listed: {system}"));
-        }
-        let scan = tf.scan(&secrets).map_err(|e| e.to_string())?;
-        if !scan.leaks.is_empty() {
-            return Err(format!("secrets leaked: {:?}", scan.leaks));
-        }
-        Ok::<(), String>(())
+            let system = state.output("system").unwrap_or(Value::Null);
+            if system != json!([]) {
+                return Err(format!("system accounts listed: {system}"));
+            }
+            Ok(())
+        }))
+        .try_run()
+        .await
+        .map(|_| ())
+        .map_err(|failure| failure.to_string())
     }
     .await;
     let cleaned = admin_sql(

@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use acceptance::harness::{ProviderUnderTest, Service, Step, TestCase, World};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{Service, Step, World};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, SslOpts};
 use regex::Regex;
@@ -95,7 +96,7 @@ async fn lists_and_filters_the_fixture_tables() {
         .collect();
     assert!(perf.len() >= 5 && perf.len() < all.len());
 
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(Step::config(CONFIG).check(move |state| {
             let got_all = names(state.output("all"));
@@ -131,7 +132,7 @@ terraform {
 }
 provider "treeherder" {}
 "#;
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(
             Step::config(format!(
@@ -171,7 +172,7 @@ terraform {
 provider "treeherder" {}
 data "treeherder_mysql_tables" "x" {}
 "#;
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .env("TREEHERDER_MYSQL_ENDPOINT", format!("[::ffff:127.0.0.1]:{port}"))
         .env("TREEHERDER_MYSQL_TLS_MODE", "verify_ca")

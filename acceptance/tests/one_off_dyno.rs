@@ -8,9 +8,11 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
+use acceptance::harness::plancheck::{expect_resource_action, ExpectedAction};
 use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Terraform,
+    heroku_provider_config, treeherder_case, SandboxControl, SandboxWorld, State, Step, TestCase,
 };
+use acceptance::sandbox::{FaultSpec, OneOffCommandFields};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -20,13 +22,43 @@ const ADDR: &str = "treeherder_one_off_dyno.run";
 /// An env value: long enough for the harness to scan every log for it.
 const ENV_SECRET: &str = "one-off-env-secret-value-8d41c7";
 
-fn terraform(world: &SandboxWorld) -> Terraform {
-    Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        world.env(),
-        vec![API_KEY.to_string(), ENV_SECRET.to_string()],
-    )
-    .expect("terraform")
+/// A case against `world`'s sandbox that also scans every log for the env value.
+fn case(world: &SandboxWorld) -> TestCase {
+    treeherder_case().envs(world.env()).sensitive(ENV_SECRET)
+}
+
+/// A hook forgetting the requests seen so far.
+fn clear(control: &SandboxControl) -> impl Fn() -> ClearRequests + Send + Sync + 'static {
+    let control = control.clone();
+    move || {
+        let control = control.clone();
+        Box::pin(async move {
+            control.clear_requests().await;
+            Ok(())
+        })
+    }
+}
+
+type ClearRequests =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Checks that `command` ran `count` times and `posts` dyno POSTs were seen.
+async fn ran(
+    control: &SandboxControl,
+    command: &str,
+    count: usize,
+    posts: usize,
+) -> Result<(), String> {
+    let id = app_id(control).await;
+    let seen = dyno_posts(&control.requests().await, &id).len();
+    let runs = runs(control, command).await.len();
+    if (runs, seen) == (count, posts) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{runs} runs (expected {count}), {seen} dyno POSTs (expected {posts})"
+        ))
+    }
 }
 
 /// A configuration with one run; `extra` holds more arguments of the resource.
@@ -73,15 +105,6 @@ fn dyno_posts(requests: &[Value], app_id: &str) -> Vec<Value> {
         .collect()
 }
 
-fn logs(tf: &Terraform) -> String {
-    std::fs::read_dir(tf.logs_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect()
-}
-
 /// Terraform 1.3 and later plan destroys through the provider, which shows its warning.
 fn plans_destroy_through_the_provider() -> bool {
     acceptance::harness::terraform_binary()
@@ -94,8 +117,6 @@ fn plans_destroy_through_the_provider() -> bool {
 async fn clear_cache_runs_to_exit_0_triggers_run_again_and_destroy_only_forgets() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
     let extra = |snapshot: &str| {
         format!(
             r#"size     = "standard-2x"
@@ -103,103 +124,95 @@ async fn clear_cache_runs_to_exit_0_triggers_run_again_and_destroy_only_forgets(
   triggers = {{ snapshot = "{snapshot}" }}"#
         )
     };
-    work.write_config(&config("./manage.py clear_cache", &extra("1")))
-        .unwrap();
-    work.init().await.expect("init");
-    let plan = work.plan(true).await.expect("plan");
-    assert!(
-        !plan.text.contains(ENV_SECRET),
-        "the plan shows an env value"
-    );
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-
-    let state = work.state().await.expect("state");
-    assert_eq!(state.attr(ADDR, "exit_status"), Some(json!(0)));
-    assert_eq!(state.attr(ADDR, "name"), Some(json!("run.1000")));
-    let tail = state.attr_str(ADDR, "output_tail").unwrap_or_default();
-    assert_eq!(tail, "Clearing the Redis cache\nCache cleared.");
-    state.expect_attr_set(ADDR, "id").unwrap();
-    // The dyno ran to its end and is gone; what was sent is what was configured.
-    let done = runs(&control, "./manage.py clear_cache").await;
-    assert_eq!(done.len(), 1, "{done:?}");
-    assert_eq!(
-        done[0]["position"],
-        json!(done[0]["steps"].as_array().map(Vec::len))
-    );
-    let app = control.app(APP).await;
-    assert!(
-        !app["dynos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["name"] == "run.1000"),
-        "run.1000 is still listed"
-    );
-    let id = app_id(&control).await;
-    let posts = dyno_posts(&control.requests().await, &id);
-    assert_eq!(posts.len(), 1);
-    assert_eq!(posts[0]["body"]["size"], "Standard-2X");
-    assert_eq!(posts[0]["body"]["env"]["CACHE_TOKEN"], ENV_SECRET);
-    assert_eq!(posts[0]["body"]["attach"], false);
-    // The output was streamed into Terraform's log at INFO, line by line.
-    let text = logs(&tf);
-    let streamed = Regex::new(
-        r"(?m)\[INFO\].*run\.1000: Clearing the Redis cache(.|\n)*run\.1000: Cache cleared\.",
-    )
-    .unwrap();
-    assert!(streamed.is_match(&text), "output not streamed at INFO");
-
-    // Same configuration: nothing to do.
-    let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "{}", plan.text);
-
-    // A triggers change runs the command again.
-    work.write_config(&config("./manage.py clear_cache", &extra("2")))
-        .unwrap();
-    let plan = work.plan(true).await.expect("plan");
-    assert!(plan.text.contains("must be replaced"), "{}", plan.text);
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    assert_eq!(runs(&control, "./manage.py clear_cache").await.len(), 2);
-    let state = work.state().await.expect("state");
-    assert_eq!(state.attr(ADDR, "name"), Some(json!("run.1001")));
-
+    let (c1, c2, c_destroy) = (control.clone(), control.clone(), control.clone());
+    let mut case = case(&world)
+        .step(
+            Step::config(config("./manage.py clear_cache", &extra("1"))).check_async(
+                move |state: State| {
+                    let control = c1.clone();
+                    async move {
+                        state.expect_attr(ADDR, "exit_status", 0)?;
+                        state.expect_attr(ADDR, "name", "run.1000")?;
+                        state.expect_attr(
+                            ADDR,
+                            "output_tail",
+                            "Clearing the Redis cache\nCache cleared.",
+                        )?;
+                        state.expect_attr_set(ADDR, "id")?;
+                        // The dyno ran to its end and is gone; what was sent is what was
+                        // configured.
+                        let done = runs(&control, "./manage.py clear_cache").await;
+                        assert_eq!(done.len(), 1, "{done:?}");
+                        assert_eq!(
+                            done[0]["position"],
+                            json!(done[0]["steps"].as_array().map(Vec::len))
+                        );
+                        let app = control.app(APP).await;
+                        assert!(
+                            !app["dynos"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .any(|d| d["name"] == "run.1000"),
+                            "run.1000 is still listed"
+                        );
+                        let id = app_id(&control).await;
+                        let posts = dyno_posts(&control.requests().await, &id);
+                        assert_eq!(posts.len(), 1);
+                        assert_eq!(posts[0]["body"]["size"], "Standard-2X");
+                        assert_eq!(posts[0]["body"]["env"]["CACHE_TOKEN"], ENV_SECRET);
+                        assert_eq!(posts[0]["body"]["attach"], false);
+                        Ok::<(), String>(())
+                    }
+                },
+            ),
+        )
+        // A triggers change runs the command again.
+        .step(
+            Step::config(config("./manage.py clear_cache", &extra("2")))
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Replace)])
+                .check_async(move |state: State| {
+                    let control = c2.clone();
+                    async move {
+                        ran(&control, "./manage.py clear_cache", 2, 2).await?;
+                        state.expect_attr(ADDR, "name", "run.1001")
+                    }
+                }),
+        );
     // Destroy says it only forgets, and sends nothing to Heroku.
-    let out = work
-        .run(&[
-            "plan",
-            "-destroy",
-            "-refresh=false",
-            "-input=false",
-            "-no-color",
-        ])
-        .await
-        .expect("plan -destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
     if plans_destroy_through_the_provider() {
         let forget = Regex::new(r"(?s)Warning: Destroying only forgets the one-off run.*only\s+removes\s+it\s+from\s+the\s+state").unwrap();
-        assert!(forget.is_match(&out.stdout), "{}", out.stdout);
+        case = case.step(Step::destroy_plan().expect_plan_output(forget));
     }
-    control.clear_requests().await;
-    let out = work
-        .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .await
-        .expect("destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let requests = control.requests().await;
-    assert!(requests.is_empty(), "destroy sent {requests:?}");
-    assert_eq!(runs(&control, "./manage.py clear_cache").await.len(), 2);
-    work.state()
-        .await
-        .expect("state")
-        .expect_no_resource(ADDR)
-        .unwrap();
-
-    // The env value is in no log of any command (TRACE included).
-    let scan = tf.scan(&[ENV_SECRET.to_string()]).expect("scan");
-    assert!(scan.files_scanned > 0);
-    assert!(scan.leaks.is_empty(), "env value leaked: {:?}", scan.leaks);
+    case.pre_destroy_async(clear(&control))
+        .check_destroy_async(move |_| {
+            let control = c_destroy.clone();
+            async move {
+                let requests = control.requests().await;
+                if !requests.is_empty() {
+                    return Err(format!("destroy sent {requests:?}"));
+                }
+                let runs = runs(&control, "./manage.py clear_cache").await.len();
+                if runs != 2 {
+                    return Err(format!("{runs} runs after destroy"));
+                }
+                Ok(())
+            }
+        })
+        // The output was streamed into Terraform's log at INFO, line by line.
+        .check_logs(|logs| {
+            let streamed = Regex::new(
+                r"(?m)\[INFO\].*run\.1000: Clearing the Redis cache(.|\n)*run\.1000: Cache cleared\.",
+            )
+            .unwrap();
+            if streamed.is_match(logs) {
+                Ok(())
+            } else {
+                Err("output not streamed at INFO")
+            }
+        })
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,39 +221,47 @@ async fn a_command_exiting_1_fails_the_apply_with_its_last_lines_and_stays_in_st
     let control = world.handle();
     let command = "./manage.py migrate_badly";
     control
-        .control_post(
-            "/one-off-commands",
-            json!({
-                "command": command,
-                "output": [
+        .set_one_off_command(
+            command,
+            OneOffCommandFields {
+                output: [
                     "Operations to perform:",
                     "  Apply all migrations: model",
                     "django.db.utils.OperationalError: (1050, \"Table 'job' already exists\")",
-                ],
-                "exit_status": 1,
-                "steps": 6,
-            }),
+                ]
+                .map(String::from)
+                .to_vec(),
+                exit_status: 1,
+                steps: Some(6),
+                ..OneOffCommandFields::default()
+            },
         )
         .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config(command, "")).unwrap();
-    work.init().await.expect("init");
-    let out = work.apply().await.expect("apply");
-    assert!(!out.success(), "apply succeeded:\n{}", out.stdout);
-    let text = format!("{}\n{}", out.stdout, out.stderr);
     let failed = Regex::new(
         r#"(?s)"\./manage\.py migrate_badly" exited with status 1.*run\.1000.*Last\s+lines:.*Apply all migrations: model.*OperationalError: \(1050, "Table 'job' already exists"\)"#,
     )
     .unwrap();
-    assert!(failed.is_match(&text), "{text}");
-    // Saved with the exit status and the tail, tainted so the next apply runs it again.
-    let state = work.state().await.expect("state");
-    assert_eq!(state.attr(ADDR, "exit_status"), Some(json!(1)));
-    let tail = state.attr_str(ADDR, "output_tail").unwrap_or_default();
-    assert!(tail.ends_with("already exists\")"), "{tail}");
-    let plan = work.plan(true).await.expect("plan");
-    assert!(plan.text.contains("tainted"), "{}", plan.text);
+    case(&world)
+        .step(Step::config(config(command, "")).expect_error(failed))
+        // Tainted: the next apply runs it again.
+        .step(
+            Step::config(config(command, ""))
+                .plan_only()
+                .expect_non_empty_plan()
+                .expect_plan_output(Regex::new("tainted").unwrap()),
+        )
+        // Saved with the exit status and the tail.
+        .check_destroy(|state| {
+            state.expect_attr(ADDR, "exit_status", 1)?;
+            let tail = state.attr_str(ADDR, "output_tail").unwrap_or_default();
+            if tail.ends_with("already exists\")") {
+                Ok(())
+            } else {
+                Err(format!("output_tail: {tail}"))
+            }
+        })
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,63 +271,66 @@ async fn a_detached_run_returns_once_the_dyno_is_started() {
     let command = "./manage.py cycle_data --days 45";
     // A long job: it would take 10000 steps to end.
     control
-        .control_post(
-            "/one-off-commands",
-            json!({ "command": command, "output": ["Cycling data..."], "steps": 10000 }),
+        .set_one_off_command(
+            command,
+            OneOffCommandFields {
+                output: vec!["Cycling data...".to_string()],
+                steps: Some(10000),
+                ..OneOffCommandFields::default()
+            },
         )
         .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config(
-        command,
-        "detached     = true\n  time_to_live = 3600",
-    ))
-    .unwrap();
-    work.init().await.expect("init");
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let state = work.state().await.expect("state");
-    assert_eq!(state.attr(ADDR, "name"), Some(json!("run.1000")));
-    assert_eq!(state.attr(ADDR, "exit_status"), Some(Value::Null));
-    assert_eq!(state.attr(ADDR, "output_tail"), Some(Value::Null));
-    // Nothing followed the dyno: it is still starting, no log session was opened on it (the
-    // app's log is read once before the POST, looking for a killed apply's run).
-    let started = runs(&control, command).await;
-    assert_eq!(started.len(), 1);
-    assert_eq!(started[0]["position"], 1, "{}", started[0]);
-    let dyno = control.app(APP).await["dynos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "run.1000")
-        .cloned()
-        .expect("run.1000 is listed");
-    assert_eq!(dyno["state"], "starting");
-    let requests = control.requests().await;
-    assert!(
-        !requests.iter().any(|r| {
-            r["path"].as_str().unwrap_or("").ends_with("/log-sessions")
-                && !r["body"]["dyno_name"].is_null()
-        }),
-        "a log session was opened on the dyno"
-    );
-    let id = app_id(&control).await;
-    let posts = dyno_posts(&requests, &id);
-    assert_eq!(posts.len(), 1);
-    assert_eq!(posts[0]["body"]["time_to_live"], 3600);
-    let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "{}", plan.text);
+    case(&world)
+        .step(
+            Step::config(config(
+                command,
+                "detached     = true\n  time_to_live = 3600",
+            ))
+            .check_async(move |state: State| {
+                let control = control.clone();
+                async move {
+                    state.expect_attr(ADDR, "name", "run.1000")?;
+                    state.expect_attr(ADDR, "exit_status", Value::Null)?;
+                    state.expect_attr(ADDR, "output_tail", Value::Null)?;
+                    // Nothing followed the dyno: it is still starting, no log session
+                    // was opened on it (the app's log is read once before the POST,
+                    // looking for a killed apply's run).
+                    let started = runs(&control, command).await;
+                    assert_eq!(started.len(), 1);
+                    assert_eq!(started[0]["position"], 1, "{}", started[0]);
+                    let dyno = control.app(APP).await["dynos"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|d| d["name"] == "run.1000")
+                        .cloned()
+                        .expect("run.1000 is listed");
+                    assert_eq!(dyno["state"], "starting");
+                    let requests = control.requests().await;
+                    assert!(
+                        !requests.iter().any(|r| {
+                            r["path"].as_str().unwrap_or("").ends_with("/log-sessions")
+                                && !r["body"]["dyno_name"].is_null()
+                        }),
+                        "a log session was opened on the dyno"
+                    );
+                    let id = app_id(&control).await;
+                    let posts = dyno_posts(&requests, &id);
+                    assert_eq!(posts.len(), 1);
+                    assert_eq!(posts[0]["body"]["time_to_live"], 3600);
+                    Ok::<(), String>(())
+                }
+            }),
+        )
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_to_live_size_and_blank_commands_fail_at_plan() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("./manage.py clear_cache", ""))
-        .unwrap();
-    work.init().await.expect("init");
+    let mut case = case(&world);
     for (command, extra, pattern) in [
         (
             "./manage.py clear_cache",
@@ -324,20 +348,26 @@ async fn time_to_live_size_and_blank_commands_fail_at_plan() {
             r"(?s)Empty command.*command must name the command",
         ),
     ] {
-        work.write_config(&config(command, extra)).unwrap();
-        let out = work
-            .run(&["plan", "-input=false", "-no-color"])
-            .await
-            .expect("plan");
-        assert!(!out.success(), "{extra}: plan succeeded");
-        let text = format!("{}\n{}", out.stdout, out.stderr);
-        assert!(
-            Regex::new(pattern).unwrap().is_match(&text),
-            "{extra}: {text}"
+        case = case.step(
+            Step::config(config(command, extra))
+                .plan_only()
+                .expect_error(Regex::new(pattern).unwrap()),
         );
     }
-    let id = app_id(&control).await;
-    assert!(dyno_posts(&control.requests().await, &id).is_empty());
+    case.check_destroy_async(move |_| {
+        let control = control.clone();
+        async move {
+            let id = app_id(&control).await;
+            let posts = dyno_posts(&control.requests().await, &id);
+            if posts.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("dynos started: {posts:?}"))
+            }
+        }
+    })
+    .run()
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,30 +377,31 @@ async fn a_lost_answer_to_the_create_is_reconciled_without_running_twice() {
     let id = app_id(&control).await;
     // The dyno starts, its answer is lost (a 502 after the effect).
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 502,
-                "method": "POST",
-                "path_prefix": format!("/apps/{id}/dynos"),
-                "after_effect": true,
-            }),
-        )
+        .add_fault(FaultSpec::new(502, "POST", format!("/apps/{id}/dynos")).after_effect())
         .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("./manage.py clear_cache", ""))
-        .unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    assert_eq!(dyno_posts(&control.requests().await, &id).len(), 1);
-    assert_eq!(runs(&control, "./manage.py clear_cache").await.len(), 1);
-    let state = work.state().await.expect("state");
-    assert_eq!(state.attr(ADDR, "name"), Some(json!("run.1000")));
-    assert_eq!(state.attr(ADDR, "exit_status"), Some(json!(0)));
-    assert!(logs(&tf).contains("was lost; looking for the dyno it started"));
+    let c_check = control.clone();
+    case(&world)
+        .step(
+            Step::config(config("./manage.py clear_cache", ""))
+                .pre_step_async(clear(&control))
+                .check_async(move |state: State| {
+                    let control = c_check.clone();
+                    async move {
+                        ran(&control, "./manage.py clear_cache", 1, 1).await?;
+                        state.expect_attr(ADDR, "name", "run.1000")?;
+                        state.expect_attr(ADDR, "exit_status", 0)
+                    }
+                }),
+        )
+        .check_logs(|logs| {
+            if logs.contains("was lost; looking for the dyno it started") {
+                Ok(())
+            } else {
+                Err("the lost answer was not logged")
+            }
+        })
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -380,28 +411,22 @@ async fn a_lost_answer_whose_dyno_cannot_be_found_is_an_error_not_a_second_run()
     let id = app_id(&control).await;
     // A 504 before Heroku acted: nothing started, and nothing proves it.
     control
-        .control_post(
-            "/faults",
-            json!({ "status": 504, "method": "POST", "path_prefix": format!("/apps/{id}/dynos") }),
-        )
+        .add_fault(FaultSpec::new(504, "POST", format!("/apps/{id}/dynos")))
         .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("./manage.py clear_cache", ""))
-        .unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work.apply().await.expect("apply");
-    assert!(!out.success(), "apply succeeded:\n{}", out.stdout);
-    let text = format!("{}\n{}", out.stdout, out.stderr);
-    assert!(
-        Regex::new(r"(?s)Cannot start the one-off dyno.*may\s+have\s+started\s+anyway.*not\s+started\s+a\s+second\s+time")
-            .unwrap()
-            .is_match(&text),
-        "{text}"
-    );
-    assert_eq!(dyno_posts(&control.requests().await, &id).len(), 1);
-    assert!(runs(&control, "./manage.py clear_cache").await.is_empty());
+    let error = Regex::new(r"(?s)Cannot start the one-off dyno.*may\s+have\s+started\s+anyway.*not\s+started\s+a\s+second\s+time").unwrap();
+    let c_check = control.clone();
+    case(&world)
+        .step(
+            Step::config(config("./manage.py clear_cache", ""))
+                .pre_step_async(clear(&control))
+                .expect_error(error),
+        )
+        .check_destroy_async(move |_| {
+            let control = c_check.clone();
+            async move { ran(&control, "./manage.py clear_cache", 0, 1).await }
+        })
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,27 +435,23 @@ async fn a_rate_limited_create_runs_the_command_once_when_let_through() {
     let control = world.handle();
     let id = app_id(&control).await;
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 429,
-                "method": "POST",
-                "path_prefix": format!("/apps/{id}/dynos"),
-                "retry_after": 0,
-            }),
-        )
+        .add_fault(FaultSpec::new(429, "POST", format!("/apps/{id}/dynos")).retry_after(0))
         .await;
-    let tf = terraform(&world);
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("./manage.py clear_cache", ""))
-        .unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    // The refused POST (Heroku acted on none of it) and the one let through.
-    assert_eq!(dyno_posts(&control.requests().await, &id).len(), 2);
-    assert_eq!(runs(&control, "./manage.py clear_cache").await.len(), 1);
-    let state = work.state().await.expect("state");
-    assert_eq!(state.attr(ADDR, "exit_status"), Some(json!(0)));
+    let c_check = control.clone();
+    case(&world)
+        .step(
+            Step::config(config("./manage.py clear_cache", ""))
+                .pre_step_async(clear(&control))
+                .check_async(move |state: State| {
+                    let control = c_check.clone();
+                    async move {
+                        // The refused POST (Heroku acted on none of it) and the one let
+                        // through.
+                        ran(&control, "./manage.py clear_cache", 1, 2).await?;
+                        state.expect_attr(ADDR, "exit_status", 0)
+                    }
+                }),
+        )
+        .run()
+        .await;
 }

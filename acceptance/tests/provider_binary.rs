@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use acceptance::harness::{ProviderUnderTest, Terraform};
+use acceptance::harness::ProviderUnderTest;
+use acceptance::harness::{terraform_for, treeherder_provider};
 
 fn provider() -> ProviderUnderTest {
-    let provider = ProviderUnderTest::treeherder();
+    let provider = treeherder_provider();
     assert!(
         provider.binary.exists(),
         "{} is missing: run `cargo build -p terraform-provider-treeherder`",
@@ -91,7 +92,7 @@ async fn schema_command_matches_terraform_providers_schema_json() {
     );
     let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).expect("schema JSON");
 
-    let tf = Terraform::new(std::slice::from_ref(&provider), BTreeMap::new(), Vec::new())
+    let tf = terraform_for(std::slice::from_ref(&provider), BTreeMap::new(), Vec::new())
         .expect("terraform");
     let work = tf.workspace("schema").expect("workspace");
     work.write_config(

@@ -14,9 +14,8 @@ use std::process::Command;
 
 use futures::FutureExt;
 
-use acceptance::harness::{
-    repo_root, ProviderUnderTest, SandboxWorld, Service, Terraform, Workspace, World,
-};
+use acceptance::harness::{repo_root, SandboxWorld, Service, Workspace, World};
+use acceptance::harness::{terraform_for, treeherder_provider, treeherder_provider_from};
 
 const API_KEY: &str = "upgrade-test-api-key-0123";
 
@@ -156,8 +155,8 @@ async fn plan(ws: &Workspace<'_>) -> acceptance::harness::CommandOutput {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_applied_by_the_base_build_plans_empty_with_this_build() {
     let (base_commit, base_binary) = base_build();
-    let old = ProviderUnderTest::treeherder_from(base_binary);
-    let new = ProviderUnderTest::treeherder();
+    let old = treeherder_provider_from(base_binary);
+    let new = treeherder_provider();
     assert!(
         new.binary.is_file(),
         "{} is missing: run `cargo build -p terraform-provider-treeherder`",
@@ -169,7 +168,7 @@ async fn state_applied_by_the_base_build_plans_empty_with_this_build() {
     env.extend(sandbox.env());
     let mut secrets = world.secrets().to_vec();
     secrets.push(API_KEY.to_string());
-    let tf = Terraform::new(std::slice::from_ref(&old), env, secrets).expect("terraform");
+    let tf = terraform_for(std::slice::from_ref(&old), env, secrets).expect("terraform");
     let ws = tf.workspace("treeherder").expect("workspace");
     copy_example(&ws, Some(&base_commit));
 

@@ -5,10 +5,8 @@
 //! Expectations come from a second client (moto's Query API), never from the provider. Run
 //! with `TREEHERDER_TERRAFORM` set to 1.0.3 and to a recent Terraform.
 
-use acceptance::harness::{
-    xml_element, MotoControl, ProviderUnderTest, Service, Step, TestCase, World,
-    RDS_PROVIDER_CONFIG,
-};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{xml_element, MotoControl, Service, Step, World, RDS_PROVIDER_CONFIG};
 use serde_json::{json, Value};
 
 const ADDR: &str = "data.treeherder_rds_instances.dev";
@@ -69,7 +67,7 @@ async fn lists_the_instances_with_the_prefix_and_their_import_ids() {
         "{RDS_PROVIDER_CONFIG}\ndata \"treeherder_rds_instances\" \"dev\" {{\n  identifier_prefix = \"{}\"\n}}\n",
         prefix.to_uppercase()
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(Step::config(config).check(move |state| {
             state.expect_attr(ADDR, "instances", Value::Array(expected.clone()))

@@ -7,9 +7,10 @@
 //! Expectations come from a second client (moto's Query API and `.run/moto/seed.json`), never
 //! from the provider. Run with `TREEHERDER_TERRAFORM` set to 1.0.3 and to a recent Terraform.
 
+use acceptance::harness::treeherder_case;
 use acceptance::harness::{
-    xml_element, MotoControl, ProviderUnderTest, Service, SnapshotSeed, SnapshotStatus,
-    SnapshotType, Step, TestCase, World, RDS_PROVIDER_CONFIG,
+    xml_element, MotoControl, Service, SnapshotSeed, SnapshotStatus, SnapshotType, Step, World,
+    RDS_PROVIDER_CONFIG,
 };
 use regex::Regex;
 use serde_json::Value;
@@ -132,7 +133,7 @@ async fn each_type_picks_the_newest_available_snapshot_and_skips_the_creating_on
     );
     assert_ne!(automated.id, any.id);
 
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(
             Step::config(config(LATEST_OF_EACH_TYPE)).check(move |state| {
@@ -225,7 +226,7 @@ async fn an_instance_without_an_available_snapshot_is_an_error_at_db_instance_id
     instance_without_available_snapshot(&moto).await;
     let latest_automated = seed_text(&moto.seed().expect("the seed summary"), "latest_automated");
 
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         // Only a creating snapshot: skipped, and reported as none (not a crash).
         .step(
@@ -260,7 +261,7 @@ async fn an_unknown_snapshot_type_is_refused_naming_the_accepted_values() {
     let moto = MotoControl::from_world(&world).expect("moto in the world");
     let latest_manual = seed_text(&moto.seed().expect("the seed summary"), "latest_manual");
 
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(
             Step::config(one_snapshot("weekly", INSTANCE, "weekly"))

@@ -7,9 +7,13 @@
 //! change what other tests expect of `treeherder-prod`. moto has no state transitions: the
 //! poller's waits are proven in the provider's unit tests (provider/src/clients/rds/poll).
 
+use acceptance::harness::plancheck::{
+    expect_resource_action, expect_resource_action_in, ExpectedAction,
+};
+use acceptance::harness::{treeherder_case, treeherder_provider};
 use acceptance::harness::{
-    xml_element, xml_elements, MotoControl, ProviderUnderTest, Service, SnapshotSeed,
-    SnapshotStatus, SnapshotType, Step, TestCase, World, RDS_PROVIDER_CONFIG,
+    xml_element, xml_elements, MotoControl, Service, SnapshotSeed, SnapshotStatus, SnapshotType,
+    Step, World, RDS_PROVIDER_CONFIG,
 };
 use regex::Regex;
 use serde_json::Value;
@@ -127,24 +131,6 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
     )
 }
 
-fn replaced(plan: &acceptance::harness::Plan) -> Result<(), String> {
-    let change = plan.change(ADDR).ok_or("no planned change")?;
-    let actions = &change.actions;
-    if actions.contains(&"delete".to_string()) && actions.contains(&"create".to_string()) {
-        Ok(())
-    } else {
-        Err(format!("expected a replacement, got {actions:?}"))
-    }
-}
-
-fn updated_in_place(plan: &acceptance::harness::Plan) -> Result<(), String> {
-    let change = plan.change(ADDR).ok_or("no planned change")?;
-    match change.actions.as_slice() {
-        [only] if only == "update" => Ok(()),
-        other => Err(format!("expected an update in place, got {other:?}")),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
     let world = World::require(&[Service::Moto]);
@@ -242,10 +228,12 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
         triggers: "2026-12-03".to_string(),
         ..settings.clone()
     };
-    let reset_step = Step::config(config(&reset)).plan_check(replaced).check({
-        let later = later.clone();
-        move |state| state.expect_attr(ADDR, "restored_snapshot_id", later.as_str())
-    });
+    let reset_step = Step::config(config(&reset))
+        .plan_checks([expect_resource_action(ADDR, ExpectedAction::Replace)])
+        .check({
+            let later = later.clone();
+            move |state| state.expect_attr(ADDR, "restored_snapshot_id", later.as_str())
+        });
 
     // The class changes in place.
     let smaller = Settings {
@@ -256,7 +244,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
         let moto = moto.clone();
         let id = id.clone();
         Step::config(config(&smaller))
-            .plan_check(updated_in_place)
+            .plan_checks([expect_resource_action(ADDR, ExpectedAction::Update)])
             .check_async(move |_state| {
                 let moto = moto.clone();
                 let id = id.clone();
@@ -295,7 +283,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
                 }
             })
             .plan_check(|plan| {
-                updated_in_place(plan)?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let change = plan.change(ADDR).ok_or("no change")?;
                 match (
                     change.before["instance_class"].as_str(),
@@ -318,7 +306,7 @@ async fn the_runbook_temporary_instance_then_a_reset_an_update_and_import() {
             })
     };
 
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .sensitive(PASSWORD)
         .step(first)
@@ -391,7 +379,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
             .plan_only()
             .expect_error(Regex::new(pattern).expect("a valid pattern"))
     };
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(error("", "(?s)source_instance.*snapshot_identifier"))
         .step(error(
@@ -502,13 +490,13 @@ async fn a_write_only_master_password_is_never_stored_and_a_new_version_updates_
             other => Err(format!("database_url {other:?}")),
         }
     }
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .envs(world.env().clone())
         .step(Step::config(write_only(&identifier, &snapshot, 1)).check(no_password))
         .step(
             Step::config(write_only(&identifier, &snapshot, 2))
-                .plan_check(updated_in_place)
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Update)])
                 .check(no_password),
         )
         .run()
@@ -554,7 +542,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
             }
         }
     };
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env().clone())
         .step(
             Step::config(config.clone()).expect_error(
@@ -564,7 +552,7 @@ resource "treeherder_rds_snapshot_instance" "tmp" {{
         .step(
             Step::config(config)
                 .pre_step_async(release)
-                .plan_check(replaced)
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Replace)])
                 .check(|state| state.expect_attr(ADDR, "status", "available")),
         )
         .run()
@@ -622,8 +610,8 @@ async fn an_apply_killed_during_the_create_is_adopted_by_the_next_apply_without_
         .await
         .expect("moto holds the instance");
 
-    let tf = acceptance::harness::Terraform::new(
-        &[ProviderUnderTest::treeherder()],
+    let tf = acceptance::harness::terraform_for(
+        &[treeherder_provider()],
         world.env().clone(),
         Vec::new(),
     )
@@ -696,7 +684,7 @@ async fn an_instance_without_this_configurations_token_is_not_adopted() {
         &["2026-11-01T03:00:00Z", "2026-11-02T03:00:00Z"],
     )
     .await;
-    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(world.env().clone());
+    let mut case = treeherder_case().envs(world.env().clone());
     for (n, token) in [None, Some("another-configurations-token")]
         .into_iter()
         .enumerate()

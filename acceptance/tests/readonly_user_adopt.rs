@@ -9,16 +9,14 @@
 
 mod mysql_common;
 
-use acceptance::harness::{
-    ProviderUnderTest, Service, Terraform, Workspace, World, PROVIDER_CONFIG,
-};
+use acceptance::harness::{treeherder_case, Plan, Service, Step, TestCase, World, PROVIDER_CONFIG};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysql_common::{admin, admin_sql, change_of, opts, password, password_hash, strings, unique};
 
 const ADDRESS: &str = "treeherder_readonly_user.activedata";
 
-/// Whether `user` logs in (over TLS) with `pass`.
+/// Whether `user` logs in with `pass` over verified TLS.
 async fn logs_in(world: &World, user: &str, pass: &str) -> bool {
     match Conn::new(opts(world, user, pass, true)).await {
         Ok(conn) => {
@@ -29,33 +27,42 @@ async fn logs_in(world: &World, user: &str, pass: &str) -> bool {
     }
 }
 
-/// The refreshed plan is empty.
-async fn plans_empty(work: &Workspace<'_>) -> Result<(), String> {
-    let again = work.plan(true).await.map_err(|e| e.to_string())?;
-    if again.has_changes {
-        return Err(format!("plan after apply not empty:\n{}", again.text));
+/// A case against the world's MariaDB with `env`, scanning every log for its secrets and `pass`.
+fn case(world: &World, env: std::collections::BTreeMap<String, String>, pass: &str) -> TestCase {
+    let mut case = treeherder_case().envs(env).sensitive(pass);
+    for secret in world.secrets() {
+        case = case.sensitive(secret.clone());
+    }
+    case
+}
+
+/// The account still has the password hash `hash`, and `pass` logs in.
+async fn password_kept(world: &World, user: &str, pass: &str, hash: &str) -> Result<(), String> {
+    if password_hash(world, user).await? != hash {
+        return Err("the account's password changed".into());
+    }
+    if !logs_in(world, user, pass).await {
+        return Err("the account's own password no longer works".into());
     }
     Ok(())
 }
 
-/// Destroys, then fails on a leaked secret, else on `result`, else on the destroy.
-async fn destroy_and_scan(
-    tf: &Terraform,
-    work: &Workspace<'_>,
-    secrets: &[String],
-    result: Result<(), String>,
-) -> Result<(), String> {
-    let destroyed = work.destroy().await.map(|_| ()).map_err(|e| e.to_string());
-    let scan = tf.scan(secrets).map_err(|e| e.to_string())?;
-    if !scan.leaks.is_empty() {
-        return Err(format!("secrets leaked: {:?}", scan.leaks));
+/// The plan updates `ADDRESS` in place changing exactly `attributes`, running `sql`.
+fn updates_only(plan: &Plan, attributes: &[&str], sql: &[String]) -> Result<(), String> {
+    let change = change_of(plan, ADDRESS)?;
+    let changed: Vec<String> = change.changed_attributes().into_iter().collect();
+    let planned = strings(&change.after["grant_statements"]);
+    if change.actions != ["update"] || changed != attributes || planned != sql {
+        return Err(format!(
+            "expected an update of {attributes:?} running {sql:?}, got {:?} changing \
+             {changed:?}, SQL {planned:?}",
+            change.actions
+        ));
     }
-    result?;
-    destroyed
+    Ok(())
 }
 
-/// A scratch database holding some of Treeherder's tables, and an account made in it with
-/// the runbook's SQL (CREATE USER … REQUIRE SSL, the column grant, a GRANT per table).
+/// The runbook's account `user` in a scratch copy `db` of the treeherder tables.
 async fn runbook_account(world: &World, db: &str, user: &str, pass: &str) -> Result<(), String> {
     let mut statements = vec![format!("CREATE DATABASE `{db}`")];
     for table in ["auth_user", "group", "job", "django_migrations"] {
@@ -75,9 +82,8 @@ async fn runbook_account(world: &World, db: &str, user: &str, pass: &str) -> Res
     admin_sql(world, &statements).await
 }
 
-/// Imports `activedata@%` with a configuration without a password: the plan is empty and the
-/// apply sends nothing; a table created afterwards plans as one GRANT (no password change),
-/// which the apply runs, leaving the password hash as it was.
+/// An account made with the runbook's SQL, adopted without `password`: the plan after the
+/// import is empty, the password is never touched, and a table created later is granted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_adopted_without_its_password_keeps_it_and_gets_new_tables() {
     let world = World::require(&[Service::Mysql]);
@@ -86,8 +92,6 @@ async fn an_account_adopted_without_its_password_keeps_it_and_gets_new_tables() 
     let pass = password("a", 'Z');
     let mut env = world.env().clone();
     env.insert("TREEHERDER_MYSQL_DATABASE".into(), db.clone());
-    let mut secrets = world.secrets().to_vec();
-    secrets.push(pass.clone());
     let config = format!(
         r#"{PROVIDER_CONFIG}
 resource "treeherder_readonly_user" "activedata" {{
@@ -100,70 +104,57 @@ resource "treeherder_readonly_user" "activedata" {{
     let outcome = async {
         runbook_account(&world, &db, &user, &pass).await?;
         let hash = password_hash(&world, &user).await?;
-        let tf = Terraform::new(&[ProviderUnderTest::treeherder()], env, secrets.clone())
-            .map_err(|e| e.to_string())?;
-        let work = tf.workspace("work").map_err(|e| e.to_string())?;
-        work.write_config(&config).map_err(|e| e.to_string())?;
-        tf.require_success(work.init().await.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        let imported = work
-            .import(ADDRESS, &format!("{user}@%"))
-            .await
-            .map_err(|e| e.to_string())?;
-        tf.require_success(imported).map_err(|e| e.to_string())?;
-
-        let result = async {
-            let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan, ADDRESS)?;
-            if !change.is_no_op() {
-                return Err(format!(
-                    "the plan after the import must be empty; it changes {:?}",
-                    change.changed_attributes()
-                ));
-            }
-            let applied = work.apply().await.map_err(|e| e.to_string())?;
-            tf.require_success(applied).map_err(|e| e.to_string())?;
-            if password_hash(&world, &user).await? != hash {
-                return Err("the apply after the import changed the password".into());
-            }
-
-            admin_sql(
-                &world,
-                &[format!(
-                    "CREATE TABLE `{db}`.`new_table` (id int PRIMARY KEY)"
-                )],
+        let (w1, u1, p1, h1) = (world.clone(), user.clone(), pass.clone(), hash.clone());
+        let (w2, d2) = (world.clone(), db.clone());
+        let (w3, u3, p3, h3) = (world.clone(), user.clone(), pass.clone(), hash.clone());
+        case(&world, env, &pass)
+            .step(
+                Step::adopt(config.clone(), [(ADDRESS.to_string(), format!("{user}@%"))])
+                    .check_async(move |_| {
+                        let (world, user, pass, hash) =
+                            (w1.clone(), u1.clone(), p1.clone(), h1.clone());
+                        async move { password_kept(&world, &user, &pass, &hash).await }
+                    }),
             )
-            .await?;
-            let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan, ADDRESS)?;
-            let changed: Vec<String> = change.changed_attributes().into_iter().collect();
-            if change.actions != ["update"] || changed != ["grant_statements", "granted_tables"] {
-                return Err(format!(
-                    "expected an update of the grants only, got {:?} changing {changed:?}",
-                    change.actions
-                ));
-            }
-            let sql = strings(&change.after["grant_statements"]);
-            if sql != [grant.clone()] {
-                return Err(format!("planned SQL {sql:?}, expected only {grant}"));
-            }
-            let applied = work.apply().await.map_err(|e| e.to_string())?;
-            tf.require_success(applied).map_err(|e| e.to_string())?;
-            if password_hash(&world, &user).await? != hash {
-                return Err("granting the new table changed the password".into());
-            }
-            if !logs_in(&world, &user, &pass).await {
-                return Err("the account's own password no longer works".into());
-            }
-            let state = work.state().await.map_err(|e| e.to_string())?;
-            let granted = strings(&state.attr(ADDRESS, "granted_tables").unwrap_or_default());
-            if granted != ["group", "job", "new_table"] {
-                return Err(format!("granted_tables after the apply: {granted:?}"));
-            }
-            plans_empty(&work).await
-        }
-        .await;
-        destroy_and_scan(&tf, &work, &secrets, result).await
+            .step(
+                Step::config(config.clone())
+                    .pre_step_async(move || {
+                        let (world, db) = (w2.clone(), d2.clone());
+                        async move {
+                            admin_sql(
+                                &world,
+                                &[format!(
+                                    "CREATE TABLE `{db}`.`new_table` (id int PRIMARY KEY)"
+                                )],
+                            )
+                            .await
+                        }
+                    })
+                    .plan_check(move |plan| {
+                        updates_only(
+                            plan,
+                            &["grant_statements", "granted_tables"],
+                            std::slice::from_ref(&grant),
+                        )
+                    })
+                    .check_async(move |state| {
+                        let (world, user, pass, hash) =
+                            (w3.clone(), u3.clone(), p3.clone(), h3.clone());
+                        async move {
+                            password_kept(&world, &user, &pass, &hash).await?;
+                            let granted =
+                                strings(&state.attr(ADDRESS, "granted_tables").unwrap_or_default());
+                            if granted != ["group", "job", "new_table"] {
+                                return Err(format!("granted_tables after the apply: {granted:?}"));
+                            }
+                            Ok(())
+                        }
+                    }),
+            )
+            .try_run()
+            .await
+            .map(|_| ())
+            .map_err(|failure| failure.to_string())
     }
     .await;
     let cleaned = admin_sql(
@@ -193,37 +184,16 @@ resource "treeherder_readonly_user" "activedata" {{
 }}
 "#
     );
-    let outcome = async {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
-            world.env().clone(),
-            world.secrets().to_vec(),
-        )
-        .map_err(|e| e.to_string())?;
-        let work = tf.workspace("work").map_err(|e| e.to_string())?;
-        work.write_config(&config).map_err(|e| e.to_string())?;
-        tf.require_success(work.init().await.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        let planned = work
-            .run(&["plan", "-input=false", "-no-color"])
-            .await
-            .map_err(|e| e.to_string())?;
-        if planned.success() {
-            return Err("a plan creating an account without a password succeeded".into());
-        }
-        let text = planned
-            .stderr
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !(text.contains("A password is required to create an account")
-            && text.contains("Missing required argument"))
-        {
-            return Err(format!("unexpected error: {}", planned.stderr));
-        }
-        Ok::<(), String>(())
-    }
-    .await;
+    let refused = regex::Regex::new(
+        r"(?s)Missing required argument.*A\s+password\s+is\s+required\s+to\s+create\s+an\s+account|A\s+password\s+is\s+required\s+to\s+create\s+an\s+account.*Missing required argument",
+    )
+    .expect("a valid pattern");
+    let outcome = case(&world, world.env().clone(), "")
+        .step(Step::config(config).plan_only().expect_error(refused))
+        .try_run()
+        .await
+        .map(|_| ())
+        .map_err(|failure| failure.to_string());
     let mut conn = admin(&world).await;
     let exists: Option<String> = conn
         .exec_first("SELECT User FROM mysql.user WHERE User = ?", (&user,))
@@ -243,56 +213,41 @@ async fn removing_the_password_leaves_the_account_password_alone() {
     let world = World::require(&[Service::Mysql]);
     let user = unique("released");
     let pass = password("r", 'Z');
-    let mut secrets = world.secrets().to_vec();
-    secrets.push(pass.clone());
     let with_password = format!(
         "{PROVIDER_CONFIG}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name     = \"{user}\"\n  password = \"{pass}\"\n}}\n"
     );
     let without = format!(
         "{PROVIDER_CONFIG}\nresource \"treeherder_readonly_user\" \"activedata\" {{\n  name = \"{user}\"\n}}\n"
     );
-    let outcome = async {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
-            world.env().clone(),
-            secrets.clone(),
+    // The hash after the first step, for the second to compare with.
+    let hash = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (w1, u1, h1) = (world.clone(), user.clone(), hash.clone());
+    let (w2, u2, p2, h2) = (world.clone(), user.clone(), pass.clone(), hash.clone());
+    let outcome = case(&world, world.env().clone(), &pass)
+        .step(Step::config(with_password).check_async(move |_| {
+            let (world, user, hash) = (w1.clone(), u1.clone(), h1.clone());
+            async move {
+                let now = password_hash(&world, &user).await?;
+                *hash.lock().map_err(|e| e.to_string())? = now;
+                Ok::<(), String>(())
+            }
+        }))
+        .step(
+            Step::config(without)
+                .plan_check(|plan| updates_only(plan, &["password"], &[]))
+                .check_async(move |_| {
+                    let (world, user, pass, hash) =
+                        (w2.clone(), u2.clone(), p2.clone(), h2.clone());
+                    async move {
+                        let hash = hash.lock().map_err(|e| e.to_string())?.clone();
+                        password_kept(&world, &user, &pass, &hash).await
+                    }
+                }),
         )
-        .map_err(|e| e.to_string())?;
-        let work = tf.workspace("work").map_err(|e| e.to_string())?;
-        work.write_config(&with_password)
-            .map_err(|e| e.to_string())?;
-        tf.require_success(work.init().await.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        tf.require_success(work.apply().await.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        let result = async {
-            let hash = password_hash(&world, &user).await?;
-            work.write_config(&without).map_err(|e| e.to_string())?;
-            let plan = work.plan_json(true).await.map_err(|e| e.to_string())?;
-            let change = change_of(&plan, ADDRESS)?;
-            let changed: Vec<String> = change.changed_attributes().into_iter().collect();
-            let sql = strings(&change.after["grant_statements"]);
-            if change.actions != ["update"] || changed != ["password"] || !sql.is_empty() {
-                return Err(format!(
-                    "expected an update of `password` alone running nothing, got {:?} \
-                     changing {changed:?}, SQL {sql:?}",
-                    change.actions
-                ));
-            }
-            tf.require_success(work.apply().await.map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-            if password_hash(&world, &user).await? != hash {
-                return Err("removing `password` changed the account's password".into());
-            }
-            if !logs_in(&world, &user, &pass).await {
-                return Err("the last password set no longer works".into());
-            }
-            plans_empty(&work).await
-        }
-        .await;
-        destroy_and_scan(&tf, &work, &secrets, result).await
-    }
-    .await;
+        .try_run()
+        .await
+        .map(|_| ())
+        .map_err(|failure| failure.to_string());
     let cleaned = admin_sql(&world, &[format!("DROP USER IF EXISTS '{user}'@'%'")]).await;
     if let Err(e) = outcome {
         panic!("{e}");

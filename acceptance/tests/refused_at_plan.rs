@@ -2,9 +2,8 @@
 //! what is accepted: a zero duration in a `timeouts` block (of a `CreateTimeout` resource and
 //! of a `Timeouts` one), and passwords longer than MySQL accepts.
 
-use acceptance::harness::{
-    ProviderUnderTest, SandboxWorld, Service, Step, TestCase, World, PROVIDER_CONFIG,
-};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{SandboxWorld, Service, Step, World, PROVIDER_CONFIG};
 use regex::Regex;
 
 const API_KEY: &str = "refused-at-plan-acceptance-key-5c21";
@@ -57,7 +56,7 @@ resource "treeherder_database_password" "stage" {{
 }}
 "#
     );
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(env)
         .step(refused(rollback, "create", "\"0s\"", ZERO))
         .step(refused(password, "update", "\"0h0m\"", ZERO))
@@ -71,7 +70,7 @@ const TOO_LONG: &str = r"at\s+most\s+256\s+are\s+accepted:\s+MySQL\s+8's\s+defau
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_longer_than_mysql_accepts_are_refused_at_plan_at_the_attribute() {
     let (_sandbox, env) = env().await;
-    let mut case = TestCase::new(ProviderUnderTest::treeherder()).envs(env);
+    let mut case = treeherder_case().envs(env);
     for length in [257, 200_000] {
         let long = "x".repeat(length);
         let prefix = &long[..40];

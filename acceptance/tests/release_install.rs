@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use acceptance::harness::{repo_root, ProviderUnderTest, Service, Terraform, World};
+use acceptance::harness::{cli_config_text, terraform_for, treeherder_provider, OtherProviders};
+use acceptance::harness::{repo_root, Service, Terraform, World};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
@@ -77,7 +78,7 @@ fn run(command: &mut Command) -> std::process::Output {
 
 /// Runs scripts/release.sh with a throwaway signing key passed as `GPG_PRIVATE_KEY`.
 fn make_release() -> Release {
-    let provider = ProviderUnderTest::treeherder();
+    let provider = treeherder_provider();
     let binary = std::fs::read(&provider.binary).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; run `cargo build -p terraform-provider-treeherder`",
@@ -217,7 +218,7 @@ fn terraform(world: &World, extra_env: &[(&str, &Path)], cli_config: &str) -> Te
     for (key, value) in extra_env {
         env.insert(key.to_string(), value.display().to_string());
     }
-    let tf = Terraform::new(&[], env, world.secrets().to_vec()).expect("terraform");
+    let tf = terraform_for(&[], env, world.secrets().to_vec()).expect("terraform");
     std::fs::write(tf.cli_config(), cli_config).expect("write the CLI config");
     tf
 }
@@ -312,9 +313,10 @@ async fn terraform_init_installs_the_package_from_a_filesystem_mirror() {
         packed.join(Release::zip_name()),
     )
     .expect("copy the zip");
-    let config = format!(
-        "disable_checkpoint = true\nprovider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{SOURCE}\"]\n  }}\n}}\n",
-        mirror.path().display()
+    let config = cli_config_text(
+        mirror.path(),
+        &[SOURCE.to_string()],
+        OtherProviders::Refused,
     );
     let tf = terraform(&world, &[], &config);
     init_and_plan_the_example(&tf, &release).await;

@@ -1,26 +1,28 @@
 //! `treeherder_release_rollback` through real Terraform against an in-process sandbox (one
 //! per test): a rollback to an older release becoming current, the plan's warnings, a
-//! `triggers` change rolling back again, destroy forgetting without a request to Heroku,
+//! `triggers` change rolling back again, destroy forgetting without a write to Heroku,
 //! ineligible and unknown targets failing at plan, a failing release phase, and a lost
 //! answer to the rollback POST not rolling back twice.
 //!
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld};
+use acceptance::harness::plancheck::{expect_resource_action, ExpectedAction};
+use acceptance::harness::{
+    heroku_provider_config, treeherder_case, SandboxControl, SandboxWorld, State, Step,
+};
+use acceptance::sandbox::{FaultSpec, ReleasePhase, ReleasePhaseFailure};
 use regex::Regex;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const API_KEY: &str = "release-rollback-acceptance-key-3d7f";
 const APP: &str = "treeherder-stage";
+const ADDR: &str = "treeherder_release_rollback.stage";
 
 /// A sandbox whose release phases stay pending for 300 ms (the provider must wait).
 async fn start_world() -> SandboxWorld {
     let world = SandboxWorld::start(API_KEY).await;
-    world
-        .handle()
-        .control_post("/release-phase", json!({ "ms": 300 }))
-        .await;
+    world.handle().set_release_phase_ms(300).await;
     world
 }
 
@@ -86,102 +88,116 @@ async fn rollback_becomes_current_triggers_roll_back_again_and_destroy_only_forg
     let world = start_world().await;
     let control = world.handle();
     let v2_vars = releases(&control).await[1]["config_vars"].clone();
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("v2", "bug 1800000")).unwrap();
-    work.init().await.expect("init");
-
-    // The plan carries the runbook's caveat.
-    let plan = work.plan(true).await.expect("plan");
     let caveat = Regex::new(r"(?s)Warning: A rollback lasts until the next deploy.*next\s+automatic\s+deploy.*Fix\s+\(revert\)\s+the\s+branch\s+first").unwrap();
-    assert!(caveat.is_match(&plan.text), "{}", plan.text);
-
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let state = work.state().await.expect("state");
-    let addr = "treeherder_release_rollback.stage";
-    let cur = current(&control).await;
-    assert_eq!(cur["version"], 4, "{cur}");
-    assert_eq!(cur["description"], "Rollback to v2");
-    assert_eq!(cur["status"], "succeeded");
-    assert_eq!(state.attr(addr, "id"), Some(cur["id"].clone()));
-    assert_eq!(state.attr(addr, "version"), Some(json!(4)));
-    assert_eq!(state.attr(addr, "target_version"), Some(json!(2)));
-    assert_eq!(state.attr(addr, "status"), Some(json!("succeeded")));
-    // Code and config vars are the target's.
-    let app = control.app(APP).await;
-    assert_eq!(app["config_vars"], v2_vars);
-    let all = releases(&control).await;
-    assert_eq!(all[3]["slug_id"], all[1]["slug_id"]);
-    // The apply waited through the pending release phase, logging each poll.
-    let logs = std::fs::read_dir(tf.logs_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect::<String>();
-    assert!(
-        logs.contains("(rollback): pending after") && logs.contains("(rollback): succeeded after"),
-        "no poll logged"
-    );
-
-    // Same configuration: nothing to do.
-    let plan = work.plan(true).await.expect("plan");
-    assert!(!plan.has_changes, "{}", plan.text);
-
-    // A triggers change is a new rollback.
-    work.write_config(&config("v2", "bug 1800001")).unwrap();
-    let plan = work.plan(true).await.expect("plan");
-    assert!(plan.text.contains("must be replaced"), "{}", plan.text);
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let cur = current(&control).await;
-    assert_eq!(cur["version"], 5, "{cur}");
-    assert_eq!(cur["description"], "Rollback to v2");
-
-    // Destroy says it only forgets, and sends nothing to Heroku.
-    let out = work
-        .run(&[
-            "plan",
-            "-destroy",
-            "-refresh=false",
-            "-input=false",
-            "-no-color",
-        ])
-        .await
-        .expect("plan -destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
     let forget = Regex::new(r"(?s)Warning: Destroying only forgets the rollback.*only\s+removes\s+it\s+from\s+the\s+state").unwrap();
+    let (c1, c2, c_clear, c_destroy) = (
+        control.clone(),
+        control.clone(),
+        control.clone(),
+        control.clone(),
+    );
+    let mut case = treeherder_case()
+        .envs(world.env())
+        // The plan carries the runbook's caveat.
+        .step(
+            Step::config(config("v2", "bug 1800000"))
+                .plan_only()
+                .expect_non_empty_plan()
+                .expect_plan_output(caveat),
+        )
+        .step(
+            Step::config(config("v2", "bug 1800000")).check_async(move |state: State| {
+                let (control, v2_vars) = (c1.clone(), v2_vars.clone());
+                async move {
+                    let cur = current(&control).await;
+                    if cur["version"] != 4
+                        || cur["description"] != "Rollback to v2"
+                        || cur["status"] != "succeeded"
+                    {
+                        return Err(format!("current release: {cur}"));
+                    }
+                    state.expect_attr(ADDR, "id", cur["id"].clone())?;
+                    state.expect_attr(ADDR, "version", 4)?;
+                    state.expect_attr(ADDR, "target_version", 2)?;
+                    state.expect_attr(ADDR, "status", "succeeded")?;
+                    // Code and config vars are the target's.
+                    if control.app(APP).await["config_vars"] != v2_vars {
+                        return Err("the config vars are not v2's".to_string());
+                    }
+                    let all = releases(&control).await;
+                    if all[3]["slug_id"] != all[1]["slug_id"] {
+                        return Err("the code is not v2's".to_string());
+                    }
+                    Ok(())
+                }
+            }),
+        )
+        // A triggers change is a new rollback.
+        .step(
+            Step::config(config("v2", "bug 1800001"))
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Replace)])
+                .check_async(move |_| {
+                    let control = c2.clone();
+                    async move {
+                        let cur = current(&control).await;
+                        if cur["version"] == 5 && cur["description"] == "Rollback to v2" {
+                            Ok(())
+                        } else {
+                            Err(format!("current release: {cur}"))
+                        }
+                    }
+                }),
+        );
+    // Destroy says it only forgets, and sends nothing to Heroku.
     if plans_destroy_through_the_provider() {
-        assert!(forget.is_match(&out.stdout), "{}", out.stdout);
+        case = case.step(Step::destroy_plan().expect_plan_output(forget));
     }
-    control.clear_requests().await;
-    let out = work
-        .run(&[
-            "destroy",
-            "-auto-approve",
-            "-refresh=false",
-            "-input=false",
-            "-no-color",
-        ])
-        .await
-        .expect("destroy");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let requests = control.requests().await;
-    assert!(requests.is_empty(), "destroy sent {requests:?}");
-    assert_eq!(current(&control).await["version"], 5);
-    let state = work.state().await.expect("state");
-    state.expect_no_resource(addr).unwrap();
+    case.pre_destroy_async(move || {
+        let control = c_clear.clone();
+        async move {
+            control.clear_requests().await;
+            Ok::<(), String>(())
+        }
+    })
+    .check_destroy_async(move |_| {
+        let control = c_destroy.clone();
+        async move {
+            // The destroy's refresh reads; forgetting writes nothing.
+            let writes: Vec<Value> = control
+                .requests()
+                .await
+                .into_iter()
+                .filter(|r| r["method"] != "GET")
+                .collect();
+            if !writes.is_empty() {
+                return Err(format!("destroy sent {writes:?}"));
+            }
+            let version = current(&control).await["version"].clone();
+            if version != 5 {
+                return Err(format!("destroy changed the current release to {version}"));
+            }
+            Ok(())
+        }
+    })
+    // The apply waited through the pending release phase, logging each poll.
+    .check_logs(|logs| {
+        if logs.contains("(rollback): pending after")
+            && logs.contains("(rollback): succeeded after")
+        {
+            Ok(())
+        } else {
+            Err("no poll logged")
+        }
+    })
+    .run()
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ineligible_and_unknown_targets_fail_at_plan() {
     let world = start_world().await;
     let control = world.handle();
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("v3", "x")).unwrap();
-    work.init().await.expect("init");
+    let mut case = treeherder_case().envs(world.env());
     for (release, pattern) in [
         (
             "v3",
@@ -194,21 +210,28 @@ async fn ineligible_and_unknown_targets_fail_at_plan() {
         ("v99", r#"(?s)Unknown release.*no release "v99""#),
         ("latest", r#"(?s)Expected a release version"#),
     ] {
-        work.write_config(&config(release, "x")).unwrap();
-        let out = work
-            .run(&["plan", "-input=false", "-no-color"])
-            .await
-            .expect("plan");
-        assert!(!out.success(), "{release}: plan succeeded");
-        let text = format!("{}\n{}", out.stdout, out.stderr);
-        assert!(
-            Regex::new(pattern).unwrap().is_match(&text),
-            "{release}: {text}"
+        case = case.step(
+            Step::config(config(release, "x"))
+                .plan_only()
+                .expect_error(Regex::new(pattern).unwrap()),
         );
     }
-    let posts = rollback_posts(&control.requests().await, &app_id(&control).await);
-    assert_eq!(posts, 0, "nothing was posted");
-    assert_eq!(current(&control).await["version"], 3);
+    case.check_destroy_async(move |_| {
+        let control = control.clone();
+        async move {
+            let posts = rollback_posts(&control.requests().await, &app_id(&control).await);
+            let version = current(&control).await["version"].clone();
+            if posts == 0 && version == 3 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{posts} rollbacks posted, current release {version}"
+                ))
+            }
+        }
+    })
+    .run()
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,32 +239,90 @@ async fn a_failing_release_phase_is_an_error_and_the_rollback_stays_in_state() {
     let world = start_world().await;
     let control = world.handle();
     control
-        .control_post(
-            "/release-phase",
-            json!({ "ms": 300, "fail": [{ "app": APP, "count": 1 }] }),
-        )
+        .set_release_phase(ReleasePhase {
+            ms: 300,
+            fail: vec![ReleasePhaseFailure {
+                app: APP.to_string(),
+                count: 1,
+            }],
+        })
         .await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("v2", "x")).unwrap();
-    work.init().await.expect("init");
-    let out = work.apply().await.expect("apply");
-    assert!(!out.success(), "apply succeeded:\n{}", out.stdout);
-    let text = format!("{}\n{}", out.stdout, out.stderr);
     let failed = Regex::new(
         r"(?s)Release v4 of treeherder-stage failed.*release phase ended\s+failed.*https://release-output\.sandbox\.invalid/streams/",
     )
     .unwrap();
-    assert!(failed.is_match(&text), "{text}");
-    let state = work.state().await.expect("state");
-    let addr = "treeherder_release_rollback.stage";
-    assert_eq!(state.attr(addr, "status"), Some(json!("failed")));
-    assert_eq!(state.attr(addr, "version"), Some(json!(4)));
-    // The failed release did not become current.
-    assert_eq!(current(&control).await["version"], 3);
-    // Tainted: the next plan makes a new rollback.
-    let plan = work.plan(true).await.expect("plan");
-    assert!(plan.text.contains("tainted"), "{}", plan.text);
+    treeherder_case()
+        .envs(world.env())
+        .step(Step::config(config("v2", "x")).expect_error(failed))
+        // Tainted: the next plan makes a new rollback.
+        .step(
+            Step::config(config("v2", "x"))
+                .plan_only()
+                .expect_non_empty_plan()
+                .expect_plan_output(Regex::new("tainted").unwrap()),
+        )
+        .check_destroy_async(move |state| {
+            let control = control.clone();
+            async move {
+                state.expect_attr(ADDR, "status", "failed")?;
+                state.expect_attr(ADDR, "version", 4)?;
+                // The failed release did not become current.
+                let version = current(&control).await["version"].clone();
+                if version == 3 {
+                    Ok(())
+                } else {
+                    Err(format!("current release {version}"))
+                }
+            }
+        })
+        .run()
+        .await;
+}
+
+/// One rollback release and `posts` POSTs to the releases since the log was cleared.
+async fn rolled_back_once(control: &SandboxControl, posts: usize) -> Result<(), String> {
+    let seen = rollback_posts(&control.requests().await, &app_id(control).await);
+    let rollbacks = releases(control)
+        .await
+        .iter()
+        .filter(|r| r["description"] == "Rollback to v2")
+        .count();
+    if seen == posts && rollbacks == 1 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{seen} POSTs (expected {posts}), {rollbacks} rollback releases"
+        ))
+    }
+}
+
+/// A case applying a rollback to v2 with the request log cleared first, checking it rolled
+/// back once with `posts` POSTs.
+async fn rollback_once(world: &SandboxWorld, posts: usize) {
+    let control = world.handle();
+    let c_clear = control.clone();
+    treeherder_case()
+        .envs(world.env())
+        .step(
+            Step::config(config("v2", "x"))
+                .pre_step_async(move || {
+                    let control = c_clear.clone();
+                    async move {
+                        control.clear_requests().await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .check_async(move |state: State| {
+                    let control = control.clone();
+                    async move {
+                        rolled_back_once(&control, posts).await?;
+                        state.expect_attr(ADDR, "version", 4)?;
+                        state.expect_attr(ADDR, "status", "succeeded")
+                    }
+                }),
+        )
+        .run()
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,37 +332,16 @@ async fn a_lost_answer_to_the_rollback_is_reconciled_without_posting_again() {
     // The rollback happens, its answer is lost (a 502 after the effect); later 429s on
     // the POST are retried by the client only because Heroku acted on none of them.
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 502,
-                "method": "POST",
-                "path_prefix": format!("/apps/{}/releases", app_id(&control).await),
-                "after_effect": true,
-            }),
+        .add_fault(
+            FaultSpec::new(
+                502,
+                "POST",
+                format!("/apps/{}/releases", app_id(&control).await),
+            )
+            .after_effect(),
         )
         .await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("v2", "x")).unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    assert_eq!(
-        rollback_posts(&control.requests().await, &app_id(&control).await),
-        1
-    );
-    let rollbacks = releases(&control)
-        .await
-        .iter()
-        .filter(|r| r["description"] == "Rollback to v2")
-        .count();
-    assert_eq!(rollbacks, 1, "one rollback release");
-    let state = work.state().await.expect("state");
-    let addr = "treeherder_release_rollback.stage";
-    assert_eq!(state.attr(addr, "version"), Some(json!(4)));
-    assert_eq!(state.attr(addr, "status"), Some(json!("succeeded")));
+    rollback_once(&world, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,32 +349,15 @@ async fn a_rate_limited_rollback_is_posted_once_it_is_let_through() {
     let world = start_world().await;
     let control = world.handle();
     control
-        .control_post(
-            "/faults",
-            json!({
-                "status": 429,
-                "method": "POST",
-                "path_prefix": format!("/apps/{}/releases", app_id(&control).await),
-                "retry_after": 0,
-            }),
+        .add_fault(
+            FaultSpec::new(
+                429,
+                "POST",
+                format!("/apps/{}/releases", app_id(&control).await),
+            )
+            .retry_after(0),
         )
         .await;
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&config("v2", "x")).unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let out = work.apply().await.expect("apply");
-    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
-    let rollbacks = releases(&control)
-        .await
-        .iter()
-        .filter(|r| r["description"] == "Rollback to v2")
-        .count();
-    assert_eq!(rollbacks, 1, "one rollback release");
     // The refused POST and the one let through.
-    assert_eq!(
-        rollback_posts(&control.requests().await, &app_id(&control).await),
-        2
-    );
+    rollback_once(&world, 2).await;
 }

@@ -12,7 +12,8 @@
 
 mod mysql_common;
 
-use acceptance::harness::{MotoControl, Plan, ProviderUnderTest, Service, Step, TestCase, World};
+use acceptance::harness::treeherder_case;
+use acceptance::harness::{MotoControl, Plan, Service, Step, World};
 use acceptance::sandbox::{start, RunningSandbox, SandboxConfig, DEFAULT_API_KEY};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -292,7 +293,7 @@ async fn one_apply_restores_syncs_the_password_deploys_and_clears_the_cache() {
             .plan_check(every_step_replaced)
             .check_async(after(2))
     };
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .terraform_latest()
         .envs(world.env().clone())
         .env("HEROKU_API_URL", &sandbox.heroku_url)

@@ -24,7 +24,7 @@ async fn a_held_answer_is_sent_only_once_released_and_the_request_was_performed(
             Some(json!({ "HOLD_PROBE": "elsewhere" })),
         )
         .await;
-    assert!(control.control_get("/holds").await[0]["caught"].is_null());
+    assert_eq!(control.holds().await[0].caught, None);
 
     let client = control.clone();
     let patch = tokio::spawn(async move {
@@ -33,8 +33,8 @@ async fn a_held_answer_is_sent_only_once_released_and_the_request_was_performed(
             .await
     });
     let caught = control.wait_until_held(hold, Duration::from_secs(10)).await;
-    assert_eq!(caught["status"], 200, "{caught}");
-    assert_eq!(caught["path"], path, "{caught}");
+    assert_eq!(caught.status, 200, "{caught:?}");
+    assert_eq!(caught.path, path, "{caught:?}");
     // Performed (the change is there) but not answered.
     let vars = control.heroku(Method::GET, path, None).await;
     assert_eq!(vars["HOLD_PROBE"], "held");
@@ -45,7 +45,7 @@ async fn a_held_answer_is_sent_only_once_released_and_the_request_was_performed(
     let logged = control.requests().await;
     assert!(logged
         .iter()
-        .any(|r| r["seq"] == caught["seq"] && r["method"] == "PATCH" && r["path"] == path));
+        .any(|r| r["seq"] == caught.seq && r["method"] == "PATCH" && r["path"] == path));
 
     control.release_holds().await;
     let answer = tokio::time::timeout(Duration::from_secs(10), patch)
@@ -53,7 +53,7 @@ async fn a_held_answer_is_sent_only_once_released_and_the_request_was_performed(
         .expect("the answer comes once released")
         .expect("the PATCH task");
     assert_eq!(answer["HOLD_PROBE"], "held");
-    assert_eq!(control.control_get("/holds").await, json!([]));
+    assert_eq!(control.holds().await, vec![]);
     // With no hold left, answers go out at once.
     control
         .heroku(Method::PATCH, path, Some(json!({ "HOLD_PROBE": "free" })))
@@ -86,7 +86,7 @@ async fn a_hold_ends_when_the_client_hangs_up() {
     );
     // The hold goes with the connection (bounded wait for the server to see it close).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while control.control_get("/holds").await != json!([]) {
+    while !control.holds().await.is_empty() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the hold outlived its connection"

@@ -9,7 +9,7 @@
 mod listed_imports;
 
 use acceptance::harness::SandboxWorld;
-use listed_imports::{applied, assert_adopted_without_changes};
+use listed_imports::list_then_adopt;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -89,11 +89,6 @@ async fn lists_every_job_and_the_listed_ids_import_with_an_empty_plan() {
         })
         .collect();
 
-    let tf = world.terraform();
-    let work = applied(&tf, HEADER).await;
-    let listed = work.state().await.expect("state").output("jobs");
-    assert_eq!(listed, Some(Value::Array(expected.clone())));
-
     // A configuration written from the listed values, imported by the listed ids.
     let mut config = HEADER.to_string();
     for job in &expected {
@@ -116,10 +111,19 @@ async fn lists_every_job_and_the_listed_ids_import_with_an_empty_plan() {
             )
         })
         .collect();
-    assert_adopted_without_changes(&tf, &work, &control, &config, &imports, "jobs", API_KEY).await;
+    list_then_adopt(
+        &world,
+        HEADER,
+        vec![("jobs", Value::Array(expected.clone()))],
+        config,
+        imports,
+        "jobs",
+    )
+    .await;
+    // The case destroyed what it adopted: the two jobs made here and the three seeded ones.
     assert_eq!(
         control.app(APP).await["jobs"].as_array().map(Vec::len),
-        Some(5),
-        "no job made or deleted"
+        Some(0),
+        "the adopted jobs were destroyed with the case"
     );
 }

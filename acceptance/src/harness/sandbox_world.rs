@@ -5,11 +5,18 @@
 use std::collections::BTreeMap;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
-use super::provider::ProviderUnderTest;
-use super::terraform::Terraform;
-use crate::sandbox::{self, RunningSandbox, SandboxConfig};
+use tfplugin_testing::Terraform;
+
+use super::provider::{terraform_for, treeherder_provider};
+use crate::sandbox::{
+    self, CaughtRequest, CollaboratorLinger, DynoCrash, Fault, FaultSpec, Hold, HoldRequest,
+    OneOffCommandFields, OneOffCommandRequest, ReleasePhase, RestartMode, RunningSandbox,
+    SandboxConfig,
+};
 
 /// Heroku's API version header, which the sandbox (like Heroku) requires.
 const ACCEPT: &str = "application/vnd.heroku+json; version=3";
@@ -63,8 +70,8 @@ impl SandboxWorld {
     /// A Terraform for the provider under test against this sandbox, scanning every log for
     /// the API key.
     pub fn terraform(&self) -> Terraform {
-        Terraform::new(
-            &[ProviderUnderTest::treeherder()],
+        terraform_for(
+            &[treeherder_provider()],
             self.env(),
             vec![self.api_key.clone()],
         )
@@ -143,21 +150,81 @@ impl SandboxControl {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    /// `GET` of the control API (`/state`, `/requests`, `/faults`, ...).
-    pub async fn control_get(&self, path: &str) -> Value {
-        self.send(Method::GET, format!("{}{path}", self.control), None, false)
+    /// `GET` of the control API, read as `T`.
+    async fn control_get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let answer = self
+            .send(Method::GET, format!("{}{path}", self.control), None, false)
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("GET {path}: unexpected answer {answer} ({e})"))
+    }
+
+    /// `POST` of `body` to the control API, the answer read as `T`.
+    async fn control_post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> T {
+        let body = serde_json::to_value(body).expect("control requests serialize");
+        let answer = self
+            .send(
+                Method::POST,
+                format!("{}{path}", self.control),
+                Some(body),
+                false,
+            )
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("POST {path}: unexpected answer {answer} ({e})"))
+    }
+
+    /// Injects a fault; the sandbox's record of it.
+    pub async fn add_fault(&self, fault: FaultSpec) -> Fault {
+        self.control_post("/faults", &fault).await
+    }
+
+    /// How long releases stay `pending`, and release phases to fail; the new setting.
+    pub async fn set_release_phase(&self, phase: ReleasePhase) -> ReleasePhase {
+        self.control_post("/release-phase", &phase).await
+    }
+
+    /// Releases stay `pending` for `ms` before their release phase succeeds.
+    pub async fn set_release_phase_ms(&self, ms: u64) -> ReleasePhase {
+        self.set_release_phase(ReleasePhase {
+            ms,
+            ..ReleasePhase::default()
+        })
+        .await
+    }
+
+    /// How the next dyno restarts behave; the new mode.
+    pub async fn set_restart_mode(&self, mode: RestartMode) -> RestartMode {
+        self.control_post("/dyno-restart", &mode).await
+    }
+
+    /// How dyno restarts behave now.
+    pub async fn restart_mode(&self) -> RestartMode {
+        self.control_get("/dyno-restart").await
+    }
+
+    /// Crashes dyno `dyno` of `app` (now and after every restart); the dyno as Heroku shows it.
+    pub async fn crash_dyno(&self, app: &str, dyno: &str) -> Value {
+        let crash = DynoCrash {
+            app: app.to_string(),
+            dyno: dyno.to_string(),
+        };
+        self.control_post("/dyno-crash", &crash).await
+    }
+
+    /// A removed collaborator stays listed for `gets` more GETs.
+    pub async fn set_collaborator_linger(&self, gets: u32) -> CollaboratorLinger {
+        self.control_post("/collaborator-linger", &CollaboratorLinger { gets })
             .await
     }
 
-    /// `POST` to the control API (fault injection, release phases, resets).
-    pub async fn control_post(&self, path: &str, body: Value) -> Value {
-        self.send(
-            Method::POST,
-            format!("{}{path}", self.control),
-            Some(body),
-            false,
-        )
-        .await
+    /// What a one-off dyno running `command` prints and how it ends.
+    pub async fn set_one_off_command(&self, command: &str, behaviour: OneOffCommandFields) {
+        let request = OneOffCommandRequest {
+            command: command.to_string(),
+            behaviour,
+        };
+        let _: Value = self.control_post("/one-off-commands", &request).await;
     }
 
     /// The whole sandbox state.
@@ -177,47 +244,43 @@ impl SandboxControl {
 
     /// The requests the sandbox served, oldest first.
     pub async fn requests(&self) -> Vec<Value> {
-        self.control_get("/requests")
-            .await
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.control_get("/requests").await
     }
 
     /// The injected faults and how much of each is left.
-    pub async fn faults(&self) -> Vec<Value> {
-        self.control_get("/faults")
-            .await
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+    pub async fn faults(&self) -> Vec<Fault> {
+        self.control_get("/faults").await
+    }
+
+    /// The holds and what each caught.
+    pub async fn holds(&self) -> Vec<Hold> {
+        self.control_get("/holds").await
     }
 
     /// Holds the answer to the next `method` request whose path starts with `path_prefix`
     /// (the request itself is performed); returns the hold's id. See
     /// [`wait_until_held`](Self::wait_until_held) and [`release_holds`](Self::release_holds).
     pub async fn hold(&self, method: &str, path_prefix: &str) -> u64 {
-        let hold = self
-            .control_post(
-                "/holds",
-                serde_json::json!({ "method": method, "path_prefix": path_prefix }),
-            )
-            .await;
-        hold["id"].as_u64().expect("the sandbox names the hold")
+        let request = HoldRequest {
+            method: method.to_string(),
+            path_prefix: path_prefix.to_string(),
+        };
+        let hold: Hold = self.control_post("/holds", &request).await;
+        hold.id
     }
 
     /// Polls (every 50 ms, at most `bound`) until hold `id` caught its request; returns the
     /// request as the hold reports it (`seq`, `path`, `status`). Panics when the bound passes.
-    pub async fn wait_until_held(&self, id: u64, bound: std::time::Duration) -> Value {
+    pub async fn wait_until_held(&self, id: u64, bound: std::time::Duration) -> CaughtRequest {
         let deadline = tokio::time::Instant::now() + bound;
         loop {
-            let holds = self.control_get("/holds").await;
-            let caught = holds
-                .as_array()
-                .and_then(|all| all.iter().find(|h| h["id"] == id))
-                .map(|h| h["caught"].clone())
-                .unwrap_or(Value::Null);
-            if !caught.is_null() {
+            let caught = self
+                .holds()
+                .await
+                .into_iter()
+                .find(|h| h.id == id)
+                .and_then(|h| h.caught);
+            if let Some(caught) = caught {
                 return caught;
             }
             assert!(

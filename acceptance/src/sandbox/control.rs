@@ -37,7 +37,7 @@ pub enum FaultApi {
 }
 
 /// An injected failure for the next `remaining` matching requests.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     pub id: u64,
     pub api: FaultApi,
@@ -53,22 +53,99 @@ pub struct Fault {
     pub skip: u32,
 }
 
-#[derive(Deserialize)]
+/// `POST /__control/faults`: the next `count` requests matching `api`, `method` and
+/// `path_prefix` (after `skip` of them) answer `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FaultRequest {
+pub struct FaultSpec {
     #[serde(default)]
-    api: FaultApi,
-    status: u16,
+    pub api: FaultApi,
+    pub status: u16,
     #[serde(default = "one")]
-    count: u32,
-    path_prefix: Option<String>,
-    method: Option<String>,
-    retry_after: Option<u64>,
+    pub count: u32,
+    pub path_prefix: Option<String>,
+    pub method: Option<String>,
+    pub retry_after: Option<u64>,
+    /// Perform the action, then answer with the error (a lost response).
     #[serde(default)]
-    after_effect: bool,
-    message: Option<String>,
+    pub after_effect: bool,
+    pub message: Option<String>,
     #[serde(default)]
-    skip: u32,
+    pub skip: u32,
+}
+
+impl FaultSpec {
+    /// One `status` answer to the next `method` request under `path_prefix`, of either API.
+    pub fn new(status: u16, method: &str, path_prefix: impl Into<String>) -> Self {
+        FaultSpec {
+            api: FaultApi::Any,
+            status,
+            count: 1,
+            path_prefix: Some(path_prefix.into()),
+            method: Some(method.to_string()),
+            retry_after: None,
+            after_effect: false,
+            message: None,
+            skip: 0,
+        }
+    }
+
+    /// One `status` answer to the next request of either API, whatever its method and path.
+    pub fn any(status: u16) -> Self {
+        FaultSpec {
+            method: None,
+            path_prefix: None,
+            ..FaultSpec::new(status, "", "")
+        }
+    }
+
+    /// Only for `method` requests.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_string());
+        self
+    }
+
+    /// Only for requests under `path_prefix`.
+    pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(path_prefix.into());
+        self
+    }
+
+    /// Only for requests to `api`.
+    pub fn api(mut self, api: FaultApi) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// For the next `count` matching requests.
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Let `skip` matching requests through first.
+    pub fn skip(mut self, skip: u32) -> Self {
+        self.skip = skip;
+        self
+    }
+
+    /// With a `Retry-After` header of `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The action is performed, then the error answered (a lost response).
+    pub fn after_effect(mut self) -> Self {
+        self.after_effect = true;
+        self
+    }
+
+    /// With this error message.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
 }
 
 fn one() -> u32 {
@@ -95,6 +172,14 @@ struct LatencyRequest {
 #[derive(Deserialize)]
 struct RateLimitRequest {
     remaining: u64,
+}
+
+/// `POST /__control/collaborator-linger`: a removed collaborator is still listed for `gets`
+/// more GETs (0 to 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollaboratorLinger {
+    pub gets: u32,
 }
 
 fn bad(message: impl Into<String>) -> (StatusCode, Value) {
@@ -151,7 +236,7 @@ fn route(
             ok(json!({}))
         }
         ("POST", "/faults") => {
-            let r: FaultRequest = parse(body)?;
+            let r: FaultSpec = parse(body)?;
             if !(400..=599).contains(&r.status) {
                 return Err(bad("status must be between 400 and 599"));
             }
@@ -221,10 +306,10 @@ fn route(
             ok(super::heroku::dynos::set_restart_mode(shared, parse(body)?))
         }
         ("POST", "/collaborator-linger") => {
-            let request: Value = parse(body)?;
+            let request: CollaboratorLinger = parse(body)?;
             let mut world = shared.lock();
-            let answer = super::heroku::collaborators::set_linger(&mut world.state, &request)
-                .map_err(bad)?;
+            let answer =
+                super::heroku::collaborators::set_linger(&mut world.state, request).map_err(bad)?;
             shared.persist(&world.state);
             ok(answer)
         }

@@ -22,7 +22,7 @@ use super::server::{Shared, World};
 pub const MAX_HOLD: Duration = Duration::from_secs(180);
 
 /// A hold and, once it caught one, the request it holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     pub id: u64,
     pub method: String,
@@ -32,18 +32,19 @@ pub struct Hold {
 }
 
 /// The request a hold caught.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaughtRequest {
     pub seq: u64,
     pub path: String,
     pub status: u16,
 }
 
-#[derive(Deserialize)]
+/// `POST /__control/holds`: hold the answer to the next `method` request under `path_prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HoldRequest {
-    method: String,
-    path_prefix: String,
+pub struct HoldRequest {
+    pub method: String,
+    pub path_prefix: String,
 }
 
 /// `POST /__control/holds`.

@@ -32,6 +32,14 @@ mod seed;
 mod server;
 mod state;
 
+// The control API's requests and answers, shared by the server and the tests' client
+// (`SandboxControl`), so neither side spells them as loose JSON.
+pub use control::{CollaboratorLinger, Fault, FaultApi, FaultSpec};
+pub use heroku::dynos::{DynoCrash, RestartKind, RestartMode};
+pub use heroku::one_off::{OneOffCommand, OneOffCommandFields, OneOffCommandRequest};
+pub use heroku::releases::{ReleasePhase, ReleasePhaseFailure};
+pub use hold::{CaughtRequest, Hold, HoldRequest};
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

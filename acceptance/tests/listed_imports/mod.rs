@@ -1,51 +1,65 @@
-//! Helpers shared by the data source tests that adopt what a data source lists: apply the
-//! listing, then import every listed id into a configuration written from the listed values.
+//! Shared by the data source tests that adopt what a data source lists: apply the listing and
+//! check its output, then adopt every listed id into a configuration written from the listed
+//! values (empty plans, no write to the sandbox), through a [`TestCase`], which also scans every
+//! log for the API key.
 
-use acceptance::harness::{SandboxControl, Terraform, Workspace};
+use acceptance::harness::{treeherder_case, SandboxControl, SandboxWorld, Step};
 use serde_json::Value;
 
-/// A workspace of `tf` in which `config` was initialised and applied.
-pub async fn applied<'a>(tf: &'a Terraform, config: &str) -> Workspace<'a> {
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(config).unwrap();
-    tf.require_success(work.init().await.expect("init runs"))
-        .expect("init");
-    tf.require_success(work.apply().await.expect("apply runs"))
-        .expect("apply");
-    work
+/// Applies `header` and expects each `(output, value)`, then adopts `imports` with `config`:
+/// the plans after the imports are empty and nothing but GETs reached the sandbox. `what`
+/// names the imported objects in the failure message.
+pub async fn list_then_adopt(
+    world: &SandboxWorld,
+    header: &str,
+    outputs: Vec<(&'static str, Value)>,
+    config: String,
+    imports: Vec<(String, String)>,
+    what: &'static str,
+) {
+    let control = world.handle();
+    let clear = control.clone();
+    treeherder_case()
+        .envs(world.env())
+        .step(Step::config(header).check(move |state| {
+            for (name, expected) in &outputs {
+                let listed = state.output(name);
+                if listed.as_ref() != Some(expected) {
+                    return Err(format!(
+                        "output {name}: expected {expected}, got {listed:?}"
+                    ));
+                }
+            }
+            Ok(())
+        }))
+        .step(
+            Step::adopt(config, imports)
+                .pre_step_async(move || {
+                    let control = clear.clone();
+                    async move {
+                        control.clear_requests().await;
+                        Ok::<(), String>(())
+                    }
+                })
+                .check_async(move |_| {
+                    let control = control.clone();
+                    async move { no_writes(&control, what).await }
+                }),
+        )
+        .run()
+        .await;
 }
 
-/// Writes `config`, imports each `(address, id)`, and asserts the refreshed plan is empty,
-/// nothing but GETs reached the sandbox, and `api_key` is in no log. `what` names the
-/// imported objects in the failure message.
-pub async fn assert_adopted_without_changes(
-    tf: &Terraform,
-    work: &Workspace<'_>,
-    control: &SandboxControl,
-    config: &str,
-    imports: &[(String, String)],
-    what: &str,
-    api_key: &str,
-) {
-    work.write_config(config).unwrap();
-    control.clear_requests().await;
-    for (address, id) in imports {
-        tf.require_success(work.import(address, id).await.expect("import runs"))
-            .expect("import with the listed id");
-    }
-    let plan = work.plan(true).await.expect("plan");
-    assert!(
-        !plan.has_changes,
-        "the listed values do not match the imported {what}:\n{}",
-        plan.text
-    );
+async fn no_writes(control: &SandboxControl, what: &str) -> Result<(), String> {
     let writes: Vec<Value> = control
         .requests()
         .await
         .into_iter()
         .filter(|r| r["method"] != "GET")
         .collect();
-    assert!(writes.is_empty(), "adoption wrote: {writes:?}");
-    let scan = tf.scan(&[api_key.to_string()]).expect("scan");
-    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
+    if writes.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("adopting the listed {what} wrote: {writes:?}"))
+    }
 }

@@ -354,13 +354,13 @@ pub fn permissions() -> Reply {
 
 /// `POST /__control/collaborator-linger` `{"gets": N}`: how many GETs show a collaborator
 /// deleted from now on.
-pub fn set_linger(state: &mut SandboxState, body: &Value) -> Result<Value, String> {
-    let gets = body
-        .get("gets")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-        .filter(|n| *n <= 1000)
-        .ok_or("gets must be a number from 0 to 1000")?;
-    state.collaborator_linger_gets = gets;
-    Ok(json!({ "gets": gets }))
+pub fn set_linger(
+    state: &mut SandboxState,
+    request: crate::sandbox::control::CollaboratorLinger,
+) -> Result<Value, String> {
+    if request.gets > 1000 {
+        return Err("gets must be a number from 0 to 1000".to_string());
+    }
+    state.collaborator_linger_gets = request.gets;
+    Ok(json!({ "gets": request.gets }))
 }

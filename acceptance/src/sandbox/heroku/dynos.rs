@@ -327,7 +327,7 @@ pub fn size_info(ident: &str) -> ApiResult {
 
 /// A dyno to crash, set through `POST /__control/dyno-crash`
 /// `{"app": "treeherder-prod", "dyno": "worker_misc.1"}`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DynoCrash {
     /// App name or id.

@@ -61,7 +61,7 @@ pub struct OneOffCommand {
 }
 
 /// `POST /__control/one-off-commands` body: a command and what it does.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OneOffCommandRequest {
     pub command: String,
@@ -70,7 +70,7 @@ pub struct OneOffCommandRequest {
 }
 
 /// [`OneOffCommand`]'s fields as the control API takes them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OneOffCommandFields {
     #[serde(default)]
     pub output: Vec<String>,

@@ -7,15 +7,13 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::Value;
 use tempfile::TempDir;
 
-use super::error::HarnessError;
-use super::paths::{terraform_binary, terraform_latest_binary, test_tmp_root};
-use super::plan::Plan;
-use super::provider::ProviderUnderTest;
-use super::secrets::{redact, scan_for_secrets, SecretScan};
-use super::state::State;
+use crate::error::HarnessError;
+use crate::mirror::{LocalMirror, OtherProviders, ProviderUnderTest};
+use crate::secrets::{redact, scan_for_secrets, SecretScan};
+use crate::settings::{Settings, TerraformVersion};
+use crate::workspace::Workspace;
 
 /// A test's Terraform environment: a temporary root holding the provider mirror, the CLI
 /// config, the working directories and the `logs/` folder (TRACE logs and captured
@@ -23,7 +21,7 @@ use super::state::State;
 pub struct Terraform {
     binary: PathBuf,
     root: TempDir,
-    cli_config: PathBuf,
+    mirror: LocalMirror,
     logs: PathBuf,
     dumps: PathBuf,
     env: BTreeMap<String, String>,
@@ -77,69 +75,40 @@ pub struct PlanOutcome {
 /// Whether a command's stdout may be scanned for secrets. State and plan JSON legitimately
 /// hold sensitive values, so it goes to a folder the scan skips.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Capture {
+pub(crate) enum Capture {
     Scanned,
     StateDump,
 }
 
 impl Terraform {
-    /// Prepares a root under `.run/tests/` with a mirror holding `providers`, a CLI config
-    /// pointing at it, and the environment every command gets (`env` on top of this process's
-    /// environment without its `TF_*` variables). `redactions` are removed from error texts.
-    /// Terraform is [`terraform_binary`] (`$TREEHERDER_TERRAFORM`).
+    /// Prepares a root under `settings`' test directory with a mirror holding `providers`, a
+    /// CLI config pointing at it, and the environment every command gets (`env` on top of
+    /// this process's environment without its `TF_*` variables). `redactions` are removed
+    /// from error texts. Terraform is the one `version` names under `settings`.
     pub fn new(
+        settings: &Settings,
+        version: &TerraformVersion,
         providers: &[ProviderUnderTest],
         env: BTreeMap<String, String>,
         redactions: Vec<String>,
     ) -> Result<Terraform, HarnessError> {
-        Terraform::with_binary(terraform_binary()?, providers, env, redactions)
-    }
-
-    /// Like [`Terraform::new`] with the recent Terraform of [`terraform_latest_binary`]
-    /// (`$TREEHERDER_TERRAFORM_LATEST`, >= 1.11), for write-only attributes or ephemeral
-    /// resources. Fails when it is unavailable.
-    pub fn latest(
-        providers: &[ProviderUnderTest],
-        env: BTreeMap<String, String>,
-        redactions: Vec<String>,
-    ) -> Result<Terraform, HarnessError> {
-        Terraform::with_binary(terraform_latest_binary()?, providers, env, redactions)
-    }
-
-    /// Like [`Terraform::new`] with the Terraform `binary`.
-    pub fn with_binary(
-        binary: PathBuf,
-        providers: &[ProviderUnderTest],
-        env: BTreeMap<String, String>,
-        redactions: Vec<String>,
-    ) -> Result<Terraform, HarnessError> {
-        let base = test_tmp_root();
+        let binary = version.resolve(settings)?;
+        let base = settings.test_tmp_root();
         std::fs::create_dir_all(&base).map_err(|e| HarnessError::io("creating", &base, e))?;
         let root = tempfile::Builder::new()
             .prefix("tf-")
             .tempdir_in(&base)
             .map_err(|e| HarnessError::io("creating a temporary directory in", &base, e))?;
-        let mirror = root.path().join("mirror");
         let logs = root.path().join("logs");
         let dumps = root.path().join("state-dumps");
-        for dir in [&mirror, &logs, &dumps] {
+        for dir in [&logs, &dumps] {
             std::fs::create_dir_all(dir).map_err(|e| HarnessError::io("creating", dir, e))?;
         }
-        let mut includes = Vec::new();
-        for provider in providers {
-            provider.install_into(&mirror)?;
-            let pattern = provider.include_pattern()?;
-            if !includes.contains(&pattern) {
-                includes.push(pattern);
-            }
-        }
-        let cli_config = root.path().join("terraformrc");
-        std::fs::write(&cli_config, cli_config_text(&mirror, &includes))
-            .map_err(|e| HarnessError::io("writing", &cli_config, e))?;
+        let mirror = LocalMirror::build(root.path(), providers, OtherProviders::Refused)?;
         Ok(Terraform {
             binary,
             root,
-            cli_config,
+            mirror,
             logs,
             dumps,
             env,
@@ -153,14 +122,12 @@ impl Terraform {
     /// build offered under the same version). The old file is removed first: it may be a hard
     /// link to the previous binary, which copying over it would overwrite. Returns the path.
     pub fn reinstall(&self, provider: &ProviderUnderTest) -> Result<PathBuf, HarnessError> {
-        let mirror = self.root.path().join("mirror");
-        let (host, ns, ty) = provider.address()?;
-        let versions = mirror.join(host).join(ns).join(ty).join(&provider.version);
-        if versions.exists() {
-            std::fs::remove_dir_all(&versions)
-                .map_err(|e| HarnessError::io("removing", &versions, e))?;
-        }
-        provider.install_into(&mirror)
+        provider.reinstall_into(&self.mirror.mirror)
+    }
+
+    /// How many commands have run (numbering logs and plan files).
+    pub(crate) fn commands_run(&self) -> usize {
+        self.counter.load(Ordering::SeqCst)
     }
 
     /// Sets the time limit of each command (default 300 s).
@@ -185,14 +152,14 @@ impl Terraform {
 
     /// The CLI config file (`TF_CLI_CONFIG_FILE`).
     pub fn cli_config(&self) -> &Path {
-        &self.cli_config
+        &self.mirror.cli_config
     }
 
     /// A new working directory `name` under the root.
     pub fn workspace(&self, name: &str) -> Result<Workspace<'_>, HarnessError> {
         let dir = self.root.path().join(name);
         std::fs::create_dir_all(&dir).map_err(|e| HarnessError::io("creating", &dir, e))?;
-        Ok(Workspace { tf: self, dir })
+        Ok(Workspace::new(self, dir))
     }
 
     /// Removes the configured secrets from `text`.
@@ -205,6 +172,28 @@ impl Terraform {
         scan_for_secrets(&self.logs, secrets)
     }
 
+    /// Every file of the logs folder (TRACE logs, captured output), concatenated in name order.
+    pub fn logs_text(&self) -> Result<String, HarnessError> {
+        let entries = std::fs::read_dir(&self.logs)
+            .map_err(|e| HarnessError::io("listing", &self.logs, e))?;
+        let mut paths = Vec::new();
+        for entry in entries {
+            paths.push(
+                entry
+                    .map_err(|e| HarnessError::io("listing", &self.logs, e))?
+                    .path(),
+            );
+        }
+        paths.sort();
+        let mut text = String::new();
+        for path in paths.iter().filter(|p| p.is_file()) {
+            let bytes = std::fs::read(path).map_err(|e| HarnessError::io("reading", path, e))?;
+            text.push_str(&String::from_utf8_lossy(&bytes));
+            text.push('\n');
+        }
+        Ok(text)
+    }
+
     /// Keeps the root directory on disk (it is deleted on drop otherwise) and returns its path.
     pub fn keep(self) -> PathBuf {
         self.root.keep()
@@ -215,7 +204,7 @@ impl Terraform {
         self.run_captured(dir, args, Capture::Scanned).await
     }
 
-    async fn run_captured(
+    pub(crate) async fn run_captured(
         &self,
         dir: &Path,
         args: &[&str],
@@ -279,7 +268,7 @@ impl Terraform {
             }
         }
         cmd.envs(&self.env)
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_CLI_CONFIG_FILE", &self.mirror.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1")
@@ -319,7 +308,7 @@ impl Terraform {
         }
     }
 
-    fn failed(&self, output: &CommandOutput) -> HarnessError {
+    pub(crate) fn failed(&self, output: &CommandOutput) -> HarnessError {
         HarnessError::CommandFailed {
             command: output.command.clone(),
             code: output.code,
@@ -385,192 +374,5 @@ impl Drop for Background {
         if self.is_running() {
             let _ = self.kill_group();
         }
-    }
-}
-
-/// The CLI config: only the private mirror (no `direct {}`), so installation is offline and
-/// can never pick up a published provider instead of the one under test.
-fn cli_config_text(mirror: &Path, includes: &[String]) -> String {
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let include = if includes.is_empty() {
-        String::new()
-    } else {
-        let list: Vec<String> = includes.iter().map(|i| quote(i)).collect();
-        format!("    include = [{}]\n", list.join(", "))
-    };
-    format!(
-        "disable_checkpoint = true\n\nprovider_installation {{\n  filesystem_mirror {{\n    path    = {}\n{include}  }}\n}}\n",
-        quote(&mirror.to_string_lossy())
-    )
-}
-
-/// One Terraform working directory of a [`Terraform`] root.
-#[derive(Debug)]
-pub struct Workspace<'a> {
-    tf: &'a Terraform,
-    dir: PathBuf,
-}
-
-impl Workspace<'_> {
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The owning environment.
-    pub fn terraform(&self) -> &Terraform {
-        self.tf
-    }
-
-    /// Replaces the configuration with `hcl` as `main.tf` (other `.tf` files are removed).
-    pub fn write_config(&self, hcl: &str) -> Result<(), HarnessError> {
-        let entries =
-            std::fs::read_dir(&self.dir).map_err(|e| HarnessError::io("listing", &self.dir, e))?;
-        for entry in entries {
-            let path = entry
-                .map_err(|e| HarnessError::io("listing", &self.dir, e))?
-                .path();
-            if path.extension().is_some_and(|ext| ext == "tf") {
-                std::fs::remove_file(&path).map_err(|e| HarnessError::io("removing", &path, e))?;
-            }
-        }
-        let path = self.dir.join("main.tf");
-        std::fs::write(&path, hcl).map_err(|e| HarnessError::io("writing", &path, e))
-    }
-
-    /// Runs `terraform ARGS` here; non-zero exits are returned, not raised.
-    pub async fn run(&self, args: &[&str]) -> Result<CommandOutput, HarnessError> {
-        self.tf.run(&self.dir, args).await
-    }
-
-    /// `terraform init`, which fails unless the providers resolve from the mirror.
-    pub async fn init(&self) -> Result<CommandOutput, HarnessError> {
-        let out = self.run(&["init", "-input=false", "-no-color"]).await?;
-        self.tf.require_success(out)
-    }
-
-    /// `terraform apply -auto-approve` (returned even when it fails, for expected errors).
-    pub async fn apply(&self) -> Result<CommandOutput, HarnessError> {
-        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
-            .await
-    }
-
-    /// `terraform apply -auto-approve` started in the background, to be killed
-    /// ([`Background::kill`]) at a moment the test chooses.
-    pub fn spawn_apply(&self) -> Result<Background, HarnessError> {
-        self.tf.spawn(
-            &self.dir,
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-        )
-    }
-
-    /// `terraform apply -refresh-only -auto-approve`.
-    pub async fn apply_refresh_only(&self) -> Result<CommandOutput, HarnessError> {
-        self.run(&[
-            "apply",
-            "-refresh-only",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-        ])
-        .await
-    }
-
-    /// `terraform apply PLANFILE`.
-    pub async fn apply_plan_file(&self, plan_file: &Path) -> Result<CommandOutput, HarnessError> {
-        let file = plan_file.to_string_lossy().into_owned();
-        self.run(&["apply", "-input=false", "-no-color", &file])
-            .await
-    }
-
-    /// `terraform plan -detailed-exitcode` (with `-refresh=false` unless `refresh`).
-    pub async fn plan(&self, refresh: bool) -> Result<PlanOutcome, HarnessError> {
-        let mut args = vec!["plan", "-input=false", "-no-color", "-detailed-exitcode"];
-        if !refresh {
-            args.push("-refresh=false");
-        }
-        let out = self.run(&args).await?;
-        match out.code {
-            Some(0) => Ok(PlanOutcome {
-                has_changes: false,
-                text: out.stdout,
-            }),
-            Some(2) => Ok(PlanOutcome {
-                has_changes: true,
-                text: out.stdout,
-            }),
-            _ => Err(self.tf.failed(&out)),
-        }
-    }
-
-    /// Plans into a plan file (returned) and reads it back as JSON.
-    pub async fn plan_to_file(&self, refresh: bool) -> Result<(PathBuf, Plan), HarnessError> {
-        let n = self.tf.counter.load(Ordering::SeqCst);
-        let plan_file = self.dir.join(format!("plan-{n:03}.tfplan"));
-        let out_arg = format!("-out={}", plan_file.to_string_lossy());
-        let mut args = vec!["plan", "-input=false", "-no-color", out_arg.as_str()];
-        if !refresh {
-            args.push("-refresh=false");
-        }
-        let out = self.run(&args).await?;
-        self.tf.require_success(out)?;
-        let file = plan_file.to_string_lossy().into_owned();
-        let json = self.show_json(&["show", "-json", &file]).await?;
-        Ok((plan_file, Plan::from_json(json)))
-    }
-
-    /// A JSON plan of the current configuration (refreshed when `refresh`).
-    pub async fn plan_json(&self, refresh: bool) -> Result<Plan, HarnessError> {
-        Ok(self.plan_to_file(refresh).await?.1)
-    }
-
-    /// The current state from `terraform show -json`.
-    pub async fn state(&self) -> Result<State, HarnessError> {
-        Ok(State::from_json(self.show_json(&["show", "-json"]).await?))
-    }
-
-    async fn show_json(&self, args: &[&str]) -> Result<Value, HarnessError> {
-        let out = self
-            .tf
-            .run_captured(&self.dir, args, Capture::StateDump)
-            .await?;
-        let out = self.tf.require_success(out)?;
-        serde_json::from_str(&out.stdout).map_err(|source| HarnessError::Json {
-            command: out.command,
-            source,
-        })
-    }
-
-    /// `terraform import ADDRESS ID` (returned even when it fails).
-    pub async fn import(&self, address: &str, id: &str) -> Result<CommandOutput, HarnessError> {
-        self.run(&["import", "-input=false", "-no-color", address, id])
-            .await
-    }
-
-    /// `terraform destroy -auto-approve`.
-    pub async fn destroy(&self) -> Result<CommandOutput, HarnessError> {
-        let out = self
-            .run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-            .await?;
-        self.tf.require_success(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cli_config_lists_only_the_mirror() {
-        let text = cli_config_text(
-            Path::new("/m/ir\"ror"),
-            &["registry.terraform.io/treeherder/*".to_string()],
-        );
-        assert!(text.contains("path    = \"/m/ir\\\"ror\""), "{text}");
-        assert!(
-            text.contains("include = [\"registry.terraform.io/treeherder/*\"]"),
-            "{text}"
-        );
-        assert!(!text.contains("direct"), "{text}");
     }
 }

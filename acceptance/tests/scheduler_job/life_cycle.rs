@@ -1,100 +1,6 @@
-//! `treeherder_scheduler_job` through real Terraform 1.0.3 against an in-process sandbox
-//! (one per test, on a free loopback port): life cycle, import, drift, spelling, plan-time
-//! validation, faults during a 30-job apply, and the request cost of a 100-job refresh.
-//!
-//! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
-//! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
+//! A job's life: create, import, update, replace, drift, destroy; what fails at plan time.
 
-use acceptance::harness::{
-    heroku_provider_config, ProviderUnderTest, SandboxControl, SandboxWorld, Step, Terraform,
-    TestCase,
-};
-use regex::Regex;
-use serde_json::{json, Value};
-
-/// Long enough for the harness to treat it as a secret and scan every log for it.
-const API_KEY: &str = "sched-acceptance-key-5d1f0c9a7e";
-const ADDR: &str = "treeherder_scheduler_job.job";
-
-/// The app's jobs as the sandbox stores them.
-async fn jobs(control: &SandboxControl, app: &str) -> Vec<Value> {
-    control.app(app).await["jobs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-async fn jobs_with_command(control: &SandboxControl, app: &str, command: &str) -> Vec<Value> {
-    jobs(control, app)
-        .await
-        .into_iter()
-        .filter(|j| j["command"] == command)
-        .collect()
-}
-
-async fn next_job_id(control: &SandboxControl) -> u64 {
-    control.state().await["next_job_id"]
-        .as_u64()
-        .expect("next_job_id in the sandbox state")
-}
-
-fn provider_block() -> String {
-    heroku_provider_config(6, 5)
-}
-
-fn job_config(app: &str, command: &str, frequency: &str, dyno_size: Option<&str>) -> String {
-    let size = dyno_size
-        .map(|s| format!("  dyno_size = \"{s}\"\n"))
-        .unwrap_or_default();
-    format!(
-        r#"{}
-resource "treeherder_scheduler_job" "job" {{
-  app       = "{app}"
-  command   = "{command}"
-  frequency = "{frequency}"
-{size}}}
-"#,
-        provider_block()
-    )
-}
-
-fn many_jobs_config(app: &str, count: usize, prefix: &str) -> String {
-    many_jobs_config_with(&provider_block(), app, count, prefix)
-}
-
-fn many_jobs_config_with(provider: &str, app: &str, count: usize, prefix: &str) -> String {
-    format!(
-        r#"{provider}
-resource "treeherder_scheduler_job" "many" {{
-  count     = {count}
-  app       = "{app}"
-  command   = "./manage.py {prefix}_${{count.index}}"
-  frequency = "every_hour_at_${{(count.index % 6) * 10}}"
-}}
-"#
-    )
-}
-
-fn expect_actions(
-    plan: &acceptance::harness::Plan,
-    address: &str,
-    expected: &[&str],
-) -> Result<(), String> {
-    let change = plan
-        .change(address)
-        .ok_or_else(|| format!("{address} is not in the plan"))?;
-    let mut actions = change.actions.clone();
-    actions.sort();
-    let mut wanted: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-    wanted.sort();
-    if actions == wanted {
-        Ok(())
-    } else {
-        Err(format!(
-            "{address}: expected actions {wanted:?}, got {actions:?}"
-        ))
-    }
-}
+use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn life_cycle_import_update_replace_and_destroy() {
@@ -117,7 +23,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
     let uuid_check = stage_uuid.clone();
     let id_uuid = first_id.clone();
     let cd = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         // Create, with the canonical spellings (the import below must reproduce them).
         .step(
@@ -167,7 +73,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 "every_day_at_04:30",
                 Some("standard-2x"),
             ))
-            .plan_check(|plan| expect_actions(plan, ADDR, &["update"]))
+            .plan_checks([expect_resource_action(ADDR, ExpectedAction::Update)])
             .check_async(move |state| {
                 let control = c3.clone();
                 let id = id3.clone();
@@ -203,7 +109,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 Some("standard-2x"),
             ))
             .plan_check(|plan| {
-                expect_actions(plan, ADDR, &["update"])?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let changed = plan
                     .change(ADDR)
                     .map(|c| c.changed_attributes())
@@ -235,7 +141,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 Some("standard-2x"),
             ))
             .plan_check(|plan| {
-                expect_actions(plan, ADDR, &["update"])?;
+                expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                 let changed = plan
                     .change(ADDR)
                     .map(|c| c.changed_attributes())
@@ -259,7 +165,7 @@ async fn life_cycle_import_update_replace_and_destroy() {
                 "every_hour_at_10",
                 Some("standard-2x"),
             ))
-            .plan_check(|plan| expect_actions(plan, ADDR, &["delete", "create"]))
+            .plan_checks([expect_resource_action(ADDR, ExpectedAction::Replace)])
             .check_async(move |state| {
                 let control = c5.clone();
                 let old = first_id.clone();
@@ -321,7 +227,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
     let c_patch = control.clone();
     let p_patch = prod_id.clone();
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(config.clone()))
         // Deleted in the dashboard: the refreshed plan creates it again.
@@ -350,7 +256,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
                 })
                 .plan_only()
                 .expect_non_empty_plan()
-                .plan_check(|plan| expect_actions(plan, ADDR, &["create"])),
+                .plan_checks([expect_resource_action(ADDR, ExpectedAction::Create)]),
         )
         .step(Step::config(config.clone()).check_async(move |state| {
             let control = c_check.clone();
@@ -394,7 +300,7 @@ async fn drift_deleted_or_changed_behind_terraforms_back() {
                 .plan_only()
                 .expect_non_empty_plan()
                 .plan_check(|plan| {
-                    expect_actions(plan, ADDR, &["update"])?;
+                    expect_resource_action_in(plan, ADDR, ExpectedAction::Update)?;
                     let change = plan.change(ADDR).ok_or("no change")?;
                     if change.before["command"] != "./manage.py edited_in_dashboard"
                         || change.after["command"] != "./manage.py drift_probe"
@@ -454,7 +360,7 @@ async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
         r"(?s)Invalid value for frequency.*on main\.tf line {line}, in resource.*every_ten_minutes,\s+every_hour_at_<0\|10\|20\|30\|40\|50>,\s+or\s+every_day_at_<H>:<00\|30>"
     ))
     .unwrap();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(Step::config(valid.clone()))
         .step(
@@ -486,324 +392,6 @@ async fn invalid_frequency_fails_at_plan_time_listing_the_valid_forms() {
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    // Writes to one app are serialised, so the first requests take the whole storm: enough
-    // retries for it, with tiny delays.
-    let config = many_jobs_config_with(
-        &heroku_provider_config(12, 2),
-        "treeherder-prod",
-        30,
-        "fault_job",
-    );
-    let c_pre = control.clone();
-    let c_check = control.clone();
-    let c_destroy = control.clone();
-    let report = TestCase::new(ProviderUnderTest::treeherder())
-        .envs(world.env())
-        .step(
-            Step::config(config)
-                .pre_step_async(move || {
-                    let control = c_pre.clone();
-                    async move {
-                        control.clear_requests().await;
-                        // Each request takes one use of the first fault matching it.
-                        for fault in [
-                            json!({"api": "scheduler", "status": 429, "count": 6, "retry_after": 0}),
-                            json!({"api": "scheduler", "status": 503, "count": 3, "method": "GET"}),
-                            // Refused creates: nothing was created, the client must retry.
-                            json!({"api": "scheduler", "status": 503, "count": 2, "method": "POST"}),
-                            // Lost responses: the job exists, the client must not duplicate it.
-                            json!({"api": "scheduler", "status": 500, "count": 4,
-                                   "method": "POST", "after_effect": true}),
-                            json!({"api": "heroku", "status": 503, "count": 2}),
-                        ] {
-                            control.control_post("/faults", fault).await;
-                        }
-                        Ok::<(), String>(())
-                    }
-                })
-                .check_async(move |state| {
-                    let control = c_check.clone();
-                    async move {
-                        let left = control.faults().await;
-                        if !left.is_empty() {
-                            return Err(format!("faults not all consumed: {left:?}"));
-                        }
-                        let log = control.requests().await;
-                        for status in [429, 503, 500] {
-                            if !log.iter().any(|r| r["status"] == status) {
-                                return Err(format!("no {status} answer in the request log"));
-                            }
-                        }
-                        let jobs = jobs(&control, "treeherder-prod").await;
-                        let mut commands: Vec<String> = jobs
-                            .iter()
-                            .filter_map(|j| j["command"].as_str())
-                            .filter(|c| c.starts_with("./manage.py fault_job_"))
-                            .map(str::to_string)
-                            .collect();
-                        commands.sort();
-                        let mut expected: Vec<String> =
-                            (0..30).map(|i| format!("./manage.py fault_job_{i}")).collect();
-                        expected.sort();
-                        if commands != expected {
-                            return Err(format!(
-                                "expected exactly one job per command, got {} jobs: {commands:?}",
-                                commands.len()
-                            ));
-                        }
-                        // Every resource points at a distinct existing job.
-                        let mut ids: Vec<String> = state
-                            .resources()
-                            .iter()
-                            .filter_map(|r| r.values["id"].as_str().map(str::to_string))
-                            .collect();
-                        ids.sort();
-                        ids.dedup();
-                        if ids.len() != 30
-                            || !ids.iter().all(|id| jobs.iter().any(|j| j["id"] == id.as_str()))
-                        {
-                            return Err(format!("state ids {ids:?} do not match the sandbox"));
-                        }
-                        Ok(())
-                    }
-                }),
-        )
-        .check_destroy_async(move |_| {
-            let control = c_destroy.clone();
-            async move {
-                let jobs = jobs(&control, "treeherder-prod").await;
-                if jobs.len() == 3 {
-                    Ok(())
-                } else {
-                    Err(format!("{} jobs on treeherder-prod after destroy", jobs.len()))
-                }
-            }
-        })
-        .try_run()
-        .await;
-    let report = report.unwrap_or_else(|failure| panic!("{failure}"));
-    assert!(report.files_scanned > 0 && report.secrets_checked > 0);
-}
-
-fn scheduler_requests(log: &[Value]) -> Vec<&Value> {
-    log.iter().filter(|r| r["api"] == "scheduler").collect()
-}
-
-/// A refresh over N jobs of one app costs the same few requests whatever N is.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let env = world.env();
-    let tf = Terraform::new(
-        &[ProviderUnderTest::treeherder()],
-        env,
-        vec![API_KEY.to_string()],
-    )
-    .expect("terraform");
-    let work = tf.workspace("work").expect("workspace");
-    let mut per_size = Vec::new();
-    for n in [10, 100] {
-        work.write_config(&many_jobs_config("treeherder-prod", n, "count_job"))
-            .unwrap();
-        work.init().await.expect("init");
-        let applied = work.apply().await.expect("apply runs");
-        tf.require_success(applied).expect("apply succeeds");
-        control.clear_requests().await;
-        let plan = work.plan(true).await.expect("plan");
-        assert!(!plan.has_changes, "plan after apply:\n{}", plan.text);
-        let log = control.requests().await;
-        let scheduler = scheduler_requests(&log);
-        eprintln!(
-            "refresh of {n} jobs: {} requests ({} Scheduler)",
-            log.len(),
-            scheduler.len()
-        );
-        assert!(
-            scheduler.len() <= 5,
-            "refresh of {n} jobs made {} Scheduler requests: {scheduler:?}",
-            scheduler.len()
-        );
-        assert!(log.len() <= 5, "refresh of {n} jobs: {log:?}");
-        assert!(
-            scheduler.iter().all(|r| r["method"] == "GET"),
-            "a refresh wrote: {scheduler:?}"
-        );
-        per_size.push(log.len());
-    }
-    assert_eq!(
-        per_size[0], per_size[1],
-        "the request count depends on the number of jobs"
-    );
-    let destroyed = work.destroy().await;
-    assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
-    assert_eq!(jobs(&control, "treeherder-prod").await.len(), 3);
-    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
-    assert!(scan.files_scanned > 0);
-    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
-}
-
-/// `examples/treeherder/scheduler_jobs.tf` describes the jobs the sandbox seeds on
-/// treeherder-prod: imported as its header says, the plan is empty and nothing is duplicated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn treeherder_example_jobs_import_with_an_empty_plan_and_no_duplicates() {
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let example_path =
-        acceptance::harness::repo_root().join("examples/treeherder/scheduler_jobs.tf");
-    let example = std::fs::read_to_string(&example_path).expect("example file");
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    work.write_config(&format!("{}\n{example}", provider_block()))
-        .unwrap();
-    work.init().await.expect("init");
-    // The import commands are taken from the example's own header.
-    let imports: Vec<(String, String)> = example
-        .lines()
-        .filter_map(|l| {
-            l.trim_start_matches('#')
-                .trim()
-                .strip_prefix("terraform import ")
-        })
-        .map(|rest| {
-            let mut parts = rest.split_whitespace();
-            let address = parts.next().expect("address").to_string();
-            let id = parts.next().expect("id").to_string();
-            (address, id)
-        })
-        .collect();
-    assert_eq!(imports.len(), 3, "the example documents three imports");
-    for (address, id) in &imports {
-        let out = work.import(address, id).await.expect("import runs");
-        tf.require_success(out).expect("import succeeds");
-    }
-    let plan = work.plan(true).await.expect("plan");
-    assert!(
-        !plan.has_changes,
-        "the example does not match the seeded jobs:\n{}",
-        plan.text
-    );
-    let applied = work.apply().await.expect("apply runs");
-    tf.require_success(applied).expect("apply succeeds");
-    let jobs = jobs(&control, "treeherder-prod").await;
-    assert_eq!(jobs.len(), 3, "jobs on treeherder-prod: {jobs:?}");
-    let scan = tf.scan(&[API_KEY.to_string()]).expect("scan");
-    assert!(scan.leaks.is_empty(), "API key leaked: {:?}", scan.leaks);
-}
-
-/// Issue 9, finding 5: a create whose answer is lost (the job was made) while the listing
-/// that would verify it keeps failing. The provider must not POST again: one job on the app,
-/// one POST in the log, and an error saying the job may exist and how to import it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_create_that_cannot_be_verified_is_never_posted_again() {
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let command = "./manage.py lost_create_probe";
-    let config = format!(
-        r#"{}
-resource "treeherder_scheduler_job" "job" {{
-  app       = "treeherder-prod"
-  command   = "{command}"
-  frequency = "every_ten_minutes"
-}}
-"#,
-        heroku_provider_config(2, 2)
-    );
-    let c_pre = control.clone();
-    let c_destroy = control.clone();
-    let error =
-        Regex::new(r"(?s)may\s+exist.*terraform\s+import\s+ADDRESS\s+treeherder-prod:<job\s+id>")
-            .unwrap();
-    TestCase::new(ProviderUnderTest::treeherder())
-        .envs(world.env())
-        .step(
-            Step::config(config)
-                .pre_step_async(move || {
-                    let control = c_pre.clone();
-                    async move {
-                        control.clear_requests().await;
-                        for fault in [
-                            json!({"api": "scheduler", "status": 500, "count": 1,
-                                   "method": "POST", "after_effect": true}),
-                            // The listing before the POST succeeds, every later one fails
-                            // (the sandbox log of the issue: GET 200, POST 500, GET 503 ...).
-                            json!({"api": "scheduler", "status": 503, "count": 1000,
-                                   "method": "GET", "skip": 1}),
-                        ] {
-                            control.control_post("/faults", fault).await;
-                        }
-                        Ok::<(), String>(())
-                    }
-                })
-                .expect_error(error),
-        )
-        .check_destroy_async(move |_| {
-            let control = c_destroy.clone();
-            async move {
-                let log = control.requests().await;
-                let posts = log
-                    .iter()
-                    .filter(|r| r["api"] == "scheduler" && r["method"] == "POST")
-                    .count();
-                let jobs =
-                    jobs_with_command(&control, "treeherder-prod", "./manage.py lost_create_probe")
-                        .await;
-                if posts != 1 || jobs.len() != 1 {
-                    return Err(format!(
-                        "{posts} POSTs, {} jobs with the command: {jobs:?}",
-                        jobs.len()
-                    ));
-                }
-                Ok::<(), String>(())
-            }
-        })
-        .run()
-        .await;
-}
-
-/// Issue 9 (performance): creating N jobs on one app costs one Scheduler request per job,
-/// plus a constant (the app's job list, taken once per app and process).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn creating_jobs_costs_one_scheduler_request_each() {
-    let world = SandboxWorld::start(API_KEY).await;
-    let control = world.handle();
-    let tf = world.terraform();
-    let work = tf.workspace("work").expect("workspace");
-    let n = 40;
-    work.write_config(&many_jobs_config("treeherder-prod", n, "cost_job"))
-        .unwrap();
-    work.init().await.expect("init");
-    control.clear_requests().await;
-    let applied = work.apply().await.expect("apply runs");
-    tf.require_success(applied).expect("apply succeeds");
-    let log = control.requests().await;
-    let scheduler = scheduler_requests(&log);
-    let posts = scheduler.iter().filter(|r| r["method"] == "POST").count();
-    eprintln!(
-        "creating {n} jobs: {} requests ({} Scheduler, {posts} POST)",
-        log.len(),
-        scheduler.len()
-    );
-    assert_eq!(posts, n, "one POST per job");
-    assert!(
-        scheduler.len() <= n + 1,
-        "{n} creates made {} Scheduler requests",
-        scheduler.len()
-    );
-    assert!(
-        log.len() <= n + 4,
-        "{n} creates made {} requests",
-        log.len()
-    );
-    let destroyed = work.destroy().await;
-    assert!(destroyed.is_ok(), "destroy: {destroyed:?}");
-    assert_eq!(jobs(&control, "treeherder-prod").await.len(), 3);
-}
-
 /// Issue 9, finding 9: values that only failed at apply fail the plan, at their attribute,
 /// without a request that could reach `GET /apps`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -818,7 +406,7 @@ async fn bad_app_size_and_command_fail_at_plan_time() {
         job_config(app, command, "every_ten_minutes", size)
     };
     let c_check = control.clone();
-    TestCase::new(ProviderUnderTest::treeherder())
+    treeherder_case()
         .envs(world.env())
         .step(
             Step::config(job("no-such-app", "./manage.py x", None))
@@ -897,12 +485,8 @@ async fn plaintext_urls_to_remote_hosts_are_refused_at_configuration() {
         "http://api.heroku.invalid".to_string(),
     );
     for (env, config, expected) in [(env, job, from_env), (world.env(), configured, in_config)] {
-        let tf = Terraform::new(
-            &[ProviderUnderTest::treeherder()],
-            env,
-            vec![API_KEY.to_string()],
-        )
-        .expect("terraform");
+        let tf = terraform_for(&[treeherder_provider()], env, vec![API_KEY.to_string()])
+            .expect("terraform");
         let work = tf.workspace("work").expect("workspace");
         work.write_config(&config).unwrap();
         tf.require_success(work.init().await.unwrap())

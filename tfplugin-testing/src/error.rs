@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::secrets::Leak;
+use crate::secrets::Leak;
 
 /// Something went wrong running Terraform or preparing its environment.
 #[derive(Debug, thiserror::Error)]
@@ -19,13 +19,23 @@ pub enum HarnessError {
         source: std::io::Error,
     },
     /// The Terraform binary is not installed where the harness looks for it.
-    #[error("terraform not found at {0} (run `make tools`, or set TREEHERDER_TERRAFORM)")]
-    TerraformMissing(PathBuf),
+    #[error("terraform not found at {} (install it there, or set {variable} to its path)", path.display())]
+    TerraformMissing {
+        /// Where it was looked for.
+        path: PathBuf,
+        /// The variable that chooses it.
+        variable: String,
+    },
     /// The recent Terraform (>= 1.11) a test asked for is not available.
-    #[error("{0}: tests needing Terraform >= 1.11 do not skip; put Terraform >= 1.11 on the PATH as `terraform` and run `make tools` / `make test`, or set TREEHERDER_TERRAFORM_LATEST to its path")]
-    TerraformLatestUnavailable(String),
+    #[error("{reason}: tests needing Terraform >= 1.11 do not skip; set {variable} to the path of Terraform >= 1.11")]
+    TerraformLatestUnavailable {
+        /// What is wrong with it.
+        reason: String,
+        /// The variable that chooses it.
+        variable: String,
+    },
     /// The provider binary does not exist.
-    #[error("provider binary {0} not found (run `make build`, or set TREEHERDER_PROVIDER_BIN)")]
+    #[error("provider binary {} not found (build it first)", .0.display())]
     ProviderMissing(PathBuf),
     /// A provider source address is not `[HOST/]NAMESPACE/TYPE`.
     #[error("invalid provider source address {0:?} (expected HOST/NAMESPACE/TYPE)")]
@@ -98,6 +108,8 @@ pub enum Problem {
     Destroy(String),
     /// The destroy check found leftovers.
     CheckDestroy(String),
+    /// The check over the logs failed.
+    CheckLogs(String),
     /// Sensitive values appeared in logs or captured output.
     SecretLeak(Vec<Leak>),
     /// Terraform reported that the provider did not exit after Shutdown.
@@ -111,6 +123,7 @@ impl fmt::Display for Problem {
             Problem::Step { step, reason } => write!(f, "step {step} failed: {reason}"),
             Problem::Destroy(reason) => write!(f, "destroy failed: {reason}"),
             Problem::CheckDestroy(reason) => write!(f, "check_destroy failed: {reason}"),
+            Problem::CheckLogs(reason) => write!(f, "check_logs failed: {reason}"),
             Problem::UncleanExit(place) => {
                 write!(
                     f,

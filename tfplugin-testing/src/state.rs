@@ -13,7 +13,7 @@ pub struct State {
 /// One resource instance of the state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceState {
-    /// Full address, e.g. `treeherder_heroku_app.web` or `module.m.x.y["k"]`.
+    /// Full address, e.g. `example_thing.web` or `module.m.x.y["k"]`.
     pub address: String,
     /// `managed` or `data`.
     pub mode: String,
@@ -146,7 +146,7 @@ fn collect_resources(module: &Value, out: &mut Vec<ResourceState>) {
 }
 
 /// Follows a dotted path through objects (by key) and arrays (by index).
-fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(value);
     }
