@@ -142,7 +142,11 @@ fn packaging_step_dry_run_on_linux_amd64() {
     let out = release_sh(&key, &binaries, &dist);
     assert!(out.status.success(), "release.sh: {}", text(&out));
     let file = |suffix: &str| dist.join(format!("{NAME}_{VERSION}_{suffix}"));
-    let listing = output(Command::new("unzip").arg("-Z1").arg(file("linux_amd64.zip")));
+    let listing = output(
+        Command::new("unzip")
+            .arg("-Z1")
+            .arg(file("linux_amd64.zip")),
+    );
     assert_eq!(
         String::from_utf8_lossy(&listing.stdout).trim(),
         format!("{NAME}_v{VERSION}")
@@ -196,7 +200,10 @@ fn packaging_step_dry_run_on_linux_amd64() {
     // The same (Linux) binary filed as a macOS one is refused, naming the platform.
     file_artifact(&binaries, "darwin_arm64", &provider.binary);
     let out = release_sh(&key, &binaries, &dist);
-    assert!(!out.status.success(), "a Linux binary was packaged as darwin_arm64");
+    assert!(
+        !out.status.success(),
+        "a Linux binary was packaged as darwin_arm64"
+    );
     assert!(
         text(&out).contains("is not a darwin_arm64 executable"),
         "{}",

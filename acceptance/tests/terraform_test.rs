@@ -106,11 +106,7 @@ async fn the_testing_example_passes_terraform_test_with_mocks_and_the_real_provi
         .find(|m| m["type"] == "test_summary")
         .unwrap_or_else(|| panic!("no test_summary: {report}"));
     assert_eq!(summary["test_summary"]["status"], "pass", "{report}");
-    assert_eq!(
-        summary["test_summary"]["passed"],
-        RUNS.len(),
-        "{report}"
-    );
+    assert_eq!(summary["test_summary"]["passed"], RUNS.len(), "{report}");
     assert!(out.success(), "{report}");
 
     // The integration run went to the API: the job was created on the app, then destroyed
@@ -120,7 +116,13 @@ async fn the_testing_example_passes_terraform_test_with_mocks_and_the_real_provi
         .await
         .iter()
         .filter(|r| r["method"] != "GET")
-        .map(|r| format!("{} {}", r["method"], r["path"]))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or_default(),
+                r["path"].as_str().unwrap_or_default()
+            )
+        })
         .collect();
     let job_creates = writes
         .iter()
