@@ -24,13 +24,15 @@ export TREEHERDER_TERRAFORM_LATEST
 .PHONY: tools build up down demo env test fmt-check clippy schemas schemas-check bench docs release
 
 ## tools: Debian packages (MariaDB, openssl, venv, npm) if missing, Terraform 1.0.3, moto, the
-## Heroku Platform API declarations (npm @heroku-cli/schema); checks the recent Terraform.
+## Heroku Platform API declarations (npm @heroku-cli/schema), actionlint; checks the recent
+## Terraform.
 tools:
 	scripts/install-system-packages.sh
 	scripts/install-terraform.sh
 	scripts/check-terraform-latest.sh
 	scripts/install-moto.sh
 	scripts/install-heroku-schema.sh
+	scripts/install-actionlint.sh
 
 ## build: every binary of the workspace (provider, sandbox, examples' bins).
 build:
