@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use acceptance::harness::{repo_root, ProviderUnderTest};
+use acceptance::harness::{repo_root, treeherder_provider};
 
 const NAME: &str = "terraform-provider-treeherder";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -127,7 +127,7 @@ fn release_sh(key: &str, binaries: &Path, dist: &Path) -> Output {
 
 #[test]
 fn packaging_step_dry_run_on_linux_amd64() {
-    let provider = ProviderUnderTest::treeherder();
+    let provider = treeherder_provider();
     assert!(
         provider.binary.exists(),
         "{} is missing: run `cargo build -p terraform-provider-treeherder`",

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use acceptance::harness::{repo_root, ProviderUnderTest, SandboxWorld, Terraform};
+use acceptance::harness::{repo_root, terraform_latest_for, treeherder_provider, SandboxWorld};
 use serde_json::Value;
 
 const API_KEY: &str = "terraform-test-acceptance-key-3d9f70";
@@ -68,8 +68,8 @@ fn run_statuses(lines: &str) -> Vec<((String, String), String)> {
 async fn the_testing_example_passes_terraform_test_with_mocks_and_the_real_provider() {
     let world = SandboxWorld::start(API_KEY).await;
     let control = world.handle();
-    let tf = Terraform::latest(
-        &[ProviderUnderTest::treeherder()],
+    let tf = terraform_latest_for(
+        &[treeherder_provider()],
         world.env(),
         vec![API_KEY.to_string()],
     )
