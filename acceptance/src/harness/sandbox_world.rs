@@ -56,6 +56,14 @@ impl SandboxWorld {
                 "HEROKU_SCHEDULER_URL".to_string(),
                 self.sandbox.scheduler_url.clone(),
             ),
+            (
+                "HEROKU_GITHUB_INTEGRATION_URL".to_string(),
+                self.sandbox.github_integration_url.clone(),
+            ),
+            (
+                "HEROKU_GITHUB_API_URL".to_string(),
+                self.sandbox.github_api_url.clone(),
+            ),
             ("HEROKU_API_KEY".to_string(), self.api_key.clone()),
         ])
     }
