@@ -178,6 +178,7 @@ pub fn seed_state() -> SandboxState {
         one_off_runs: Vec::new(),
         log_sessions: Vec::new(),
         dyno_restart: Default::default(),
+        github: super::github::seed(),
     }
 }
 
@@ -355,6 +356,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
         addons,
         jobs,
         team: Some(treeherder_team()),
+        builds: Vec::new(),
     };
     let types: Vec<String> = app
         .formations

@@ -42,6 +42,9 @@ pub struct SandboxState {
     /// `POST /__control/dyno-restart`.
     #[serde(default)]
     pub dyno_restart: super::heroku::dynos::RestartMode,
+    /// GitHub: the account link, repositories, the apps' Deploy-tab links (see `github.rs`).
+    #[serde(default)]
+    pub github: super::github::GitHubWorld,
 }
 
 /// The account owning the API token.
@@ -75,6 +78,9 @@ pub struct App {
     /// The team owning the app; `None` for a personal app (owned by the account).
     #[serde(default)]
     pub team: Option<Team>,
+    /// Builds, oldest first.
+    #[serde(default)]
+    pub builds: Vec<super::heroku::builds::Build>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
