@@ -56,6 +56,7 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(
                 crate::resources::rds_snapshot_instance::RdsSnapshotInstanceResource,
             )?,
+            tfplugin::framework::resource(crate::resources::app_github::AppGithubResource)?,
         ])
     }
 

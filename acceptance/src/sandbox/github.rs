@@ -108,24 +108,36 @@ pub fn commit_sha(n: u64) -> String {
 }
 
 /// The seed: the Heroku account linked to GitHub, `mozilla/treeherder` with `master`,
-/// `production` and a tag, no app linked.
+/// `production` and a tag, the private `mozilla/treeherder-private` with `main`, no app
+/// linked.
 pub fn seed() -> GitHubWorld {
     let commits: Vec<String> = (1..=3).map(commit_sha).collect();
     GitHubWorld {
         account: Some(seed_account()),
-        repos: vec![Repo {
-            id: 19_977_831,
-            full_name: "mozilla/treeherder".to_string(),
-            private: false,
-            default_branch: "master".to_string(),
-            branches: [
-                ("master".to_string(), commits[2].clone()),
-                ("production".to_string(), commits[1].clone()),
-            ]
-            .into(),
-            tags: [("v2021.03.01".to_string(), commits[0].clone())].into(),
-            commits,
-        }],
+        repos: vec![
+            Repo {
+                id: 19_977_831,
+                full_name: "mozilla/treeherder".to_string(),
+                private: false,
+                default_branch: "master".to_string(),
+                branches: [
+                    ("master".to_string(), commits[2].clone()),
+                    ("production".to_string(), commits[1].clone()),
+                ]
+                .into(),
+                tags: [("v2021.03.01".to_string(), commits[0].clone())].into(),
+                commits,
+            },
+            Repo {
+                id: 19_977_832,
+                full_name: "mozilla/treeherder-private".to_string(),
+                private: true,
+                default_branch: "main".to_string(),
+                branches: [("main".to_string(), commit_sha(100))].into(),
+                tags: Default::default(),
+                commits: vec![commit_sha(100)],
+            },
+        ],
         app_links: Vec::new(),
         archives: Vec::new(),
         next_commit: 4,

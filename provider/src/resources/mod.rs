@@ -1,5 +1,6 @@
 //! Managed resources, one per file.
 pub mod app_collaborator;
+pub mod app_github;
 pub mod config_vars;
 pub mod database_password;
 pub mod dyno_restart;
