@@ -258,6 +258,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             addon_plan_names: Vec::new(),
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            output_stream_url: None,
         },
         Release {
             id: seed_id(KIND_RELEASE, n * 10 + 2),
@@ -269,6 +270,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             addon_plan_names: addon_plan_names.clone(),
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            output_stream_url: None,
         },
         Release {
             id: seed_id(KIND_RELEASE, n * 10 + 3),
@@ -280,6 +282,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             addon_plan_names,
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            output_stream_url: None,
         },
     ];
     let collaborators = vec![

@@ -174,6 +174,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             return heroku::builds::stream(&shared, rest);
         }
     }
+    if let Some(rest) = strip_base(&full_path, heroku::builds::RELEASE_OUTPUT_BASE) {
+        if method == "GET" {
+            return heroku::builds::release_stream(&shared, rest);
+        }
+    }
     if let Some(rest) = strip_base(&full_path, github::ARCHIVE_BASE) {
         let bytes = github::archive_bytes(&shared.lock().state, rest);
         return match bytes {

@@ -130,6 +130,9 @@ pub struct Release {
     pub addon_plan_names: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The release phase's output stream, served by the sandbox (releases made by builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_stream_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -270,6 +273,7 @@ impl App {
             addon_plan_names,
             created_at: now.clone(),
             updated_at: now.clone(),
+            output_stream_url: None,
         };
         for dyno in &mut self.dynos {
             dyno.release_id = Some(release.id);

@@ -21,6 +21,8 @@ use crate::sandbox::state::{now, SandboxState, Slug};
 
 /// Base path of build output streams.
 pub const OUTPUT_BASE: &str = "/build-output";
+/// Base path of the release-phase output streams of the releases builds create.
+pub const RELEASE_OUTPUT_BASE: &str = "/release-output";
 
 /// Sortable fields of build lists.
 pub const BUILD_RANGES: &[&str] = &["id", "started_at"];
@@ -270,6 +272,15 @@ fn settle(shared: &Arc<Shared>, state: &mut SandboxState, app_id: Uuid, id: Uuid
     let r = app.push_release(description, Some(slug_id), vars);
     app.ensure_formations(&slug);
     let release_id = app.releases[r].id;
+    // Served by this sandbox, on the host the build's own stream names.
+    let host_base = app.builds[b]
+        .output_stream_url
+        .split(OUTPUT_BASE)
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    app.releases[r].output_stream_url =
+        Some(format!("{host_base}{RELEASE_OUTPUT_BASE}/{release_id}"));
     let released = app.releases[r].version;
     let build = &mut app.builds[b];
     build.status = "succeeded".to_string();
@@ -337,19 +348,67 @@ pub fn stream(shared: &Arc<Shared>, rest: &str) -> axum::response::Response {
         *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
         return response;
     };
-    let cursor = (Arc::clone(shared), 0usize);
-    let lines = futures::stream::unfold(cursor, move |(shared, sent)| async move {
-        loop {
-            let (lines, done) = visible(&shared, id)?;
-            if sent < lines.len() {
-                let line = format!("{}\n", lines[sent]);
-                return Some((Ok::<_, std::convert::Infallible>(line), (shared, sent + 1)));
+    text_stream(Arc::clone(shared), move |shared| visible(shared, id))
+}
+
+/// What the release-phase stream of release `id` may show now, and whether it ended.
+fn release_visible(shared: &Shared, id: Uuid) -> Option<(Vec<String>, bool)> {
+    let world = shared.lock();
+    let release = world
+        .state
+        .apps
+        .iter()
+        .flat_map(|a| a.releases.iter())
+        .find(|r| r.id == id)?;
+    let mut lines = vec![
+        format!("Running release command for v{}...", release.version),
+        "Operations to perform: Apply all migrations".to_string(),
+    ];
+    let done = release.status != "pending";
+    match release.status.as_str() {
+        "succeeded" => lines.push("No migrations to apply.".to_string()),
+        "failed" => {
+            lines.push("django.db.utils.OperationalError: (1050, \"Table 'job' already exists\")".to_string());
+            lines.push("release command exited with status 1".to_string());
+        }
+        _ => {}
+    }
+    Some((lines, done))
+}
+
+/// `GET /release-output/{id}`: the release phase's output, following it until it ends.
+pub fn release_stream(shared: &Arc<Shared>, rest: &str) -> axum::response::Response {
+    let id = rest.trim_matches('/').parse::<Uuid>().ok();
+    let Some(id) = id.filter(|id| release_visible(shared, *id).is_some()) else {
+        let mut response =
+            axum::response::Response::new(axum::body::Body::from("no such release\n".to_string()));
+        *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+        return response;
+    };
+    text_stream(Arc::clone(shared), move |shared| release_visible(shared, id))
+}
+
+/// A text/plain response following `visible` line by line until it says the output ended.
+fn text_stream(
+    shared: Arc<Shared>,
+    visible: impl Fn(&Shared) -> Option<(Vec<String>, bool)> + Send + Sync + 'static,
+) -> axum::response::Response {
+    let visible = Arc::new(visible);
+    let lines = futures::stream::unfold((shared, 0usize), move |(shared, sent)| {
+        let visible = Arc::clone(&visible);
+        async move {
+            loop {
+                let (lines, done) = visible(&shared)?;
+                if sent < lines.len() {
+                    let line = format!("{}\n", lines[sent]);
+                    return Some((Ok::<_, std::convert::Infallible>(line), (shared, sent + 1)));
+                }
+                if done || *shared.shutdown.borrow() {
+                    return None;
+                }
+                // The sandbox's own pacing of a live stream, not a test's synchronisation.
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
             }
-            if done || *shared.shutdown.borrow() {
-                return None;
-            }
-            // The sandbox's own pacing of a live stream, not a test's synchronisation.
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     });
     let mut response = axum::response::Response::new(axum::body::Body::from_stream(lines));
