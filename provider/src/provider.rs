@@ -57,6 +57,7 @@ impl Provider for TreeherderProvider {
                 crate::resources::rds_snapshot_instance::RdsSnapshotInstanceResource,
             )?,
             tfplugin::framework::resource(crate::resources::app_github::AppGithubResource)?,
+            tfplugin::framework::operation(crate::resources::deployment::DeploymentResource)?,
         ])
     }
 

@@ -368,7 +368,10 @@ fn release_visible(shared: &Shared, id: Uuid) -> Option<(Vec<String>, bool)> {
     match release.status.as_str() {
         "succeeded" => lines.push("No migrations to apply.".to_string()),
         "failed" => {
-            lines.push("django.db.utils.OperationalError: (1050, \"Table 'job' already exists\")".to_string());
+            lines.push(
+                "django.db.utils.OperationalError: (1050, \"Table 'job' already exists\")"
+                    .to_string(),
+            );
             lines.push("release command exited with status 1".to_string());
         }
         _ => {}
@@ -385,7 +388,9 @@ pub fn release_stream(shared: &Arc<Shared>, rest: &str) -> axum::response::Respo
         *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
         return response;
     };
-    text_stream(Arc::clone(shared), move |shared| release_visible(shared, id))
+    text_stream(Arc::clone(shared), move |shared| {
+        release_visible(shared, id)
+    })
 }
 
 /// A text/plain response following `visible` line by line until it says the output ended.

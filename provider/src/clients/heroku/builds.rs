@@ -3,10 +3,10 @@
 //!
 //! Never twice: a build is tied to its source by `source_blob.version` (the commit SHA). A
 //! POST whose answer is lost is not repeated: the app's build list is read for a build of
-//! that version that was not there before the POST. A build of that version that this API
-//! key's account started moments ago ([`ADOPTION_WINDOW`]), and that no resource destroyed
-//! in this process held, is taken instead of posting at all: an earlier apply was killed
-//! between the POST and saving the state.
+//! that version that was not there before the POST. When the app's newest build is of that
+//! version, started by this API key's account moments ago ([`ADOPTION_WINDOW`]), not failed
+//! and held by no resource destroyed in this process, it is taken instead of posting at all:
+//! an earlier apply was killed between the POST and saving the state.
 
 use std::collections::HashSet;
 
@@ -142,24 +142,28 @@ impl HerokuClient {
         .await
     }
 
-    /// A build of `version` this account started within [`ADOPTION_WINDOW`] and no resource
-    /// destroyed in this process held: the half-made build of a killed apply.
+    /// The half-made build of a killed apply: the app's newest build (nothing was built
+    /// since) is of `version`, this account started it within [`ADOPTION_WINDOW`], it did not
+    /// fail (a failed one is built again, as a retry) and no resource destroyed in this
+    /// process held it (a replacement builds again).
     pub async fn find_own_recent_build(
         &self,
         app_id: Uuid,
         version: &str,
     ) -> Result<Option<Build>, HerokuError> {
-        let builds = self.recent_builds(app_id).await?;
-        let mut candidates = builds.into_iter().filter(|b| {
-            b.source_blob.version.as_deref() == Some(version)
-                && b.created_at
-                    .as_deref()
-                    .is_some_and(|at| is_recent(at, ADOPTION_WINDOW))
-                && !self.is_forgotten(&b.id.to_string())
-        });
-        let Some(newest) = candidates.next() else {
+        let Some(newest) = self.recent_builds(app_id).await?.into_iter().next() else {
             return Ok(None);
         };
+        let candidate = newest.source_blob.version.as_deref() == Some(version)
+            && newest.status != BuildStatus::Failed
+            && newest
+                .created_at
+                .as_deref()
+                .is_some_and(|at| is_recent(at, ADOPTION_WINDOW))
+            && !self.is_forgotten(&newest.id.to_string());
+        if !candidate {
+            return Ok(None);
+        }
         let account = self.account().await?;
         Ok(newest
             .user
