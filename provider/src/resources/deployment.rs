@@ -220,17 +220,23 @@ fn unfinished(what: &str, end: &StreamEnd, timeout_label: &str) -> Diagnostic {
     }
 }
 
+/// The app being deployed to: its UUID and how it is named in messages.
+struct Target<'a> {
+    id: uuid::Uuid,
+    name: &'a str,
+}
+
 /// Follows the build to its end, then its release through the release phase.
 async fn follow(
     ctx: &Context<'_, Clients>,
     heroku: &HerokuClient,
-    app_id: uuid::Uuid,
-    app: &str,
+    target: Target<'_>,
     build: Build,
     deadline: Instant,
     timeout_label: &str,
     tail: &mut Tail,
 ) -> Outcome {
+    let (app_id, app) = (target.id, target.name);
     let pending = |problem| Outcome {
         status: "pending",
         release_version: None,
@@ -531,8 +537,10 @@ impl Operation for DeploymentResource {
         let outcome = follow(
             ctx,
             heroku,
-            app_id,
-            &app,
+            Target {
+                id: app_id,
+                name: &app,
+            },
             build,
             deadline,
             &limit.text,
