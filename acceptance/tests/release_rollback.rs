@@ -121,7 +121,7 @@ async fn rollback_becomes_current_triggers_roll_back_again_and_destroy_only_forg
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .collect::<String>();
     assert!(
-        logs.contains("(rollback) is pending") && logs.contains("(rollback) is succeeded"),
+        logs.contains("(rollback): pending after") && logs.contains("(rollback): succeeded after"),
         "no poll logged"
     );
 

@@ -6,5 +6,6 @@ pub mod config;
 pub mod data_sources;
 mod diagnostics;
 pub mod ephemeral_resources;
+pub mod functions;
 pub mod provider;
 pub mod resources;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::framework::{DynDataSource, DynEphemeralResource, DynResource, Provider};
+use tfplugin::function::DynFunction;
 use tfplugin::schema::SchemaDeriveError;
 use tfplugin::Diagnostics;
 
@@ -36,20 +37,20 @@ impl Provider for TreeherderProvider {
     fn resources(&self) -> Result<Vec<Arc<dyn DynResource<Clients>>>, SchemaDeriveError> {
         Ok(vec![
             tfplugin::framework::resource(crate::resources::scheduler_job::SchedulerJobResource)?,
-            tfplugin::framework::resource(
+            tfplugin::framework::operation(
                 crate::resources::pipeline_promotion::PipelinePromotionResource,
             )?,
             tfplugin::framework::resource(crate::resources::readonly_user::ReadonlyUserResource)?,
             tfplugin::framework::resource(crate::resources::formation::FormationResource)?,
             tfplugin::framework::resource(crate::resources::config_vars::ConfigVarsResource)?,
-            tfplugin::framework::resource(
+            tfplugin::framework::operation(
                 crate::resources::release_rollback::ReleaseRollbackResource,
             )?,
-            tfplugin::framework::resource(crate::resources::dyno_restart::DynoRestartResource)?,
+            tfplugin::framework::operation(crate::resources::dyno_restart::DynoRestartResource)?,
             tfplugin::framework::resource(
                 crate::resources::app_collaborator::AppCollaboratorResource,
             )?,
-            tfplugin::framework::resource(crate::resources::one_off_dyno::OneOffDynoResource)?,
+            tfplugin::framework::operation(crate::resources::one_off_dyno::OneOffDynoResource)?,
             tfplugin::framework::resource(
                 crate::resources::database_password::DatabasePasswordResource,
             )?,
@@ -83,6 +84,13 @@ impl Provider for TreeherderProvider {
                 crate::data_sources::app_collaborators::AppCollaboratorsDataSource,
             )?,
         ])
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn DynFunction>> {
+        vec![
+            tfplugin::function::function(crate::functions::database_url::DatabaseUrlFunction),
+            tfplugin::function::function(crate::functions::readonly_grants::ReadonlyGrantsFunction),
+        ]
     }
 
     fn ephemeral_resources(

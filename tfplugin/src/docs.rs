@@ -17,11 +17,15 @@
 //!   placeholders `{{ description }}`, `{{ example }}`, `{{ schema }}` and `{{ import }}`; it
 //!   may start with a front-matter block whose `subcategory:` line is kept. A page without a
 //!   template gets the registry's usual layout.
+//!
+//! Functions get `docs/functions/<name>.md` from their signature and
+//! `examples/functions/<name>/function.tf`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::function::Signature;
 use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::value::{json, Type};
 
@@ -72,6 +76,8 @@ pub struct Catalog<'a> {
     pub provider: &'a Schema,
     /// Every resource, data source and ephemeral resource, by kind and type name.
     pub types: Vec<(PageKind, &'a str, &'a Schema)>,
+    /// Every provider-defined function, by name.
+    pub functions: Vec<(&'a str, Signature)>,
 }
 
 /// A generated page: its path below the docs directory and its content.
@@ -120,6 +126,9 @@ pub fn generate(catalog: &Catalog<'_>, root: &Path) -> Result<Vec<Page>, DocsErr
     let mut pages = vec![index_page(catalog, root)?];
     for (kind, type_name, schema) in &catalog.types {
         pages.push(type_page(catalog, *kind, type_name, schema, root)?);
+    }
+    for (name, signature) in &catalog.functions {
+        pages.push(function_page(catalog, name, signature, root)?);
     }
     Ok(pages)
 }
@@ -305,6 +314,96 @@ fn type_page(
     text.push_str(&body);
     Ok(Page {
         path: page_path,
+        text: tidy(&text),
+    })
+}
+
+/// A function's page: summary, example, signature and arguments (the Registry's layout).
+fn function_page(
+    catalog: &Catalog<'_>,
+    name: &str,
+    signature: &Signature,
+    root: &Path,
+) -> Result<Page, DocsError> {
+    let example = read(
+        &root
+            .join("examples/functions")
+            .join(name)
+            .join("function.tf"),
+    )?;
+    let mut text = front_matter(
+        &format!(
+            "{name} function - terraform-provider-{}",
+            catalog.provider_name
+        ),
+        None,
+        signature.summary,
+    );
+    let _ = writeln!(
+        text,
+        "# function: {name}
+"
+    );
+    let _ = writeln!(
+        text,
+        "{}
+",
+        signature.description.trim_end()
+    );
+    let _ = writeln!(
+        text,
+        "## Example Usage
+
+{}
+",
+        code_block("terraform", &example)
+    );
+    let parameters: Vec<String> = signature
+        .parameters
+        .iter()
+        .map(|p| format!("{} {}", p.name, hcl_type(&p.ty)))
+        .collect();
+    let _ = writeln!(
+        text,
+        "## Signature
+
+{}
+",
+        code_block(
+            "text",
+            &format!(
+                "{name}({}) {}",
+                parameters.join(", "),
+                hcl_type(&signature.returns)
+            )
+        )
+    );
+    text.push_str(
+        "## Arguments
+
+",
+    );
+    for (position, p) in signature.parameters.iter().enumerate() {
+        let null = if p.allow_null { ", may be null" } else { "" };
+        let _ = writeln!(
+            text,
+            "{}. `{}` ({}{null}) {}",
+            position + 1,
+            p.name,
+            type_name(&p.ty),
+            p.description
+        );
+    }
+    let _ = writeln!(
+        text,
+        "
+## Return Type
+
+{}",
+        type_name(&signature.returns)
+    );
+    Ok(Page {
+        path: PathBuf::from("functions").join(format!("{name}.md")),
         text: tidy(&text),
     })
 }
@@ -600,6 +699,31 @@ fn nesting_name(nesting: Nesting, what: &str) -> String {
     }
 }
 
+/// A type as HCL writes a type constraint, e.g. `map(string)`.
+fn hcl_type(ty: &Type) -> String {
+    match ty {
+        Type::String => "string".into(),
+        Type::Number => "number".into(),
+        Type::Bool => "bool".into(),
+        Type::Dynamic => "any".into(),
+        Type::List(e) => format!("list({})", hcl_type(e)),
+        Type::Set(e) => format!("set({})", hcl_type(e)),
+        Type::Map(e) => format!("map({})", hcl_type(e)),
+        Type::Object(attributes) => format!(
+            "object({{{}}})",
+            attributes
+                .iter()
+                .map(|(name, t)| format!("{name} = {}", hcl_type(t)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Type::Tuple(elements) => format!(
+            "tuple([{}])",
+            elements.iter().map(hcl_type).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 fn type_name(ty: &Type) -> String {
     match ty {
         Type::String => "String".into(),
@@ -734,6 +858,7 @@ mod tests {
             provider_name: "demo",
             display_name: "Demo",
             provider: &provider,
+            functions: Vec::new(),
             types: vec![(PageKind::Resource, "demo_thing", &schema)],
         };
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod diag;
 pub mod docs;
 pub mod framework;
+pub mod function;
 pub mod log;
 pub mod modifiers;
 pub mod proto;

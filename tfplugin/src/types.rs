@@ -166,6 +166,11 @@ impl CreateTimeout {
     }
 }
 
+/// The `triggers` of an operation resource (see [`Operation`](crate::framework::Operation)):
+/// arbitrary values, declared `requires_replace`, whose change runs the operation again
+/// (e.g. `{ commit = var.commit_sha }`).
+pub type Triggers = std::collections::BTreeMap<String, String>;
+
 /// The `timeouts` block of a resource with long creates, updates and deletes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Timeouts {

@@ -1,6 +1,8 @@
 //! An app's `DATABASE_URL` (`mysql://user:password@host[:port]/database`) as Django reads it:
 //! parsing, and replacing its password part without touching any other byte.
 
+use std::collections::BTreeMap;
+
 use tfplugin::types::quote;
 
 use crate::clients::mysql::config::parse_endpoint;
@@ -158,6 +160,176 @@ pub fn same_endpoint(a: &str, b: &str) -> bool {
     }
 }
 
+/// The parts of a `DATABASE_URL` a caller may set: what [`compose`] builds from or replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UrlPart {
+    /// The user name.
+    Username,
+    /// The password (checked by the password rule).
+    Password,
+    /// The host name or address.
+    Host,
+    /// The port, 1 to 65535.
+    Port,
+    /// The database.
+    Database,
+}
+
+impl UrlPart {
+    /// Every part, by its name.
+    pub const ALL: [(&'static str, UrlPart); 5] = [
+        ("username", UrlPart::Username),
+        ("password", UrlPart::Password),
+        ("host", UrlPart::Host),
+        ("port", UrlPart::Port),
+        ("database", UrlPart::Database),
+    ];
+
+    /// The part named `name`.
+    pub fn named(name: &str) -> Option<UrlPart> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+    }
+
+    /// The part's name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// Why a `DATABASE_URL` could not be composed; never holds a password or the URL.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ComposeError {
+    /// The URL to change is unusable.
+    #[error("the URL to change is unusable: {0}")]
+    Base(DatabaseUrlError),
+    /// A part needed to build a URL from parts is missing.
+    #[error("{0} is needed to build a URL without one to change")]
+    Missing(&'static str),
+    /// The composed URL would not read back as set (a provider bug if it ever shows).
+    #[error("the composed URL would not read back as the parts given")]
+    ReadBack,
+    /// A part's value is not accepted.
+    #[error("{part}: {reason}")]
+    Part {
+        /// The part.
+        part: &'static str,
+        /// What is accepted.
+        reason: String,
+    },
+}
+
+fn part_error(part: UrlPart, reason: impl Into<String>) -> ComposeError {
+    ComposeError::Part {
+        part: part.name(),
+        reason: reason.into(),
+    }
+}
+
+/// A `mysql://` URL from `base` (when given) with `parts` replacing its parts, or from the
+/// parts alone (username, password, host and database needed; the port only when not 3306).
+/// The password must pass [`crate::clients::mysql::validate_password`], the rule the resources
+/// apply, so that Django reads back exactly what MySQL was given. Other bytes of `base` (the
+/// scheme, options after `?`) are kept. The result is parsed back as Django would and must
+/// give every part as set.
+pub fn compose(
+    base: Option<&str>,
+    parts: &BTreeMap<UrlPart, String>,
+) -> Result<String, ComposeError> {
+    if let Some(password) = parts.get(&UrlPart::Password) {
+        crate::clients::mysql::validate_password(password)
+            .map_err(|e| part_error(UrlPart::Password, e.to_string()))?;
+    }
+    let (scheme, mut current, query) = match base {
+        Some(text) => {
+            let parsed = DatabaseUrl::parse(text).map_err(ComposeError::Base)?;
+            let url = url::Url::parse(text)
+                .map_err(|e| ComposeError::Base(DatabaseUrlError::Invalid(e)))?;
+            let explicit_port = url.port();
+            (
+                url.scheme().to_string(),
+                Some((parsed, explicit_port)),
+                url.query().map(str::to_string),
+            )
+        }
+        None => ("mysql".to_string(), None, None),
+    };
+    let part = |p: UrlPart, from_base: Option<String>| -> Result<String, ComposeError> {
+        parts
+            .get(&p)
+            .cloned()
+            .or(from_base)
+            .ok_or(ComposeError::Missing(p.name()))
+    };
+    let base_part = |f: fn(&DatabaseUrl) -> &String| current.as_ref().map(|(u, _)| f(u).clone());
+    let username = part(UrlPart::Username, base_part(|u| &u.username))?;
+    let password = part(UrlPart::Password, base_part(|u| &u.password))?;
+    let host = part(UrlPart::Host, base_part(|u| &u.host))?;
+    let database = part(UrlPart::Database, base_part(|u| &u.database))?;
+    let port = match parts.get(&UrlPart::Port) {
+        Some(text) => Some(
+            text.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| part_error(UrlPart::Port, "a port is a number from 1 to 65535"))?,
+        ),
+        None => current.take().and_then(|(_, port)| port),
+    };
+    for (p, value) in [
+        (UrlPart::Username, &username),
+        (UrlPart::Host, &host),
+        (UrlPart::Database, &database),
+    ] {
+        if value.is_empty() {
+            return Err(part_error(p, "must not be empty"));
+        }
+    }
+    let host_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        || (host.starts_with('[') && host.ends_with(']'));
+    if !host_ok {
+        return Err(part_error(
+            UrlPart::Host,
+            "a host is a name or address: letters, digits, '-', '.', '_' (IPv6 in brackets)",
+        ));
+    }
+    let mut text = format!(
+        "{scheme}://{}:{}@{host}",
+        percent_encode(&username),
+        percent_encode(&password)
+    );
+    if let Some(port) = port {
+        text.push_str(&format!(":{port}"));
+    }
+    text.push('/');
+    text.push_str(&percent_encode(&database));
+    if let Some(query) = query {
+        text.push('?');
+        text.push_str(&query);
+    }
+    // Read back as Django would: every part must come out as it was set.
+    let back = DatabaseUrl::parse(&text).map_err(|_| ComposeError::ReadBack)?;
+    let host_back = host.trim_start_matches('[').trim_end_matches(']');
+    if back.username != username || back.password != password || back.database != database {
+        return Err(ComposeError::ReadBack);
+    }
+    if !back
+        .host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .eq_ignore_ascii_case(host_back)
+    {
+        return Err(part_error(
+            UrlPart::Host,
+            "Django would read another host from it",
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +416,91 @@ mod tests {
             "stage.example.com:3306"
         ));
         assert!(same_endpoint("[::1]:3306", "[::1]"));
+    }
+
+    fn parts(pairs: &[(UrlPart, &str)]) -> BTreeMap<UrlPart, String> {
+        pairs.iter().map(|(p, v)| (*p, v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_url_is_built_from_parts_in_the_runbook_shape() {
+        let url = compose(
+            None,
+            &parts(&[
+                (UrlPart::Username, "th_admin"),
+                (UrlPart::Password, "abcdefghijklmnopqrstuvwxyz0123"),
+                (
+                    UrlPart::Host,
+                    "treeherder-tmp.abc.us-east-1.rds.amazonaws.com",
+                ),
+                (UrlPart::Database, "treeherder"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "mysql://th_admin:abcdefghijklmnopqrstuvwxyz0123@treeherder-tmp.abc.us-east-1.rds.amazonaws.com/treeherder"
+        );
+        assert_eq!(
+            compose(None, &parts(&[(UrlPart::Username, "u")])),
+            Err(ComposeError::Missing("password"))
+        );
+    }
+
+    #[test]
+    fn replacing_parts_keeps_the_scheme_the_port_and_the_options() {
+        let base = "mysql2://th_admin:old-password-0123456789abcdef@old.host:3307/treeherder?ssl=1";
+        let url = compose(
+            Some(base),
+            &parts(&[
+                (UrlPart::Host, "new.host"),
+                (UrlPart::Password, "new-password-0123456789abcdefgh"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "mysql2://th_admin:new-password-0123456789abcdefgh@new.host:3307/treeherder?ssl=1"
+        );
+        let url = compose(Some(base), &parts(&[(UrlPart::Port, "3306")])).unwrap();
+        assert!(url.contains("@old.host:3306/"), "{url}");
+    }
+
+    #[test]
+    fn passwords_django_would_misparse_and_bad_parts_are_refused_without_echoing() {
+        let bad = compose(
+            Some("mysql://u:p-0123456789abcdef0123456789@h/d"),
+            &parts(&[(UrlPart::Password, "with%percent-0123456789abcdef")]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                bad,
+                ComposeError::Part {
+                    part: "password",
+                    ..
+                }
+            ),
+            "{bad}"
+        );
+        assert!(!bad.to_string().contains("with%percent"));
+        let bad = compose(
+            Some("mysql://u:p-0123456789abcdef0123456789@h/d"),
+            &parts(&[(UrlPart::Host, "evil/host")]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(bad, ComposeError::Part { part: "host", .. }),
+            "{bad}"
+        );
+        let bad = compose(Some("postgres://u:SECRET@h/d"), &BTreeMap::new()).unwrap_err();
+        assert!(matches!(bad, ComposeError::Base(_)));
+        assert!(!bad.to_string().contains("SECRET"));
+        let bad = compose(
+            Some("mysql://u:p-0123456789abcdef0123456789@h/d"),
+            &parts(&[(UrlPart::Port, "99999")]),
+        )
+        .unwrap_err();
+        assert!(matches!(bad, ComposeError::Part { part: "port", .. }));
     }
 }

@@ -5,25 +5,20 @@
 //! It is not importable.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{Context, Resource, ResourcePlan};
-use tfplugin::types::{quote, CreateTimeout};
-use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
-use tokio::time::Instant;
+use tfplugin::framework::{Check, Context, Operation, Polled, Poller, ResourcePlan, TimeLimit};
+use tfplugin::types::{quote, CreateTimeout, Triggers};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
-use crate::clients::heroku::{AppIdentity, Dyno, HerokuClient, RestartWatch};
+use crate::clients::heroku::{AppIdentity, Dyno, HerokuClient, HerokuError, RestartWatch};
 use crate::clients::timestamp::utc_seconds;
 use crate::clients::Clients;
 use crate::diagnostics::app_error_at;
-
-const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-const DEFAULT_CREATE_TIMEOUT_TEXT: &str = "10m";
-const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(250);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
 
 fn default_wait() -> Field<bool> {
     Field::known(true)
@@ -46,7 +41,7 @@ pub struct DynoRestartModel {
     /// Arbitrary values whose change makes a new restart, e.g. `{ at = "2026-12-02T10:00Z" }`.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub triggers: Field<BTreeMap<String, String>>,
+    pub triggers: Field<Triggers>,
     /// Wait until every restarted dyno is `up` again after the restart (default `true`); a
     /// `crashed` one is an error. A dyno counts as restarted when it has a new id, a later
     /// `created_at` or `updated_at` than before the restart, or was seen `starting` since.
@@ -73,20 +68,6 @@ pub struct DynoRestartModel {
 
 /// The `treeherder_dyno_restart` resource.
 pub struct DynoRestartResource;
-
-fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
-    CreateTimeout::limit(
-        timeouts,
-        DEFAULT_CREATE_TIMEOUT,
-        DEFAULT_CREATE_TIMEOUT_TEXT,
-    )
-}
-
-fn create_timeout_path() -> AttributePath {
-    let mut path = attr!(DynoRestartModel, timeouts);
-    path.0.extend(attr!(CreateTimeout, create).0);
-    path
-}
 
 /// The app's id and its process types, checked against `process_types`: `Ok(None)` when a
 /// value is unknown at plan.
@@ -151,13 +132,63 @@ fn of_types<'a>(dynos: &'a [Dyno], types: Option<&'a [String]>) -> impl Iterator
     })
 }
 
+/// The restarted dynos as one poll saw them.
+struct Seen {
+    /// State of each, by name.
+    states: BTreeMap<String, String>,
+    /// Those restarted and now crashed.
+    crashed: Vec<String>,
+    /// Those not restarted and up yet.
+    waiting: Vec<String>,
+}
+
+impl Seen {
+    fn of<'a>(watch: &RestartWatch, mine: impl Iterator<Item = &'a Dyno>) -> Seen {
+        let mut seen = Seen {
+            states: BTreeMap::new(),
+            crashed: Vec::new(),
+            waiting: Vec::new(),
+        };
+        for d in mine {
+            let state = d.state.clone().unwrap_or_else(|| "unknown".to_string());
+            let restarted = watch.restarted(d);
+            if restarted && state == "crashed" {
+                seen.crashed.push(d.name.clone());
+            }
+            if !(restarted && state == "up") {
+                seen.waiting.push(d.name.clone());
+            }
+            seen.states.insert(d.name.clone(), state);
+        }
+        seen
+    }
+
+    fn progress(&self) -> String {
+        let total = self.states.len();
+        let mut text = format!("{} of {total} dyno(s) up", total - self.waiting.len());
+        if !self.waiting.is_empty() {
+            text.push_str(&format!("; waiting for {}", self.waiting.join(", ")));
+        }
+        text
+    }
+
+    fn waiting_text(seen: Option<&Seen>) -> String {
+        seen.map_or_else(|| "(not listed)".to_string(), |s| s.waiting.join(", "))
+    }
+}
+
 #[async_trait]
-impl Resource for DynoRestartResource {
+impl Operation for DynoRestartResource {
     type Model = DynoRestartModel;
     type Client = Clients;
+    const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
     fn type_name(&self) -> &'static str {
         "treeherder_dyno_restart"
+    }
+
+    fn timeouts(model: &DynoRestartModel) -> Option<&CreateTimeout> {
+        model.timeouts.as_ref()
     }
 
     fn validate(&self, config: &DynoRestartModel, diagnostics: &mut Diagnostics) {
@@ -192,26 +223,21 @@ impl Resource for DynoRestartResource {
         Ok(())
     }
 
-    async fn plan_destroy(
-        &self,
-        ctx: &Context<'_, Clients>,
-        prior: &DynoRestartModel,
-    ) -> Result<(), Diagnostics> {
+    fn forget_warning(&self, prior: &DynoRestartModel) -> Diagnostic {
         let at = prior.restarted_at.as_str().unwrap_or("(unknown)");
-        ctx.add(Diagnostic::warning(
+        Diagnostic::warning(
             "Destroying only forgets the restart",
             format!("A restart cannot be undone: destroying the restart of {at} only removes it from the state. No dyno is touched."),
-        ));
-        Ok(())
+        )
     }
 
-    async fn create(
+    async fn run(
         &self,
         ctx: &Context<'_, Clients>,
         mut plan: DynoRestartModel,
+        limit: &TimeLimit,
     ) -> Result<DynoRestartModel, Diagnostics> {
         let client = ctx.client()?.heroku()?;
-        let (timeout, timeout_label) = create_timeout(plan.timeouts.as_ref());
         let Some((app_id, app, types)) = check_types(client, &plan).await? else {
             return Err(Diagnostic::error(
                 "Invalid restart",
@@ -223,7 +249,7 @@ impl Resource for DynoRestartResource {
             )
             .into());
         };
-        let mut watch = RestartWatch::new(&client.dynos(app_id).await?);
+        let watch = RestartWatch::new(&client.dynos(app_id).await?);
         let restarted_at = utc_seconds(SystemTime::now());
         match &types {
             None => client.restart_dynos(app_id, None).await?,
@@ -243,150 +269,85 @@ impl Resource for DynoRestartResource {
         plan.id.set(format!("{app}@{restarted_at}"));
         plan.restarted_at.set(restarted_at);
         let wait = plan.wait.get().copied().unwrap_or(true);
-        let started = Instant::now();
-        let deadline = started + timeout;
-        let mut interval = FIRST_POLL_INTERVAL;
-        loop {
-            let dynos = match client.dynos(app_id).await {
-                Ok(d) => d,
-                Err(e) => {
-                    plan.dynos.set(BTreeMap::new());
-                    ctx.add(Diagnostic::error(
-                        "Cannot follow the restart",
-                        format!(
-                            "The dynos of {app} were restarted, but listing them failed: {}.",
-                            tfplugin::log::mask(&e.to_string())
-                        ),
-                    ));
-                    return Ok(plan);
-                }
-            };
-            watch.observe(&dynos);
-            let mine: Vec<&Dyno> = of_types(&dynos, types.as_deref()).collect();
-            let states: BTreeMap<String, String> = mine
-                .iter()
-                .map(|d| {
-                    let state = d.state.clone().unwrap_or_else(|| "unknown".to_string());
-                    (d.name.clone(), state)
-                })
-                .collect();
-            plan.dynos.set(states.clone());
-            if !wait {
-                return Ok(plan);
-            }
-            let crashed: Vec<&str> = mine
-                .iter()
-                .filter(|d| watch.restarted(d) && d.state.as_deref() == Some("crashed"))
-                .map(|d| d.name.as_str())
-                .collect();
-            if !crashed.is_empty() {
-                ctx.add(Diagnostic::error(
-                    format!("Dyno {} crashed", crashed.join(", ")),
+        let poller = Poller::new(format!("restart of {app}"), limit.limit);
+        let watch = Mutex::new(watch);
+        let polled = ctx
+            .poll(&poller, || async {
+                let dynos = client.dynos(app_id).await?;
+                let mut watch = watch.lock().unwrap_or_else(PoisonError::into_inner);
+                watch.observe(&dynos);
+                let seen = Seen::of(&watch, of_types(&dynos, types.as_deref()));
+                let done = !wait || !seen.crashed.is_empty() || seen.waiting.is_empty();
+                Ok::<_, HerokuError>(Check::new(done, seen.progress(), seen))
+            })
+            .await;
+        let (seen, problem) = match polled {
+            Polled::Done(seen) if wait && !seen.crashed.is_empty() => {
+                let crashed = seen.crashed.join(", ");
+                let problem = Diagnostic::error(
+                    format!("Dyno {crashed} crashed"),
                     format!(
-                        "After the restart of {app}, dyno {} crashed. See `heroku logs --app {app} --dyno {}`. The restart is saved in the state as tainted.",
-                        crashed.join(", "),
-                        crashed[0]
+                        "After the restart of {app}, dyno {crashed} crashed. See `heroku logs --app {app} --dyno {}`. The restart is saved in the state as tainted.",
+                        seen.crashed[0]
                     ),
-                ));
-                return Ok(plan);
+                );
+                (Some(seen), Some(problem))
             }
-            let waiting: Vec<&str> = mine
-                .iter()
-                .filter(|d| !(watch.restarted(d) && d.state.as_deref() == Some("up")))
-                .map(|d| d.name.as_str())
-                .collect();
-            tfplugin::info!(
-                "restart of {app}: {} of {} dyno(s) up after {:.1}s{}",
-                mine.len() - waiting.len(),
-                mine.len(),
-                started.elapsed().as_secs_f64(),
-                if waiting.is_empty() {
-                    String::new()
-                } else {
-                    format!("; waiting for {}", waiting.join(", "))
-                }
-            );
-            if waiting.is_empty() {
-                return Ok(plan);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                ctx.add(Diagnostic::error(
+            Polled::Done(seen) => (Some(seen), None),
+            Polled::TimedOut { last, .. } => {
+                let problem = Diagnostic::error(
                     "Timed out waiting for the restart",
                     format!(
-                        "Dyno(s) {} of {app} were not up after {timeout_label} ({}). The restart is saved in the state as tainted.",
-                        waiting.join(", "),
-                        create_timeout_path()
+                        "Dyno(s) {} of {app} were not up after {} ({}). The restart is saved in the state as tainted.",
+                        Seen::waiting_text(last.as_ref()),
+                        limit.text,
+                        TimeLimit::path()
                     ),
-                ));
-                return Ok(plan);
+                );
+                (last, Some(problem))
             }
-            tokio::select! {
-                () = tokio::time::sleep(interval.min(deadline - now)) => {}
-                () = ctx.stopped() => {
-                    ctx.add(Diagnostic::error(
-                        "Interrupted while waiting for the restart",
-                        format!("Dyno(s) {} of {app} were not up yet; the restart is saved in the state as tainted.", waiting.join(", ")),
-                    ));
-                    return Ok(plan);
-                }
+            Polled::Stopped { last } => {
+                let problem = Diagnostic::error(
+                    "Interrupted while waiting for the restart",
+                    format!(
+                        "Dyno(s) {} of {app} were not up yet; the restart is saved in the state as tainted.",
+                        Seen::waiting_text(last.as_ref())
+                    ),
+                );
+                (last, Some(problem))
             }
-            interval = (interval * 2).min(MAX_POLL_INTERVAL);
-        }
-    }
-
-    async fn read(
-        &self,
-        _ctx: &Context<'_, Clients>,
-        state: DynoRestartModel,
-    ) -> Result<Option<DynoRestartModel>, Diagnostics> {
-        // Nothing on Heroku records a restart: the state is all there is.
-        Ok(Some(state))
-    }
-
-    async fn update(
-        &self,
-        _ctx: &Context<'_, Clients>,
-        prior: DynoRestartModel,
-        mut plan: DynoRestartModel,
-    ) -> Result<DynoRestartModel, Diagnostics> {
-        // Every argument forces replacement, so only `timeouts` can change in place.
-        if !plan.id.is_known() {
-            plan.id = prior.id;
-        }
-        if !plan.restarted_at.is_known() {
-            plan.restarted_at = prior.restarted_at;
-        }
-        if !plan.dynos.is_known() {
-            plan.dynos = prior.dynos;
+            Polled::Failed { error, .. } => {
+                let problem = Diagnostic::error(
+                    "Cannot follow the restart",
+                    format!(
+                        "The dynos of {app} were restarted, but listing them failed: {}.",
+                        tfplugin::log::mask(&error.to_string())
+                    ),
+                );
+                (None, Some(problem))
+            }
+        };
+        plan.dynos.set(seen.map(|s| s.states).unwrap_or_default());
+        if let Some(problem) = problem {
+            ctx.add(problem);
         }
         Ok(plan)
-    }
-
-    async fn delete(
-        &self,
-        _ctx: &Context<'_, Clients>,
-        state: DynoRestartModel,
-    ) -> Result<(), Diagnostics> {
-        tfplugin::info!(
-            "forgetting restart {}; nothing is changed on Heroku",
-            state.id.as_str().unwrap_or("(no id)")
-        );
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tfplugin::framework::{OperationResource, Resource};
+
     use super::*;
 
     #[test]
     fn schema_has_computed_results_and_a_create_timeout() {
-        let schema = DynoRestartResource.schema().unwrap();
+        let schema = OperationResource(DynoRestartResource).schema().unwrap();
         for name in ["id", "restarted_at", "dynos"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }
-        assert_eq!(create_timeout(None).1, "10m");
-        assert_eq!(create_timeout_path().to_string(), "timeouts.create");
+        let limit = TimeLimit::of(None, DynoRestartResource::DEFAULT_TIMEOUT);
+        assert_eq!(limit.text, "10m");
     }
 }

@@ -8,14 +8,16 @@
 //! (a `run` dyno with the same command that was not there before the POST).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{Context, Resource, ResourcePlan};
-use tfplugin::types::{quote, CreateTimeout};
-use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field, Sensitive};
+use tfplugin::framework::{Check, Context, Operation, Polled, Poller, ResourcePlan, TimeLimit};
+use tfplugin::types::{quote, CreateTimeout, Triggers};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field, Sensitive};
 use tokio::time::Instant;
 
 use crate::clients::heroku::{
@@ -25,8 +27,6 @@ use crate::clients::Clients;
 use crate::diagnostics::app_error_at;
 use crate::resources::scheduler_job::DynoSize;
 
-const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-const DEFAULT_CREATE_TIMEOUT_TEXT: &str = "30m";
 /// Heroku's longest `time_to_live`, in seconds (a day).
 pub const MAX_TIME_TO_LIVE: i64 = 86_400;
 /// Output lines kept in `output_tail` and shown in a failure.
@@ -74,7 +74,7 @@ pub struct OneOffDynoModel {
     /// Arbitrary values whose change runs the command again, e.g. `{ snapshot = "2026-12-02" }`.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub triggers: Field<BTreeMap<String, String>>,
+    pub triggers: Field<Triggers>,
     /// UUID of the dyno that ran the command (null when the run was taken over after it had
     /// already finished: Heroku's logs name a finished dyno, not its UUID).
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
@@ -101,20 +101,6 @@ pub struct OneOffDynoModel {
 
 /// The `treeherder_one_off_dyno` resource.
 pub struct OneOffDynoResource;
-
-fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
-    CreateTimeout::limit(
-        timeouts,
-        DEFAULT_CREATE_TIMEOUT,
-        DEFAULT_CREATE_TIMEOUT_TEXT,
-    )
-}
-
-fn create_timeout_path() -> AttributePath {
-    let mut path = attr!(OneOffDynoModel, timeouts);
-    path.0.extend(attr!(CreateTimeout, create).0);
-    path
-}
 
 /// The app's id and the size in Heroku's spelling, checked: `Ok(None)` when the app or
 /// the size is unknown at plan.
@@ -235,108 +221,100 @@ impl Followed {
 
 /// Follows a dyno through log sessions until it exits: the command's lines go to the log at
 /// INFO, `Process exited with status N` gives the exit status, and a state change to
-/// `complete`, `crashed` or `down` ends the run.
+/// `complete`, `crashed` or `down` ends the run. A stream that ends while the dyno still
+/// runs is reopened after a pause.
 async fn follow(
     ctx: &Context<'_, Clients>,
     client: &HerokuClient,
     app_id: uuid::Uuid,
     app: &str,
     dyno: &str,
-    timeout: Duration,
-    timeout_label: &str,
+    limit: &TimeLimit,
 ) -> Followed {
-    let started = Instant::now();
-    let deadline = started + timeout;
-    let mut followed = Followed {
+    let poller = Poller::new(format!("dyno {dyno} of {app}"), limit.limit).backoff(
+        REOPEN_PAUSE,
+        1,
+        REOPEN_PAUSE,
+    );
+    let deadline = poller.deadline();
+    // Shared by the polls, one at a time; a tokio lock, held across the session's awaits.
+    let state = tokio::sync::Mutex::new(Followed {
         exit_status: None,
         tail: VecDeque::new(),
         problem: None,
-    };
-    let mut history = HISTORY_LINES;
-    loop {
-        match follow_session(
-            ctx,
-            client,
-            app_id,
-            app,
-            dyno,
-            history,
-            deadline,
-            &mut followed,
-        )
-        .await
-        {
-            Ok(SessionEnd::Finished) => return followed,
-            Ok(SessionEnd::StreamEnded) => {}
-            Ok(SessionEnd::Stopped(problem)) => {
-                followed.problem = Some(problem);
-                return followed;
+    });
+    let history = AtomicU32::new(HISTORY_LINES);
+    let polled = ctx
+        .poll(&poller, || async {
+            let mut followed = state.lock().await;
+            // A reopened stream starts without history: those lines were seen.
+            let lines = history.swap(0, Ordering::Relaxed);
+            let session =
+                follow_session(client, app_id, app, dyno, lines, deadline, &mut followed).await;
+            match session {
+                Ok(SessionEnd::Finished) => return Ok(Check::done("finished", ())),
+                Ok(SessionEnd::TimedOut) => {
+                    return Ok(Check::waiting("still running at the deadline", ()))
+                }
+                Ok(SessionEnd::StreamEnded) => {}
+                Err(e) => {
+                    tfplugin::warn!(
+                        "following dyno {dyno} of {app}: {}",
+                        tfplugin::log::mask(&e.to_string())
+                    );
+                }
             }
-            Ok(SessionEnd::TimedOut) => {
-                followed.problem = Some(Diagnostic::error(
-                    "Timed out waiting for the one-off dyno",
-                    format!(
-                        "Dyno {dyno} of {app} was still running after {timeout_label} ({}). It keeps running on Heroku (see `heroku ps --app {app}`); the run was saved in the state as tainted.",
-                        create_timeout_path()
-                    ),
-                ));
-                return followed;
-            }
-            Err(e) => {
-                tfplugin::warn!(
-                    "following dyno {dyno} of {app}: {}",
-                    tfplugin::log::mask(&e.to_string())
-                );
-            }
-        }
-        // The stream ended (or failed) before the dyno did: is it still there?
-        match client.dyno(app_id, dyno).await {
-            Ok(Some(d)) if d.state.as_deref() == Some("crashed") => {
-                followed.problem = Some(crashed(app, dyno, &followed));
-                return followed;
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                followed.problem = Some(Diagnostic::error(
+            // The stream ended (or failed) before the dyno did: is it still there?
+            let problem = match client.dyno(app_id, dyno).await {
+                Ok(Some(d)) if d.state.as_deref() == Some("crashed") => {
+                    crashed(app, dyno, &followed)
+                }
+                Ok(Some(_)) => {
+                    return Ok(Check::waiting(
+                        "still running; reopening its log stream",
+                        (),
+                    ))
+                }
+                Ok(None) => Diagnostic::error(
                     "Exit status unknown",
                     format!(
                         "Dyno {dyno} of {app} ended, but its log stream did not say how. See `heroku logs --app {app} --dyno {dyno}`. The run was saved in the state as tainted."
                     ),
-                ));
-                return followed;
-            }
-            Err(e) => {
-                followed.problem = Some(Diagnostic::error(
+                ),
+                Err(e) => Diagnostic::error(
                     "Cannot follow the one-off dyno",
                     format!(
                         "Dyno {dyno} of {app} was started, but following it failed: {}. It may still be running; the run was saved in the state as tainted.",
                         tfplugin::log::mask(&e.to_string())
                     ),
-                ));
-                return followed;
-            }
+                ),
+            };
+            followed.problem = Some(problem);
+            Ok::<_, Infallible>(Check::done("ended", ()))
+        })
+        .await;
+    let mut followed = state.into_inner();
+    match polled {
+        Polled::Done(()) | Polled::Failed { .. } => {}
+        Polled::TimedOut { .. } => {
+            followed.problem = Some(Diagnostic::error(
+                "Timed out waiting for the one-off dyno",
+                format!(
+                    "Dyno {dyno} of {app} was still running after {} ({}). It keeps running on Heroku (see `heroku ps --app {app}`); the run was saved in the state as tainted.",
+                    limit.text,
+                    TimeLimit::path()
+                ),
+            ));
         }
-        // Still running: reopen without history (those lines were seen).
-        history = 0;
-        let now = Instant::now();
-        if now >= deadline {
-            continue;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(REOPEN_PAUSE.min(deadline - now)) => {}
-            () = ctx.stopped() => {
-                followed.problem = Some(interrupted(app, dyno));
-                return followed;
-            }
-        }
+        Polled::Stopped { .. } => followed.problem = Some(interrupted(app, dyno)),
     }
+    followed
 }
 
 enum SessionEnd {
     Finished,
     StreamEnded,
     TimedOut,
-    Stopped(Diagnostic),
 }
 
 fn interrupted(app: &str, dyno: &str) -> Diagnostic {
@@ -356,9 +334,9 @@ fn crashed(app: &str, dyno: &str, followed: &Followed) -> Diagnostic {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Reads one log session of the dyno until the dyno ends, the stream ends or the deadline
+/// passes (a stop request cancels it through the poller).
 async fn follow_session(
-    ctx: &Context<'_, Clients>,
     client: &HerokuClient,
     app_id: uuid::Uuid,
     app: &str,
@@ -378,7 +356,6 @@ async fn follow_session(
         let next = tokio::select! {
             next = stream.next_line() => next?,
             () = tokio::time::sleep_until(deadline) => return Ok(SessionEnd::TimedOut),
-            () = ctx.stopped() => return Ok(SessionEnd::Stopped(interrupted(app, dyno))),
         };
         let Some(raw) = next else {
             return Ok(SessionEnd::StreamEnded);
@@ -426,21 +403,18 @@ async fn follow_session(
     }
 }
 
-fn known_or<T>(planned: Field<T>, prior: Field<T>) -> Field<T> {
-    if planned.is_known() {
-        planned
-    } else {
-        prior
-    }
-}
-
 #[async_trait]
-impl Resource for OneOffDynoResource {
+impl Operation for OneOffDynoResource {
     type Model = OneOffDynoModel;
     type Client = Clients;
+    const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
     fn type_name(&self) -> &'static str {
         "treeherder_one_off_dyno"
+    }
+
+    fn timeouts(model: &OneOffDynoModel) -> Option<&CreateTimeout> {
+        model.timeouts.as_ref()
     }
 
     fn validate(&self, config: &OneOffDynoModel, diagnostics: &mut Diagnostics) {
@@ -507,26 +481,21 @@ impl Resource for OneOffDynoResource {
         Ok(())
     }
 
-    async fn plan_destroy(
-        &self,
-        ctx: &Context<'_, Clients>,
-        prior: &OneOffDynoModel,
-    ) -> Result<(), Diagnostics> {
+    fn forget_warning(&self, prior: &OneOffDynoModel) -> Diagnostic {
         let name = prior.name.as_str().unwrap_or("(unknown)");
-        ctx.add(Diagnostic::warning(
+        Diagnostic::warning(
             "Destroying only forgets the one-off run",
             format!("A command that ran cannot be undone: destroying the run on dyno {name} only removes it from the state. No dyno is stopped or touched."),
-        ));
-        Ok(())
+        )
     }
 
-    async fn create(
+    async fn run(
         &self,
         ctx: &Context<'_, Clients>,
         mut plan: OneOffDynoModel,
+        limit: &TimeLimit,
     ) -> Result<OneOffDynoModel, Diagnostics> {
         let client = ctx.client()?.heroku()?;
-        let (timeout, timeout_label) = create_timeout(plan.timeouts.as_ref());
         let Some((app_id, app, size)) = check_app_and_size(client, &plan).await? else {
             return Err(Diagnostic::error(
                 "Invalid one-off dyno",
@@ -564,16 +533,7 @@ impl Resource for OneOffDynoResource {
             plan.output_tail = Field::Null;
             return Ok(plan);
         }
-        let followed = follow(
-            ctx,
-            client,
-            app_id,
-            &app,
-            &dyno.name,
-            timeout,
-            &timeout_label,
-        )
-        .await;
+        let followed = follow(ctx, client, app_id, &app, &dyno.name, limit).await;
         plan.output_tail.set(followed.tail_text());
         match followed.exit_status {
             Some(status) => plan.exit_status.set(status),
@@ -594,44 +554,12 @@ impl Resource for OneOffDynoResource {
         Ok(plan)
     }
 
-    async fn read(
-        &self,
-        _ctx: &Context<'_, Clients>,
-        state: OneOffDynoModel,
-    ) -> Result<Option<OneOffDynoModel>, Diagnostics> {
-        // A finished one-off dyno leaves nothing on Heroku: the state is all there is.
-        Ok(Some(state))
-    }
-
-    async fn update(
-        &self,
-        _ctx: &Context<'_, Clients>,
-        prior: OneOffDynoModel,
-        mut plan: OneOffDynoModel,
-    ) -> Result<OneOffDynoModel, Diagnostics> {
-        // Every argument forces replacement, so only `timeouts` can change in place.
-        plan.id = known_or(plan.id, prior.id);
-        plan.name = known_or(plan.name, prior.name);
-        plan.exit_status = known_or(plan.exit_status, prior.exit_status);
-        plan.output_tail = known_or(plan.output_tail, prior.output_tail);
-        Ok(plan)
-    }
-
-    async fn delete(
-        &self,
-        ctx: &Context<'_, Clients>,
-        state: OneOffDynoModel,
-    ) -> Result<(), Diagnostics> {
+    async fn forget(&self, ctx: &Context<'_, Clients>, state: &OneOffDynoModel) {
         // A replacement's create must not take this run as its own half-made one.
         let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
         if let (Some(name), Some(heroku)) = (state.name.as_str(), heroku) {
             heroku.forget_object(&run_key(name));
         }
-        tfplugin::info!(
-            "forgetting one-off run on dyno {}; nothing is changed on Heroku",
-            state.name.as_str().unwrap_or("(no name)")
-        );
-        Ok(())
     }
 
     async fn import(
@@ -649,11 +577,13 @@ impl Resource for OneOffDynoResource {
 
 #[cfg(test)]
 mod tests {
+    use tfplugin::framework::{OperationResource, Resource};
+
     use super::*;
 
     #[test]
     fn schema_marks_env_sensitive_and_results_computed() {
-        let schema = OneOffDynoResource.schema().unwrap();
+        let schema = OperationResource(OneOffDynoResource).schema().unwrap();
         assert!(schema.block.attribute("env").unwrap().sensitive);
         for name in ["id", "name", "exit_status", "output_tail"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
@@ -661,8 +591,8 @@ mod tests {
         for name in ["app", "command", "size", "time_to_live", "triggers"] {
             assert!(!schema.block.attribute(name).unwrap().computed, "{name}");
         }
-        assert_eq!(create_timeout(None).1, "30m");
-        assert_eq!(create_timeout_path().to_string(), "timeouts.create");
+        let limit = TimeLimit::of(None, OneOffDynoResource::DEFAULT_TIMEOUT);
+        assert_eq!(limit.text, "30m");
     }
 
     #[test]

@@ -5,30 +5,22 @@
 //! It is not importable.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use schemars::{json_schema, JsonSchema, SchemaGenerator};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
-use tfplugin::framework::{Context, Resource, ResourcePlan};
-use tfplugin::types::{quote, CreateTimeout};
-use tfplugin::{attr, AttributePath, Diagnostic, Diagnostics, Field};
-use tokio::time::Instant;
+use tfplugin::framework::{Check, Context, Operation, Polled, Poller, ResourcePlan, TimeLimit};
+use tfplugin::types::{quote, CreateTimeout, Triggers};
+use tfplugin::{attr, Diagnostic, Diagnostics, Field};
 
 use crate::clients::heroku::{
     AppIdentity, HerokuClient, HerokuError, Release, ReleaseStatus, RollbackCandidate,
 };
 use crate::clients::Clients;
 use crate::diagnostics::app_error_at;
-
-/// Create timeout when the `timeouts` block does not set one, and how it is shown.
-const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-const DEFAULT_CREATE_TIMEOUT_TEXT: &str = "20m";
-/// First and longest pause between two polls of the new release.
-const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(250);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A rollback of a Heroku app to an earlier release. Applying it creates a new release
 /// running the target's code and config vars and waits until its release phase succeeded.
@@ -45,7 +37,7 @@ pub struct ReleaseRollbackModel {
     /// Arbitrary values whose change makes a new rollback, e.g. `{ reason = "bug 1800000" }`.
     #[serde(default)]
     #[schemars(extend("x-terraform" = { "requires_replace": true }))]
-    pub triggers: Field<BTreeMap<String, String>>,
+    pub triggers: Field<Triggers>,
     /// UUID of the release the rollback created.
     #[schemars(extend("x-terraform" = { "computed": true, "use_state_for_unknown": true }))]
     #[serde(default)]
@@ -124,20 +116,6 @@ impl JsonSchema for TargetRelease {
 
 /// The `treeherder_release_rollback` resource.
 pub struct ReleaseRollbackResource;
-
-fn create_timeout(timeouts: Option<&CreateTimeout>) -> (Duration, String) {
-    CreateTimeout::limit(
-        timeouts,
-        DEFAULT_CREATE_TIMEOUT,
-        DEFAULT_CREATE_TIMEOUT_TEXT,
-    )
-}
-
-fn create_timeout_path() -> AttributePath {
-    let mut path = attr!(ReleaseRollbackModel, timeouts);
-    path.0.extend(attr!(CreateTimeout, create).0);
-    path
-}
 
 fn status_text(status: ReleaseStatus) -> &'static str {
     match status {
@@ -263,29 +241,40 @@ fn rollback_error(
     Diagnostic::error("Cannot roll back", detail).into()
 }
 
-/// Polls the new release until it is no longer pending, logging each poll. Returns it,
-/// with a problem when it did not succeed in time.
+/// Polls the new release until it is no longer pending. Returns it, with a problem when it
+/// did not succeed in time.
 async fn wait_for_release(
     ctx: &Context<'_, Clients>,
     client: &HerokuClient,
     app_id: uuid::Uuid,
     app: &str,
-    mut release: Release,
-    timeout: Duration,
-    timeout_label: &str,
+    created: Release,
+    limit: &TimeLimit,
 ) -> (Release, Option<Diagnostic>) {
-    let started = Instant::now();
-    let deadline = started + timeout;
-    let mut interval = FIRST_POLL_INTERVAL;
-    let version = release.version;
-    loop {
-        tfplugin::info!(
-            "release v{version} of {app} (rollback) is {} after {:.1}s",
-            status_text(release.status),
-            started.elapsed().as_secs_f64()
-        );
-        match release.status {
-            ReleaseStatus::Succeeded => return (release, None),
+    let version = created.version;
+    let poller = Poller::new(
+        format!("release v{version} of {app} (rollback)"),
+        limit.limit,
+    );
+    // The answer to the rollback is the first read.
+    let first = Mutex::new(Some(created.clone()));
+    let polled = ctx
+        .poll(&poller, || async {
+            let answer = first.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let release = match answer {
+                Some(r) => r,
+                None => client.release(app_id, &version.to_string()).await?,
+            };
+            let pending = matches!(
+                release.status,
+                ReleaseStatus::Pending | ReleaseStatus::Unknown
+            );
+            let progress = status_text(release.status);
+            Ok::<_, HerokuError>(Check::new(!pending, progress, release))
+        })
+        .await;
+    match polled {
+        Polled::Done(release) => match release.status {
             ReleaseStatus::Failed | ReleaseStatus::Expired => {
                 let stream = release.output_stream_url.clone().map_or_else(
                     || "Heroku gave no output stream URL.".to_string(),
@@ -298,64 +287,53 @@ async fn wait_for_release(
                         status_text(release.status)
                     ),
                 );
-                return (release, Some(problem));
+                (release, Some(problem))
             }
-            ReleaseStatus::Pending | ReleaseStatus::Unknown => {}
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            let problem = Diagnostic::error(
+            _ => (release, None),
+        },
+        Polled::TimedOut { last, .. } => (
+            last.unwrap_or(created),
+            Some(Diagnostic::error(
                 "Timed out waiting for the rollback",
                 format!(
-                    "Release v{version} of {app} was still pending after {timeout_label} ({}). It was saved in the state as tainted; Heroku may still finish it.",
-                    create_timeout_path()
+                    "Release v{version} of {app} was still pending after {} ({}). It was saved in the state as tainted; Heroku may still finish it.",
+                    limit.text,
+                    TimeLimit::path()
                 ),
-            );
-            return (release, Some(problem));
-        }
-        let pause = interval.min(deadline - now);
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            () = ctx.stopped() => {
-                let problem = Diagnostic::error(
-                    "Interrupted while waiting for the rollback",
-                    format!("Release v{version} of {app} was still pending; it was saved in the state as tainted."),
-                );
-                return (release, Some(problem));
-            }
-        }
-        interval = (interval * 2).min(MAX_POLL_INTERVAL);
-        match client.release(app_id, &version.to_string()).await {
-            Ok(r) => release = r,
-            Err(e) => {
-                let problem = Diagnostic::error(
-                    "Cannot follow the rollback",
-                    format!(
-                        "Release v{version} of {app} was created, but reading its status failed: {}. It was saved in the state as tainted.",
-                        tfplugin::log::mask(&e.to_string())
-                    ),
-                );
-                return (release, Some(problem));
-            }
-        }
-    }
-}
-
-fn known_or<T>(planned: Field<T>, prior: Field<T>) -> Field<T> {
-    if planned.is_known() {
-        planned
-    } else {
-        prior
+            )),
+        ),
+        Polled::Stopped { last } => (
+            last.unwrap_or(created),
+            Some(Diagnostic::error(
+                "Interrupted while waiting for the rollback",
+                format!("Release v{version} of {app} was still pending; it was saved in the state as tainted."),
+            )),
+        ),
+        Polled::Failed { error, last } => (
+            last.unwrap_or(created),
+            Some(Diagnostic::error(
+                "Cannot follow the rollback",
+                format!(
+                    "Release v{version} of {app} was created, but reading its status failed: {}. It was saved in the state as tainted.",
+                    tfplugin::log::mask(&error.to_string())
+                ),
+            )),
+        ),
     }
 }
 
 #[async_trait]
-impl Resource for ReleaseRollbackResource {
+impl Operation for ReleaseRollbackResource {
     type Model = ReleaseRollbackModel;
     type Client = Clients;
+    const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
     fn type_name(&self) -> &'static str {
         "treeherder_release_rollback"
+    }
+
+    fn timeouts(model: &ReleaseRollbackModel) -> Option<&CreateTimeout> {
+        model.timeouts.as_ref()
     }
 
     async fn modify_plan(
@@ -387,11 +365,7 @@ impl Resource for ReleaseRollbackResource {
         Ok(())
     }
 
-    async fn plan_destroy(
-        &self,
-        ctx: &Context<'_, Clients>,
-        prior: &ReleaseRollbackModel,
-    ) -> Result<(), Diagnostics> {
+    fn forget_warning(&self, prior: &ReleaseRollbackModel) -> Diagnostic {
         let version = prior
             .version
             .get()
@@ -401,22 +375,21 @@ impl Resource for ReleaseRollbackResource {
             .get()
             .map(AppIdentity::as_str)
             .unwrap_or("the app");
-        ctx.add(Diagnostic::warning(
+        Diagnostic::warning(
             "Destroying only forgets the rollback",
             format!(
                 "A rollback cannot be undone by Terraform: destroying it only removes it from the state. Release {version} stays {app}'s release until the next deploy or rollback."
             ),
-        ));
-        Ok(())
+        )
     }
 
-    async fn create(
+    async fn run(
         &self,
         ctx: &Context<'_, Clients>,
         mut plan: ReleaseRollbackModel,
+        limit: &TimeLimit,
     ) -> Result<ReleaseRollbackModel, Diagnostics> {
         let client = ctx.client()?.heroku()?;
-        let (timeout, timeout_label) = create_timeout(plan.timeouts.as_ref());
         let Some((app_id, app, target)) = check_target(client, &plan).await? else {
             return Err(Diagnostic::error(
                 "Invalid rollback",
@@ -435,8 +408,7 @@ impl Resource for ReleaseRollbackResource {
             created.version,
             created.id
         );
-        let (release, problem) =
-            wait_for_release(ctx, client, app_id, &app, created, timeout, &timeout_label).await;
+        let (release, problem) = wait_for_release(ctx, client, app_id, &app, created, limit).await;
         plan.id.set(release.id.to_string());
         plan.version.set(release.version);
         plan.target_version.set(target.version);
@@ -471,40 +443,19 @@ impl Resource for ReleaseRollbackResource {
         }
     }
 
-    async fn update(
-        &self,
-        _ctx: &Context<'_, Clients>,
-        prior: ReleaseRollbackModel,
-        mut plan: ReleaseRollbackModel,
-    ) -> Result<ReleaseRollbackModel, Diagnostics> {
-        // Every argument forces replacement, so only `timeouts` can change in place.
-        plan.id = known_or(plan.id, prior.id);
-        plan.version = known_or(plan.version, prior.version);
-        plan.target_version = known_or(plan.target_version, prior.target_version);
-        plan.status = known_or(plan.status, prior.status);
-        Ok(plan)
-    }
-
-    async fn delete(
-        &self,
-        ctx: &Context<'_, Clients>,
-        state: ReleaseRollbackModel,
-    ) -> Result<(), Diagnostics> {
+    async fn forget(&self, ctx: &Context<'_, Clients>, state: &ReleaseRollbackModel) {
         // A replacement's create must not take this release as its own half-made one.
         let heroku = ctx.try_client().and_then(|c| c.heroku().ok());
         if let (Some(id), Some(heroku)) = (state.id.as_str(), heroku) {
             heroku.forget_object(id);
         }
-        tfplugin::info!(
-            "forgetting rollback release {}; nothing is changed on Heroku",
-            state.id.as_str().unwrap_or("(no id)")
-        );
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tfplugin::framework::{OperationResource, Resource};
+
     use super::*;
     use serde_json::json;
 
@@ -535,14 +486,14 @@ mod tests {
 
     #[test]
     fn every_argument_forces_a_new_rollback() {
-        let schema = ReleaseRollbackResource.schema().unwrap();
+        let schema = OperationResource(ReleaseRollbackResource).schema().unwrap();
         for name in ["app", "release", "triggers"] {
             assert!(!schema.block.attribute(name).unwrap().computed, "{name}");
         }
         for name in ["id", "version", "target_version", "status"] {
             assert!(schema.block.attribute(name).unwrap().computed, "{name}");
         }
-        assert_eq!(create_timeout(None).1, "20m");
-        assert_eq!(create_timeout_path().to_string(), "timeouts.create");
+        let limit = TimeLimit::of(None, ReleaseRollbackResource::DEFAULT_TIMEOUT);
+        assert_eq!(limit.text, "20m");
     }
 }

@@ -2,12 +2,14 @@
 //! state, a place for warnings, and the provider's stop signal.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Mutex;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use super::poll::{Check, Polled, Poller};
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// Private state: provider-only data Terraform stores beside the state, opaque to users.
@@ -123,6 +125,15 @@ impl<'a, C> Context<'a, C> {
         let mut stop = self.stop.clone();
         // An error means the sender is gone: the provider is shutting down.
         let _ = stop.wait_for(|stopping| *stopping).await;
+    }
+
+    /// Waits with `poller`, ending at once when Terraform asks the provider to stop; see
+    /// [`Poller::run`].
+    pub async fn poll<T, E, F>(&self, poller: &Poller, check: impl FnMut() -> F) -> Polled<T, E>
+    where
+        F: Future<Output = Result<Check<T>, E>>,
+    {
+        poller.run(self.stopped(), check).await
     }
 
     pub(crate) fn finish(self) -> (Diagnostics, Private) {

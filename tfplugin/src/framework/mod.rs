@@ -12,7 +12,9 @@ mod data_source;
 mod ephemeral;
 mod field;
 pub(crate) mod model;
+mod operation;
 mod plan;
+mod poll;
 mod provider;
 mod registered;
 mod resource;
@@ -23,7 +25,9 @@ pub use context::{Context, Private};
 pub use data_source::DataSource;
 pub use ephemeral::{EphemeralResource, Opened};
 pub use field::{Field, NotKnown};
+pub use operation::{operation, Operation, OperationResource, TimeLimit};
 pub use plan::ResourcePlan;
+pub use poll::{Check, Elapsed, Polled, Poller};
 pub use provider::Provider;
 pub use registered::{
     data_source, ephemeral_resource, resource, ApplyOutcome, DynDataSource, DynEphemeralResource,

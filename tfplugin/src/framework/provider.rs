@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::{DynDataSource, DynEphemeralResource, DynResource};
 use crate::diag::Diagnostics;
+use crate::function::DynFunction;
 use crate::schema::{Schema, SchemaDeriveError};
 use crate::value::Value;
 
@@ -48,5 +49,11 @@ pub trait Provider: Send + Sync + 'static {
         &self,
     ) -> Result<Vec<Arc<dyn DynEphemeralResource<Self::Client>>>, SchemaDeriveError> {
         Ok(Vec::new())
+    }
+
+    /// The provider-defined functions, each wrapped with [`crate::function::function`]
+    /// (Terraform ≥ 1.8 calls them; older versions never ask).
+    fn functions(&self) -> Vec<Arc<dyn DynFunction>> {
+        Vec::new()
     }
 }

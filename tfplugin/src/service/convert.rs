@@ -2,6 +2,7 @@
 //! protobuf messages.
 
 use crate::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::function::{FunctionError, Parameter, Signature};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::{Attribute, Block, Nesting, Schema};
 use crate::value::{msgpack, Type, Value};
@@ -144,5 +145,38 @@ pub(super) fn capabilities() -> pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
+    }
+}
+
+fn parameter_pb(parameter: &Parameter) -> pb::function::Parameter {
+    pb::function::Parameter {
+        name: parameter.name.to_string(),
+        r#type: parameter.ty.to_json().to_string().into_bytes(),
+        allow_null_value: parameter.allow_null,
+        // Terraform then returns an unknown result itself without calling.
+        allow_unknown_values: false,
+        description: parameter.description.to_string(),
+        description_kind: kind(parameter.description),
+    }
+}
+
+pub(super) fn function_pb(signature: &Signature) -> pb::Function {
+    pb::Function {
+        parameters: signature.parameters.iter().map(parameter_pb).collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return {
+            r#type: signature.returns.to_json().to_string().into_bytes(),
+        }),
+        summary: signature.summary.to_string(),
+        description: signature.description.to_string(),
+        description_kind: kind(signature.description),
+        deprecation_message: String::new(),
+    }
+}
+
+pub(super) fn function_error_pb(error: &FunctionError) -> pb::FunctionError {
+    pb::FunctionError {
+        text: crate::log::mask(&error.text),
+        function_argument: error.argument.map(|position| position as i64),
     }
 }

@@ -14,6 +14,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{
     model, DynDataSource, DynEphemeralResource, DynResource, Private, Provider,
 };
+use crate::function::{Arguments, DynFunction, FunctionError};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::Schema;
 use crate::value::Type;
@@ -37,6 +38,7 @@ struct Inner<P: Provider> {
     resources: BTreeMap<&'static str, Arc<dyn DynResource<P::Client>>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DynDataSource<P::Client>>>,
     ephemeral_resources: BTreeMap<&'static str, Arc<dyn DynEphemeralResource<P::Client>>>,
+    functions: BTreeMap<&'static str, Arc<dyn DynFunction>>,
     /// Problems found while deriving schemas: reported on every schema request.
     setup_errors: Diagnostics,
     client: RwLock<Option<Arc<P::Client>>>,
@@ -84,6 +86,11 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|e| (e.type_name(), e))
             .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| (f.name(), f))
+            .collect();
         let (stop, _) = watch::channel(false);
         ProviderService {
             inner: Arc::new(Inner {
@@ -93,6 +100,7 @@ impl<P: Provider> ProviderService<P> {
                 resources,
                 data_sources,
                 ephemeral_resources,
+                functions,
                 setup_errors,
                 client: RwLock::new(None),
                 stop,
@@ -182,12 +190,85 @@ impl<P: Provider> ProviderService<P> {
             display_name,
             provider: &inner.provider_schema,
             types,
+            functions: inner
+                .functions
+                .iter()
+                .map(|(name, f)| (*name, f.signature()))
+                .collect(),
         }
     }
 
     /// Problems found while deriving schemas.
     pub fn setup_errors(&self) -> &Diagnostics {
         &self.inner.setup_errors
+    }
+}
+
+impl<P: Provider> ProviderService<P> {
+    fn functions_pb(&self) -> std::collections::HashMap<String, pb::Function> {
+        self.inner
+            .functions
+            .iter()
+            .map(|(name, f)| (name.to_string(), function_pb(&f.signature())))
+            .collect()
+    }
+
+    /// Decodes the arguments against the signature, calls, encodes the result. A panic in
+    /// the function becomes its error, as for the other RPCs.
+    fn call(
+        &self,
+        request: &pb::call_function::Request,
+    ) -> Result<pb::DynamicValue, FunctionError> {
+        let function = self
+            .inner
+            .functions
+            .get(request.name.as_str())
+            .ok_or_else(|| {
+                FunctionError::new(format!("this provider has no function {:?}", request.name))
+            })?;
+        let signature = function.signature();
+        if request.arguments.len() != signature.parameters.len() {
+            return Err(FunctionError::new(format!(
+                "{} takes {} argument(s), got {}",
+                request.name,
+                signature.parameters.len(),
+                request.arguments.len()
+            )));
+        }
+        let mut arguments = Vec::with_capacity(request.arguments.len());
+        for (position, (value, parameter)) in request
+            .arguments
+            .iter()
+            .zip(&signature.parameters)
+            .enumerate()
+        {
+            let decoded = decode(Some(value), &parameter.ty).map_err(|d| {
+                FunctionError::at(
+                    position,
+                    d.iter()
+                        .map(|d| d.detail.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?;
+            arguments.push((decoded, parameter.ty.clone()));
+        }
+        let arguments = Arguments::new(arguments);
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| function.call_value(&arguments)))
+            .unwrap_or_else(|_| {
+                Err(FunctionError::new(format!(
+                    "{} panicked (provider bug)",
+                    request.name
+                )))
+            })?;
+        encode(&result, &signature.returns).map_err(|d| {
+            FunctionError::new(
+                d.iter()
+                    .map(|d| d.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })
     }
 }
 
@@ -293,7 +374,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     type_name: name.to_string(),
                 })
                 .collect(),
-            ..Default::default()
+            functions: inner
+                .functions
+                .keys()
+                .map(|name| pb::get_metadata::FunctionMetadata {
+                    name: name.to_string(),
+                })
+                .collect(),
         }))
     }
 
@@ -319,6 +406,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .iter()
                 .map(|(name, e)| (name.to_string(), schema_pb(e.schema())))
                 .collect(),
+            functions: self.functions_pb(),
             diagnostics: diagnostics_pb(&inner.setup_errors),
             server_capabilities: Some(capabilities()),
             ..Default::default()
@@ -752,6 +840,34 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let diagnostics = result.unwrap_or_else(|d| d);
         Ok(Response::new(pb::close_ephemeral_resource::Response {
             diagnostics: diagnostics_pb(&diagnostics),
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Rpc<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.functions_pb(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Rpc<pb::call_function::Response> {
+        let request = request.into_inner();
+        let outcome = self.call(&request);
+        Ok(Response::new(match outcome {
+            Ok(result) => pb::call_function::Response {
+                result: Some(result),
+                error: None,
+            },
+            Err(error) => pb::call_function::Response {
+                result: None,
+                error: Some(function_error_pb(&error)),
+            },
         }))
     }
 

@@ -53,8 +53,8 @@ pub use one_off_dynos::{run_key, DynoEvent, FoundRun, LogLine, LogSession, LogSt
 pub use own_objects::{is_recent, Account, UserRef, ADOPTION_WINDOW};
 pub use pipelines::{
     AppRef, IdRef, Pipeline, PipelineCoupling, PipelineOwner, PipelineRef, Promotion,
-    PromotionSource, PromotionStatus, PromotionTarget, PromotionTargetStatus, Release,
-    ReleaseStatus,
+    PromotionProgress, PromotionSource, PromotionStatus, PromotionTarget, PromotionTargetStatus,
+    Release, ReleaseStatus,
 };
 pub use releases_rollback::{rollback_description, RollbackCandidate};
 pub use restarts::RestartWatch;

@@ -1,7 +1,10 @@
 //! Pipelines, couplings, releases and promotions (Platform API).
 
+use std::future::Future;
+
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use tfplugin::framework::{Check, Polled, Poller};
 use uuid::Uuid;
 
 use super::coalesce::{Reuse, Scope};
@@ -451,5 +454,58 @@ impl HerokuClient {
             context,
         )
         .await
+    }
+
+    /// Polls promotion `id` with `poller` until no target is pending and Heroku marks the
+    /// promotion no longer pending, or the poller gives up; `stop` resolves on a stop request
+    /// (Ctrl-C). Every outcome carries the progress last read.
+    pub async fn wait_for_promotion(
+        &self,
+        id: Uuid,
+        poller: &Poller,
+        stop: impl Future<Output = ()>,
+    ) -> Polled<PromotionProgress, HerokuError> {
+        poller
+            .run(stop, || async {
+                let progress = PromotionProgress {
+                    promotion: self.promotion(id).await?,
+                    targets: self.promotion_targets(id).await?,
+                };
+                let pending = progress
+                    .targets
+                    .iter()
+                    .filter(|t| t.status == PromotionTargetStatus::Pending)
+                    .count();
+                let status = serde_json::to_value(progress.promotion.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "unknown".to_string());
+                let text = format!(
+                    "{pending} of {} target(s) pending, promotion {status}",
+                    progress.targets.len()
+                );
+                Ok(Check::new(progress.is_done(), text, progress))
+            })
+            .await
+    }
+}
+
+/// A promotion and its targets as one read saw them.
+#[derive(Debug, Clone)]
+pub struct PromotionProgress {
+    /// The promotion.
+    pub promotion: Promotion,
+    /// Its targets.
+    pub targets: Vec<PromotionTarget>,
+}
+
+impl PromotionProgress {
+    /// No target is pending and Heroku marks the promotion no longer pending.
+    pub fn is_done(&self) -> bool {
+        self.promotion.status != PromotionStatus::Pending
+            && !self
+                .targets
+                .iter()
+                .any(|t| t.status == PromotionTargetStatus::Pending)
     }
 }

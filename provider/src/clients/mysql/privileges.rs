@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::error::PasswordError;
 use super::identifiers::{Account, Identifier};
 use super::password::Password;
 
@@ -92,6 +93,32 @@ pub fn runbook_grants(
         column_grants.insert(auth_user.clone(), columns);
     }
     (table_grants, column_grants)
+}
+
+/// The GRANT statements `treeherder_readonly_user` runs for a new account given a
+/// database's `tables` (the runbook's shape, see [`runbook_grants`]), as display texts.
+pub fn readonly_grant_statements(
+    account: &Account,
+    database: &Identifier,
+    tables: &[Identifier],
+    require_ssl: bool,
+) -> Result<Vec<String>, PasswordError> {
+    let (table_grants, column_grants) = runbook_grants(tables);
+    let desired = DesiredUser {
+        account: account.clone(),
+        database: database.clone(),
+        // Only GRANT statements are returned: the password is never part of them.
+        password: Password::new("x".repeat(30))?,
+        password_changed: false,
+        require_ssl,
+        table_grants,
+        column_grants,
+    };
+    Ok(crate::clients::mysql::plan_statements(None, &desired)
+        .iter()
+        .filter(|s| s.kind() == crate::clients::mysql::StatementKind::Grant)
+        .map(|s| s.display_text().to_string())
+        .collect())
 }
 
 /// What has to change to go from the current to the desired state.

@@ -1,16 +1,18 @@
-//! Waiting for an instance: our own poller.
+//! Waiting for an instance, through tfplugin's poller.
 //!
 //! Why not the SDK's waiters: they wait at least 30 s between polls whatever the settings, and
 //! right after a modify RDS can still say `available` for a few seconds, so one `available`
-//! proves nothing. Here the wanted state must be read on two consecutive polls, every poll is
-//! logged (status and elapsed time), and a stop request (Ctrl-C) ends the wait at once.
+//! proves nothing. Here the wanted state must be read on two consecutive polls, at the
+//! configured interval; every poll is logged (status and elapsed time), and a stop request
+//! (Ctrl-C) ends the wait at once.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tfplugin::framework::{Check, Polled, Poller};
 use tokio::time::Instant;
 
-use super::error::humantime;
 use super::{Instance, RdsClient, RdsError};
 
 /// Statuses an instance does not leave by itself: waiting for `available` ends in an error.
@@ -118,57 +120,50 @@ impl RdsClient {
         S: Fn() -> F,
         F: Future<Output = ()>,
     {
-        let started = Instant::now();
-        let mut confirmations = 0;
-        let mut seen = false;
-        let mut last_status = "not listed yet".to_owned();
         let needed = if wanted == Settled::Gone {
             1
         } else {
             CONFIRMATIONS
         };
-        loop {
-            let read = tokio::select! {
-                read = self.instance(id) => read?,
-                () = stop() => return Err(RdsError::Stopped {
-                    id: id.into(), wanted: wanted.wanted(), last_status,
-                }),
-            };
-            seen |= read.is_some();
-            if let Some(instance) = &read {
-                last_status = instance.status.clone();
-            }
-            tfplugin::info!(
-                "{id}: {} after {}, waiting for {}",
-                read.as_ref().map_or("not listed", |i| i.status.as_str()),
-                humantime(started.elapsed()),
-                wanted.wanted()
-            );
-            match judge(id, wanted, read.as_ref(), seen) {
-                Verdict::Fail(e) => return Err(e),
-                Verdict::Done => {
-                    confirmations += 1;
-                    if confirmations >= needed {
-                        return Ok(read);
-                    }
+        let poller = Poller::until(
+            format!("{id} (waiting for {})", wanted.wanted()),
+            limits.deadline,
+        )
+        .backoff(self.poll_interval, 1, self.poll_interval)
+        .confirmations(needed);
+        let seen = AtomicBool::new(false);
+        let polled = poller
+            .run(stop(), || async {
+                let read = self.instance(id).await?;
+                let seen = seen.fetch_or(read.is_some(), Ordering::Relaxed) || read.is_some();
+                let status = read.as_ref().map_or("not listed", |i| i.status.as_str());
+                let progress = status.to_owned();
+                match judge(id, wanted, read.as_ref(), seen) {
+                    Verdict::Fail(e) => Err(e),
+                    Verdict::Done => Ok(Check::done(progress, read)),
+                    Verdict::Wait => Ok(Check::waiting(progress, read)),
                 }
-                Verdict::Wait => confirmations = 0,
-            }
-            let next = Instant::now() + self.poll_interval;
-            if next > limits.deadline {
-                return Err(RdsError::Timeout {
-                    id: id.into(),
-                    wanted: wanted.wanted(),
-                    waited: started.elapsed(),
-                    last_status,
-                });
-            }
-            tokio::select! {
-                () = tokio::time::sleep_until(next) => {}
-                () = stop() => return Err(RdsError::Stopped {
-                    id: id.into(), wanted: wanted.wanted(), last_status,
-                }),
-            }
+            })
+            .await;
+        // Only a never-listed instance reads as none before the end.
+        let last_status = |last: Option<Option<Instance>>| {
+            last.flatten()
+                .map_or_else(|| "not listed yet".to_owned(), |i| i.status)
+        };
+        match polled {
+            Polled::Done(read) => Ok(read),
+            Polled::Failed { error, .. } => Err(error),
+            Polled::TimedOut { last, waited } => Err(RdsError::Timeout {
+                id: id.into(),
+                wanted: wanted.wanted(),
+                waited,
+                last_status: last_status(last),
+            }),
+            Polled::Stopped { last } => Err(RdsError::Stopped {
+                id: id.into(),
+                wanted: wanted.wanted(),
+                last_status: last_status(last),
+            }),
         }
     }
 
