@@ -1,8 +1,8 @@
 //! The runbook's "Resetting dev/stage to a recent production snapshot" as one reviewed apply,
 //! with real Terraform (≥ 1.11) against moto, the world's MariaDB and a sandbox of its own:
 //! restore the stage instance from treeherder-prod's latest snapshot, make MySQL accept the
-//! password of the app's `DATABASE_URL`, deploy, and clear the cache; the next plan is empty,
-//! and a second reset is one changed trigger.
+//! password of the app's `DATABASE_URL`, deploy `master` (build and release phase), and clear
+//! the cache; the next plan is empty, and a second reset is one changed trigger.
 //!
 //! The chain: moto gives the restored instance a real-looking RDS endpoint, which the
 //! provider's `mysql.tunnels` maps to the world's MariaDB (whose certificate names moto's
@@ -75,8 +75,8 @@ async fn url_password_logs_in(world: &World, user: &str) -> Result<(), String> {
     }
 }
 
-/// A sandbox whose treeherder-stage `DATABASE_URL` points at the restored instance, with
-/// treeherder-prototype in the pipeline's development stage to deploy stage from.
+/// A sandbox whose treeherder-stage `DATABASE_URL` points at the restored instance, and whose
+/// Deploy tab links it to mozilla/treeherder (`master`).
 async fn sandbox(names: &Names, dir: &std::path::Path) -> RunningSandbox {
     let seed = start(SandboxConfig::default())
         .await
@@ -95,27 +95,26 @@ async fn sandbox(names: &Names, dir: &std::path::Path) -> RunningSandbox {
             .map(|a| a["id"].clone())
             .expect("a seeded app")
     };
-    let prototype = id_of(apps, "treeherder-prototype");
+    let stage = id_of(apps, "treeherder-stage");
     for app in apps.iter_mut().filter(|a| a["name"] == "treeherder-stage") {
         app["config_vars"]["DATABASE_URL"] = json!(format!(
             "mysql://{}:{URL_PASSWORD}@{}/treeherder",
             names.user, names.endpoint
         ));
     }
-    let pipeline = state["pipelines"][0]["id"].clone();
-    state["couplings"]
+    state["github"]["app_links"]
         .as_array_mut()
-        .expect("couplings")
+        .expect("app links")
         .push(json!({
-            "id": "7e4e0000-0008-4000-8000-0000000000bb", "app_id": prototype,
-            "pipeline_id": pipeline, "stage": "development",
+            "id": "7e4e0000-000c-4000-8000-0000000000bb", "app_id": stage,
+            "repo": "mozilla/treeherder", "repo_id": 19977831, "branch": "master",
+            "auto_deploy": true, "wait_for_ci": false,
             "created_at": "2021-03-01T12:00:00Z", "updated_at": "2021-03-01T12:00:00Z"
         }));
     let state_file = dir.join("sandbox-state.json");
     std::fs::write(&state_file, serde_json::to_vec(&state).expect("JSON")).expect("state file");
     start(SandboxConfig {
         state_file: Some(state_file),
-        promotion_delay: std::time::Duration::from_millis(200),
         ..SandboxConfig::default()
     })
     .await
@@ -164,10 +163,9 @@ resource "treeherder_database_password" "stage" {{
   }}
 }}
 
-resource "treeherder_pipeline_promotion" "deploy" {{
-  pipeline   = "treeherder"
-  source_app = "treeherder-prototype"
-  targets    = ["treeherder-stage"]
+resource "treeherder_deployment" "deploy" {{
+  app        = "treeherder-stage"
+  ref        = "master"
   triggers   = treeherder_rds_snapshot_instance.stage.reset_triggers
   depends_on = [treeherder_database_password.stage]
 }}
@@ -176,7 +174,7 @@ resource "treeherder_one_off_dyno" "clear_cache" {{
   app        = "treeherder-stage"
   command    = "./manage.py clear_cache"
   triggers   = treeherder_rds_snapshot_instance.stage.reset_triggers
-  depends_on = [treeherder_pipeline_promotion.deploy]
+  depends_on = [treeherder_deployment.deploy]
 }}
 "#,
         endpoint = names.endpoint,
@@ -184,7 +182,8 @@ resource "treeherder_one_off_dyno" "clear_cache" {{
     )
 }
 
-/// How many promotions to stage and clear_cache runs on stage the sandbox has seen.
+/// How many deployments to stage (builds whose release phase succeeded) and clear_cache runs
+/// on stage the sandbox has seen.
 async fn sandbox_counts(control_url: &str) -> Result<(usize, usize), String> {
     let state: Value = reqwest::get(format!("{control_url}/state"))
         .await
@@ -192,27 +191,35 @@ async fn sandbox_counts(control_url: &str) -> Result<(usize, usize), String> {
         .json()
         .await
         .map_err(|e| e.to_string())?;
-    let stage = state["apps"]
+    let stage_app = state["apps"]
         .as_array()
         .and_then(|apps| apps.iter().find(|a| a["name"] == "treeherder-stage"))
-        .map(|a| a["id"].clone())
         .ok_or("no treeherder-stage")?;
-    let promotions = state["promotions"].as_array().map_or(0, |p| {
-        p.iter().filter(|p| p["status"] == "completed").count()
+    let stage = stage_app["id"].clone();
+    let released = |id: &Value| {
+        stage_app["releases"].as_array().is_some_and(|r| {
+            r.iter()
+                .any(|r| &r["id"] == id && r["status"] == "succeeded")
+        })
+    };
+    let deployments = stage_app["builds"].as_array().map_or(0, |b| {
+        b.iter()
+            .filter(|b| b["status"] == "succeeded" && released(&b["release_id"]))
+            .count()
     });
     let runs = state["one_off_runs"].as_array().map_or(0, |runs| {
         runs.iter()
             .filter(|r| r["app_id"] == stage && r["command"] == "./manage.py clear_cache")
             .count()
     });
-    Ok((promotions, runs))
+    Ok((deployments, runs))
 }
 
 fn every_step_replaced(plan: &Plan) -> Result<(), String> {
     for address in [
         "treeherder_rds_snapshot_instance.stage",
         "treeherder_database_password.stage",
-        "treeherder_pipeline_promotion.deploy",
+        "treeherder_deployment.deploy",
         "treeherder_one_off_dyno.clear_cache",
     ] {
         let change = plan
@@ -271,10 +278,10 @@ async fn one_apply_restores_syncs_the_password_deploys_and_clears_the_cache() {
                 )?;
                 state.expect_attr("treeherder_database_password.stage", "in_sync", true)?;
                 url_password_logs_in(&world, &user).await?;
-                let (promotions, runs) = sandbox_counts(&control).await?;
-                if (promotions, runs) != (resets, resets) {
+                let (deployments, runs) = sandbox_counts(&control).await?;
+                if (deployments, runs) != (resets, resets) {
                     return Err(format!(
-                        "{promotions} promotions and {runs} clear_cache runs after {resets} resets"
+                        "{deployments} deployments and {runs} clear_cache runs after {resets} resets"
                     ));
                 }
                 Ok::<(), String>(())
@@ -298,6 +305,11 @@ async fn one_apply_restores_syncs_the_password_deploys_and_clears_the_cache() {
         .envs(world.env().clone())
         .env("HEROKU_API_URL", &sandbox.heroku_url)
         .env("HEROKU_SCHEDULER_URL", &sandbox.scheduler_url)
+        .env(
+            "HEROKU_GITHUB_INTEGRATION_URL",
+            &sandbox.github_integration_url,
+        )
+        .env("HEROKU_GITHUB_API_URL", &sandbox.github_api_url)
         .env("HEROKU_API_KEY", DEFAULT_API_KEY)
         .sensitive(URL_PASSWORD)
         .sensitive(INHERITED_PASSWORD)

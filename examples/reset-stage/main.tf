@@ -10,8 +10,9 @@
 # 2. sets th_admin's password to the one in treeherder-stage's DATABASE_URL (the snapshot
 #    brought production's password along): the ephemeral `treeherder_database_url` reads it
 #    and it is sent as the write-only master password, so no state or plan file holds it;
-# 3. deploys treeherder-stage (a promotion from treeherder-prototype through the pipeline), so
-#    Django's migrations match the restored schema;
+# 3. deploys `master` to treeherder-stage, as the runbook says ("perform a deployment of the
+#    Heroku app"): the plan names the commit, and the apply waits for the build and for the
+#    release phase, where Django's migrations bring the restored schema up to date;
 # 4. clears the Redis cache with `./manage.py clear_cache`.
 # The next plan is empty. Newer nightly snapshots do not change it: only a new
 # `reset_requested` does.
@@ -66,11 +67,10 @@ resource "treeherder_rds_snapshot_instance" "stage" {
   }
 }
 
-resource "treeherder_pipeline_promotion" "deploy_stage" {
-  pipeline   = "treeherder"
-  source_app = "treeherder-prototype"
-  targets    = ["treeherder-stage"]
-  triggers   = treeherder_rds_snapshot_instance.stage.reset_triggers
+resource "treeherder_deployment" "stage" {
+  app      = "treeherder-stage"
+  ref      = "master" # the repository the app is linked to (its Deploy tab)
+  triggers = treeherder_rds_snapshot_instance.stage.reset_triggers
 
   timeouts {
     create = "30m"
@@ -81,7 +81,7 @@ resource "treeherder_one_off_dyno" "clear_cache" {
   app        = "treeherder-stage"
   command    = "./manage.py clear_cache"
   triggers   = treeherder_rds_snapshot_instance.stage.reset_triggers
-  depends_on = [treeherder_pipeline_promotion.deploy_stage]
+  depends_on = [treeherder_deployment.stage]
 
   timeouts {
     create = "30m"

@@ -91,3 +91,15 @@ output "whats_deployed" {
     }
   }
 }
+
+# The Deploy tab: "prototype/stage typically set to auto-deploy from the `master` branch, and
+# production from the `production` branch". Production waits for GitHub's checks.
+resource "treeherder_app_github" "treeherder" {
+  for_each = local.treeherder_apps
+
+  app         = each.value
+  repo        = "mozilla/treeherder"
+  branch      = each.key == "prod" ? "production" : "master"
+  auto_deploy = true
+  wait_for_ci = each.key == "prod"
+}

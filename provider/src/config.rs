@@ -33,6 +33,14 @@ pub struct HerokuSettings {
     pub api_url: Option<String>,
     /// Scheduler API base URL. Default `https://particleboard.heroku.com`. Environment: `HEROKU_SCHEDULER_URL`.
     pub scheduler_url: Option<String>,
+    /// Heroku's GitHub integration service (the dashboard's Deploy tab) base URL. Default
+    /// `https://kolkrabbi.heroku.com`. Environment: `HEROKU_GITHUB_INTEGRATION_URL`. The GitHub
+    /// token for the API below comes from this service (the GitHub account linked to the
+    /// Heroku account), never from configuration.
+    pub github_integration_url: Option<String>,
+    /// GitHub API base URL, to resolve branches and tags to commits. Default
+    /// `https://api.github.com`. Environment: `HEROKU_GITHUB_API_URL`.
+    pub github_api_url: Option<String>,
     /// Retries after a rate limit (429), a server error or a lost connection. Default 5.
     #[schemars(range(min = 0, max = 20))]
     pub max_retries: Option<u32>,

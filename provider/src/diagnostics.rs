@@ -2,7 +2,7 @@
 
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
-use crate::clients::heroku::{CollaboratorError, HerokuError};
+use crate::clients::heroku::{CollaboratorError, GitHubError, HerokuError};
 use crate::clients::mysql::MysqlError;
 use crate::clients::rds::RdsError;
 
@@ -10,6 +10,33 @@ impl From<HerokuError> for Diagnostics {
     fn from(error: HerokuError) -> Self {
         // HerokuError's Display names the action, the app, Heroku's error id and message.
         Diagnostic::error("Heroku API error", tfplugin::log::mask(&error.to_string())).into()
+    }
+}
+
+impl From<GitHubError> for Diagnostics {
+    fn from(error: GitHubError) -> Self {
+        github_error_at(error, None, None)
+    }
+}
+
+/// A GitHub error, at `repo` when the repository is the problem and at `reference` when the
+/// branch, tag or commit is.
+pub(crate) fn github_error_at(
+    error: GitHubError,
+    repo: Option<AttributePath>,
+    reference: Option<AttributePath>,
+) -> Diagnostics {
+    let (summary, at) = match &error {
+        GitHubError::NotLinked => ("No GitHub account linked to Heroku", None),
+        GitHubError::TokenRefused { .. } => ("GitHub refused the linked account's token", None),
+        GitHubError::UnknownRepo { .. } => ("Unknown GitHub repository", repo),
+        GitHubError::UnknownRef { .. } => ("Unknown branch, tag or commit", reference),
+        GitHubError::Heroku(_) => ("Heroku GitHub integration error", None),
+    };
+    let diagnostic = Diagnostic::error(summary, tfplugin::log::mask(&error.to_string()));
+    match at {
+        Some(path) => diagnostic.at(path).into(),
+        None => diagnostic.into(),
     }
 }
 

@@ -57,6 +57,8 @@ impl Provider for TreeherderProvider {
             tfplugin::framework::resource(
                 crate::resources::rds_snapshot_instance::RdsSnapshotInstanceResource,
             )?,
+            tfplugin::framework::resource(crate::resources::app_github::AppGithubResource)?,
+            tfplugin::framework::operation(crate::resources::deployment::DeploymentResource)?,
         ])
     }
 

@@ -13,9 +13,9 @@ use tfplugin_testing::Terraform;
 
 use super::provider::{terraform_for, treeherder_provider};
 use crate::sandbox::{
-    self, CaughtRequest, CollaboratorLinger, DynoCrash, Fault, FaultSpec, Hold, HoldRequest,
-    OneOffCommandFields, OneOffCommandRequest, ReleasePhase, RestartMode, RunningSandbox,
-    SandboxConfig,
+    self, AppLinkRequest, BuildSettings, CaughtRequest, CollaboratorLinger, DynoCrash, Fault,
+    FaultSpec, Hold, HoldRequest, OneOffCommandFields, OneOffCommandRequest, PushRequest,
+    ReleasePhase, RestartMode, RunningSandbox, SandboxConfig,
 };
 
 /// Heroku's API version header, which the sandbox (like Heroku) requires.
@@ -62,6 +62,14 @@ impl SandboxWorld {
             (
                 "HEROKU_SCHEDULER_URL".to_string(),
                 self.sandbox.scheduler_url.clone(),
+            ),
+            (
+                "HEROKU_GITHUB_INTEGRATION_URL".to_string(),
+                self.sandbox.github_integration_url.clone(),
+            ),
+            (
+                "HEROKU_GITHUB_API_URL".to_string(),
+                self.sandbox.github_api_url.clone(),
             ),
             ("HEROKU_API_KEY".to_string(), self.api_key.clone()),
         ])
@@ -182,6 +190,35 @@ impl SandboxControl {
     /// How long releases stay `pending`, and release phases to fail; the new setting.
     pub async fn set_release_phase(&self, phase: ReleasePhase) -> ReleasePhase {
         self.control_post("/release-phase", &phase).await
+    }
+
+    /// How long builds stay `pending`, and builds to fail; the new setting.
+    pub async fn set_builds(&self, settings: BuildSettings) -> BuildSettings {
+        self.control_post("/builds", &settings).await
+    }
+
+    /// Changes an app's Deploy-tab settings out of band, as in the dashboard.
+    pub async fn set_app_github(&self, link: AppLinkRequest) -> Value {
+        self.control_post("/github/app-link", &link).await
+    }
+
+    /// Pushes a new commit to `branch` of `repo`; the sandbox's answer names it.
+    pub async fn push_commit(&self, repo: &str, branch: &str) -> Value {
+        let push = PushRequest {
+            repo: repo.to_string(),
+            branch: branch.to_string(),
+        };
+        self.control_post("/github/push", &push).await
+    }
+
+    /// Unlinks (`false`) or links again (`true`) the Heroku account's GitHub account.
+    pub async fn set_github_account_linked(&self, linked: bool) {
+        let path = if linked {
+            "/github/link-account"
+        } else {
+            "/github/unlink-account"
+        };
+        let _: Value = self.control_post(path, &serde_json::json!({})).await;
     }
 
     /// Releases stay `pending` for `ms` before their release phase succeeds.

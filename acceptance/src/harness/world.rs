@@ -63,6 +63,8 @@ impl Service {
             Service::Sandbox => &[
                 "HEROKU_API_URL",
                 "HEROKU_SCHEDULER_URL",
+                "HEROKU_GITHUB_INTEGRATION_URL",
+                "HEROKU_GITHUB_API_URL",
                 "HEROKU_API_KEY",
                 "TREEHERDER_SANDBOX_CONTROL_URL",
             ],

@@ -32,6 +32,9 @@ pub struct LoggedRequest {
 pub enum FaultApi {
     Heroku,
     Scheduler,
+    #[serde(rename = "github-integration")]
+    GitHubIntegration,
+    GitHub,
     #[default]
     Any,
 }
@@ -223,6 +226,9 @@ fn route(
                 "POST /collaborator-linger",
                 "GET /one-off-commands", "POST /one-off-commands",
                 "GET /holds", "POST /holds", "DELETE /holds",
+                "GET /builds", "POST /builds",
+                "POST /github/push", "POST /github/unlink-account", "POST /github/link-account",
+                "POST /github/app-link", "DELETE /github/app-link/{app}",
             ],
         })),
         ("GET", "/requests") => ok(json!(shared.lock().log)),
@@ -273,6 +279,26 @@ fn route(
             super::heroku::releases::configure_release_phase(shared, &parse(body)?);
             ok(super::heroku::releases::release_phase_json(shared))
         }
+        ("GET", "/builds") => ok(super::heroku::builds::settings_json(shared)),
+        ("POST", "/builds") => {
+            super::heroku::builds::configure(shared, &parse(body)?);
+            ok(super::heroku::builds::settings_json(shared))
+        }
+        (_, github) if github.starts_with("/github/") => {
+            let mut world = shared.lock();
+            let rest = &github["/github".len()..];
+            match super::github::control(&mut world.state, method, rest, body) {
+                Some(Ok(answer)) => {
+                    shared.persist(&world.state);
+                    ok(answer)
+                }
+                Some(Err(problem)) => Err(bad(problem)),
+                None => Err((
+                    StatusCode::NOT_FOUND,
+                    json!({ "id": "not_found", "message": format!("no control endpoint {method} {path}") }),
+                )),
+            }
+        }
         ("GET", "/promotion-failures") => ok(json!(shared.lock().promotion_failures)),
         ("POST", "/promotion-failures") => {
             let r: PromotionFailure = parse(body)?;
@@ -293,6 +319,7 @@ fn route(
             world.latency_ms = 0;
             world.promotion_failures.clear();
             super::heroku::releases::reset_release_phase(shared);
+            super::heroku::builds::reset(shared);
             world.log.clear();
             world.bucket.fill();
             super::hold::release_all(shared, &mut world);

@@ -24,6 +24,7 @@
 //! Use [`start`] to run one in-process; the `treeherder-sandbox` binary wraps it.
 
 mod control;
+pub mod github;
 mod heroku;
 mod hold;
 mod http;
@@ -35,6 +36,8 @@ mod state;
 // The control API's requests and answers, shared by the server and the tests' client
 // (`SandboxControl`), so neither side spells them as loose JSON.
 pub use control::{CollaboratorLinger, Fault, FaultApi, FaultSpec};
+pub use github::{AppLinkRequest, PushRequest};
+pub use heroku::builds::{BuildFailure, BuildSettings};
 pub use heroku::dynos::{DynoCrash, RestartKind, RestartMode};
 pub use heroku::one_off::{OneOffCommand, OneOffCommandFields, OneOffCommandRequest};
 pub use heroku::releases::{ReleasePhase, ReleasePhaseFailure};
@@ -145,6 +148,10 @@ pub struct RunningSandbox {
     pub heroku_url: String,
     /// Scheduler API base, e.g. `http://127.0.0.1:PORT/scheduler`.
     pub scheduler_url: String,
+    /// GitHub integration service base, e.g. `http://127.0.0.1:PORT/github-integration`.
+    pub github_integration_url: String,
+    /// GitHub API base, e.g. `http://127.0.0.1:PORT/github-api`.
+    pub github_api_url: String,
     /// Control API base, e.g. `http://127.0.0.1:PORT/__control`.
     pub control_url: String,
     /// The bound socket address.
@@ -237,6 +244,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     Ok(RunningSandbox {
         heroku_url: base.clone(),
         scheduler_url: format!("{base}/scheduler"),
+        github_integration_url: format!("{base}{}", github::INTEGRATION_BASE),
+        github_api_url: format!("{base}{}", github::API_BASE),
         control_url: format!("{base}/__control"),
         addr,
         shutdown,

@@ -178,6 +178,7 @@ pub fn seed_state() -> SandboxState {
         one_off_runs: Vec::new(),
         log_sessions: Vec::new(),
         dyno_restart: Default::default(),
+        github: super::github::seed(),
     }
 }
 
@@ -257,6 +258,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             addon_plan_names: Vec::new(),
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            output_stream_url: None,
         },
         Release {
             id: seed_id(KIND_RELEASE, n * 10 + 2),
@@ -268,6 +270,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             addon_plan_names: addon_plan_names.clone(),
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            output_stream_url: None,
         },
         Release {
             id: seed_id(KIND_RELEASE, n * 10 + 3),
@@ -279,6 +282,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
             addon_plan_names,
             created_at: SEED_TIME.to_string(),
             updated_at: SEED_TIME.to_string(),
+            output_stream_url: None,
         },
     ];
     let collaborators = vec![
@@ -355,6 +359,7 @@ fn seed_app(index: usize, name: &str, account: &Account, next_job_id: &mut u64) 
         addons,
         jobs,
         team: Some(treeherder_team()),
+        builds: Vec::new(),
     };
     let types: Vec<String> = app
         .formations

@@ -20,7 +20,7 @@ use super::http::{
     ApiRequest, RateBucket, Reply, ReplyBody,
 };
 use super::state::{self, SandboxState};
-use super::{heroku, scheduler, SandboxConfig};
+use super::{github, heroku, scheduler, SandboxConfig};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -51,6 +51,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Release-phase settings (own lock: handlers run under the world lock).
     pub release_phase: Mutex<super::heroku::releases::ReleasePhase>,
+    /// Build settings (own lock, like the release phase's).
+    pub builds: Mutex<super::heroku::builds::BuildSettings>,
     /// Woken when holds are released.
     pub holds_changed: tokio::sync::Notify,
 }
@@ -79,6 +81,7 @@ impl Shared {
             promotion_delay: config.promotion_delay,
             shutdown,
             release_phase: Mutex::default(),
+            builds: Mutex::default(),
             holds_changed: tokio::sync::Notify::new(),
         }
     }
@@ -109,6 +112,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
 pub enum Api {
     Heroku,
     Scheduler,
+    GitHubIntegration,
+    GitHub,
 }
 
 impl Api {
@@ -116,6 +121,8 @@ impl Api {
         match self {
             Api::Heroku => "heroku",
             Api::Scheduler => "scheduler",
+            Api::GitHubIntegration => "github-integration",
+            Api::GitHub => "github",
         }
     }
 }
@@ -162,9 +169,36 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             return heroku::one_off::stream(&shared, rest);
         }
     }
-    let (api, rel_path) = match strip_base(&full_path, "/scheduler") {
-        Some(rest) => (Api::Scheduler, rest.to_string()),
-        None => (Api::Heroku, full_path.clone()),
+    if let Some(rest) = strip_base(&full_path, heroku::builds::OUTPUT_BASE) {
+        if method == "GET" {
+            return heroku::builds::stream(&shared, rest);
+        }
+    }
+    if let Some(rest) = strip_base(&full_path, heroku::builds::RELEASE_OUTPUT_BASE) {
+        if method == "GET" {
+            return heroku::builds::release_stream(&shared, rest);
+        }
+    }
+    if let Some(rest) = strip_base(&full_path, github::ARCHIVE_BASE) {
+        let bytes = github::archive_bytes(&shared.lock().state, rest);
+        return match bytes {
+            Some(b) => into_response(Outgoing {
+                status: StatusCode::OK,
+                headers: Vec::new(),
+                body: Some(b),
+                content_type: "application/x-gzip",
+            }),
+            None => plain(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
+        };
+    }
+    let (api, rel_path) = if let Some(rest) = strip_base(&full_path, "/scheduler") {
+        (Api::Scheduler, rest.to_string())
+    } else if let Some(rest) = strip_base(&full_path, github::INTEGRATION_BASE) {
+        (Api::GitHubIntegration, rest.to_string())
+    } else if let Some(rest) = strip_base(&full_path, github::API_BASE) {
+        (Api::GitHub, rest.to_string())
+    } else {
+        (Api::Heroku, full_path.clone())
     };
     let latency = shared.lock().latency_ms;
     if latency > 0 {
@@ -186,6 +220,8 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let mut out = match api {
         Api::Heroku => heroku_pipeline(&shared, &req, &full_path),
         Api::Scheduler => scheduler_pipeline(&shared, &req, &full_path),
+        Api::GitHubIntegration => github_pipeline(&shared, &req, &full_path, api),
+        Api::GitHub => github_pipeline(&shared, &req, &full_path, api),
     };
     out.headers
         .push(("Request-Id".to_string(), request_id.clone()));
@@ -271,6 +307,8 @@ fn take_fault(world: &mut World, api: Api, req: &ApiRequest, full_path: &str) ->
             FaultApi::Any => true,
             FaultApi::Heroku => api == Api::Heroku,
             FaultApi::Scheduler => api == Api::Scheduler,
+            FaultApi::GitHubIntegration => api == Api::GitHubIntegration,
+            FaultApi::GitHub => api == Api::GitHub,
         };
         let method_ok = f
             .method
@@ -499,5 +537,56 @@ fn scheduler_pipeline(shared: &Arc<Shared>, req: &ApiRequest, full_path: &str) -
             );
             answer(s, Some(b), Vec::new())
         }
+    }
+}
+
+/// The GitHub integration service (Bearer Heroku API key) and the GitHub API (its own token,
+/// checked by `github::api`): faults for `any` API apply, then the handler.
+fn github_pipeline(shared: &Arc<Shared>, req: &ApiRequest, full_path: &str, api: Api) -> Outgoing {
+    let json_answer = |status: StatusCode, body: Option<Value>, headers| Outgoing {
+        status,
+        headers,
+        body: body.map(|b| b.to_string().into_bytes()),
+        content_type: "application/json; charset=utf-8",
+    };
+    if api == Api::GitHubIntegration && !authorized(&req.headers, &shared.api_key) {
+        return json_answer(
+            StatusCode::UNAUTHORIZED,
+            Some(json!({ "id": "unauthorized", "message": "Invalid credentials provided." })),
+            Vec::new(),
+        );
+    }
+    let mut world = shared.lock();
+    let fault = take_fault(&mut world, api, req, full_path);
+    let result = match &fault {
+        Some(f) if !f.after_effect => None,
+        _ => {
+            let answer = match api {
+                Api::GitHub => github::api(&mut world.state, req),
+                _ => github::integration(&mut world.state, req),
+            };
+            if is_mutation(&req.method) && answer.status.is_success() {
+                shared.persist(&world.state);
+            }
+            Some(answer)
+        }
+    };
+    drop(world);
+    match (fault, result) {
+        (Some(f), _) => {
+            let status =
+                StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let text = f
+                .message
+                .clone()
+                .unwrap_or_else(|| "Injected fault.".to_string());
+            json_answer(status, Some(json!({ "message": text })), Vec::new())
+        }
+        (None, Some(a)) => json_answer(a.status, a.body, a.headers),
+        (None, None) => json_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some(json!({ "message": "No response." })),
+            Vec::new(),
+        ),
     }
 }

@@ -42,6 +42,9 @@ pub struct SandboxState {
     /// `POST /__control/dyno-restart`.
     #[serde(default)]
     pub dyno_restart: super::heroku::dynos::RestartMode,
+    /// GitHub: the account link, repositories, the apps' Deploy-tab links (see `github.rs`).
+    #[serde(default)]
+    pub github: super::github::GitHubWorld,
 }
 
 /// The account owning the API token.
@@ -75,6 +78,9 @@ pub struct App {
     /// The team owning the app; `None` for a personal app (owned by the account).
     #[serde(default)]
     pub team: Option<Team>,
+    /// Builds, oldest first.
+    #[serde(default)]
+    pub builds: Vec<super::heroku::builds::Build>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +130,9 @@ pub struct Release {
     pub addon_plan_names: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The release phase's output stream, served by the sandbox (releases made by builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_stream_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,6 +273,7 @@ impl App {
             addon_plan_names,
             created_at: now.clone(),
             updated_at: now.clone(),
+            output_stream_url: None,
         };
         for dyno in &mut self.dynos {
             dyno.release_id = Some(release.id);

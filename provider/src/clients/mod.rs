@@ -141,6 +141,20 @@ fn heroku_client(settings: &HerokuSettings) -> Result<HerokuClient, Diagnostics>
     )? {
         config.scheduler_url = url;
     }
+    if let Some(url) = heroku_url(
+        settings.github_integration_url.as_ref(),
+        "github_integration_url",
+        "HEROKU_GITHUB_INTEGRATION_URL",
+    )? {
+        config.github_integration_url = url;
+    }
+    if let Some(url) = heroku_url(
+        settings.github_api_url.as_ref(),
+        "github_api_url",
+        "HEROKU_GITHUB_API_URL",
+    )? {
+        config.github_api_url = url;
+    }
     if let Some(retries) = settings.max_retries {
         config.max_retries = retries;
     }
@@ -294,6 +308,16 @@ impl Clients {
                 "scheduler_url",
                 "HEROKU_SCHEDULER_URL",
             ),
+            (
+                heroku_settings.github_integration_url.as_ref(),
+                "github_integration_url",
+                "HEROKU_GITHUB_INTEGRATION_URL",
+            ),
+            (
+                heroku_settings.github_api_url.as_ref(),
+                "github_api_url",
+                "HEROKU_GITHUB_API_URL",
+            ),
         ] {
             heroku_url(configured, attribute, env)?;
         }
@@ -381,6 +405,28 @@ mod tests {
         ] {
             assert!(configure(url, ok).is_ok(), "{url}");
         }
+    }
+
+    #[test]
+    fn github_urls_are_https_unless_loopback() {
+        let github = |integration: &str, api: &str| {
+            Clients::from_config(ProviderConfig {
+                heroku: Some(HerokuSettings {
+                    github_integration_url: Some(integration.to_string()),
+                    github_api_url: Some(api.to_string()),
+                    ..HerokuSettings::default()
+                }),
+                ..ProviderConfig::default()
+            })
+        };
+        let ok = "https://kolkrabbi.heroku.com";
+        let text = error_text(github("http://kolkrabbi.example.invalid", ok));
+        assert!(text.contains("heroku.github_integration_url"), "{text}");
+        assert!(text.contains("https://"), "{text}");
+        let text = error_text(github(ok, "http://10.0.0.1/api"));
+        assert!(text.contains("heroku.github_api_url"), "{text}");
+        assert!(github("http://127.0.0.1:5000/github-integration", ok).is_ok());
+        assert!(github(ok, "https://github.example.com/api/v3").is_ok());
     }
 
     #[test]

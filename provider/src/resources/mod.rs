@@ -1,7 +1,9 @@
 //! Managed resources, one per file.
 pub mod app_collaborator;
+pub mod app_github;
 pub mod config_vars;
 pub mod database_password;
+pub mod deployment;
 pub mod dyno_restart;
 pub mod formation;
 pub mod one_off_dyno;

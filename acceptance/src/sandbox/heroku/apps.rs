@@ -150,6 +150,7 @@ pub fn create(state: &mut SandboxState, body: &[u8]) -> ApiResult {
         addons: Vec::new(),
         jobs: Vec::new(),
         team: None,
+        builds: Vec::new(),
     };
     state.apps.push(app);
     let idx = state.apps.len() - 1;

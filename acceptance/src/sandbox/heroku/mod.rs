@@ -2,6 +2,7 @@
 
 pub mod addons;
 pub mod apps;
+pub mod builds;
 pub mod catalog;
 pub mod collaborators;
 pub mod config_vars;
@@ -71,6 +72,9 @@ pub fn dispatch(ctx: &Ctx<'_>, state: &mut SandboxState) -> ApiResult {
         ("POST", ["apps", app, "formations", t, "actions", "stop"]) => {
             dynos::restart_type(state, app, t)
         }
+        ("GET", ["apps", app, "builds"]) => builds::list(state, app),
+        ("POST", ["apps", app, "builds"]) => builds::create(ctx, state, app, body),
+        ("GET", ["apps", app, "builds", b]) => builds::info(state, app, b),
         ("GET", ["apps", app, "releases"]) => releases::list(state, app),
         ("POST", ["apps", app, "releases"]) => {
             releases::create_or_rollback_with_phase(ctx, state, app, body)

@@ -45,6 +45,9 @@ pub fn release_json(state: &SandboxState, app: &App, index: usize) -> Value {
 
 /// The release phase's output stream of a release whose code declares one (else null).
 fn release_phase_stream(state: &SandboxState, r: &crate::sandbox::state::Release) -> Value {
+    if let Some(url) = &r.output_stream_url {
+        return json!(url);
+    }
     let runs_phase = r
         .slug_id
         .and_then(|id| state.find_slug(id))

@@ -8,12 +8,14 @@
 mod addons;
 mod app_info;
 mod apps;
+mod builds;
 mod coalesce;
 mod collaborators;
 mod config_vars;
 mod dynos;
 mod error;
 mod formation;
+mod github;
 mod one_off_dynos;
 mod own_objects;
 mod pipelines;
@@ -37,6 +39,7 @@ pub use app_info::Slug;
 pub use apps::{
     App, AppIdentity, AppIdentityError, Formation, FormationUpdate, NamedRef, APP_FORMS,
 };
+pub use builds::{Build, BuildOrigin, BuildSource, BuildStatus, NewBuild, NewBuildSource};
 pub use collaborators::{
     Collaborator, CollaboratorApp, CollaboratorError, CollaboratorUser, NewCollaborator,
     PermissionRef,
@@ -45,6 +48,7 @@ pub use config_vars::{holds, AppliedChange, ConfigChange, ConfigVars, ReleaseWai
 pub use dynos::{Dyno, DynoRelease, NewOneOffDyno};
 pub use error::{HerokuError, RequestContext, TransportFailure};
 pub use formation::AvailableDynoSize;
+pub use github::{split_repo, AppGitHubLink, GitHubError, GitHubLinkSettings, GITHUB_NOT_LINKED};
 pub use one_off_dynos::{run_key, DynoEvent, FoundRun, LogLine, LogSession, LogStream};
 pub use own_objects::{is_recent, Account, UserRef, ADOPTION_WINDOW};
 pub use pipelines::{
@@ -63,6 +67,10 @@ use transport::{Api, RawResponse, RequestSpec, Transport};
 pub const DEFAULT_API_URL: &str = "https://api.heroku.com";
 /// Default Scheduler API base URL.
 pub const DEFAULT_SCHEDULER_URL: &str = "https://particleboard.heroku.com";
+/// Default base URL of Heroku's GitHub integration service (the Deploy tab).
+pub const DEFAULT_GITHUB_INTEGRATION_URL: &str = "https://kolkrabbi.heroku.com";
+/// Default GitHub API base URL.
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 
 /// Severity of a client log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +140,10 @@ pub struct HerokuConfig {
     pub api_url: String,
     /// Scheduler API base URL (may include a path prefix).
     pub scheduler_url: String,
+    /// GitHub integration service base URL (may include a path prefix).
+    pub github_integration_url: String,
+    /// GitHub API base URL (may include a path prefix).
+    pub github_api_url: String,
     /// Retries after the first attempt, for every retryable failure.
     pub max_retries: u32,
     /// First retry delay; doubles on each retry (with jitter).
@@ -158,6 +170,8 @@ impl HerokuConfig {
             api_key,
             api_url: DEFAULT_API_URL.to_string(),
             scheduler_url: DEFAULT_SCHEDULER_URL.to_string(),
+            github_integration_url: DEFAULT_GITHUB_INTEGRATION_URL.to_string(),
+            github_api_url: DEFAULT_GITHUB_API_URL.to_string(),
             max_retries: 5,
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(15 * 60),
@@ -186,6 +200,8 @@ struct ClientInner {
     transport: Transport,
     api_base: Url,
     scheduler_base: Url,
+    github_integration_base: Url,
+    github_api_base: Url,
     store: Arc<ResponseStore>,
     /// App name → id, filled by every app lookup (ids never change; renames go
     /// through [`HerokuClient::invalidate_app`]).
@@ -205,6 +221,11 @@ impl fmt::Debug for HerokuClient {
         f.debug_struct("HerokuClient")
             .field("api_url", &self.inner.api_base.as_str())
             .field("scheduler_url", &self.inner.scheduler_base.as_str())
+            .field(
+                "github_integration_url",
+                &self.inner.github_integration_base.as_str(),
+            )
+            .field("github_api_url", &self.inner.github_api_base.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -349,6 +370,11 @@ impl HerokuClient {
                 transport,
                 api_base: parse_base(&config.api_url, "api_url")?,
                 scheduler_base: parse_base(&config.scheduler_url, "scheduler_url")?,
+                github_integration_base: parse_base(
+                    &config.github_integration_url,
+                    "github_integration_url",
+                )?,
+                github_api_base: parse_base(&config.github_api_url, "github_api_url")?,
                 store: Arc::new(ResponseStore::default()),
                 app_ids: Mutex::new(HashMap::new()),
                 app_names: Mutex::new(HashMap::new()),
@@ -405,6 +431,14 @@ impl HerokuClient {
 
     fn scheduler_url(&self, segments: &[&str]) -> Result<Url, HerokuError> {
         join(&self.inner.scheduler_base, segments)
+    }
+
+    fn github_integration_url(&self, segments: &[&str]) -> Result<Url, HerokuError> {
+        join(&self.inner.github_integration_base, segments)
+    }
+
+    fn github_api_url(&self, segments: &[&str]) -> Result<Url, HerokuError> {
+        join(&self.inner.github_api_base, segments)
     }
 
     /// GET of one object, shared with identical concurrent GETs and, with
@@ -499,6 +533,7 @@ impl HerokuClient {
             range: None,
             idempotent,
             context: context.clone(),
+            authorization: None,
         };
         self.inner.transport.send(&spec).await
     }

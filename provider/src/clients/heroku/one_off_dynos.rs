@@ -257,26 +257,36 @@ impl HerokuClient {
     /// Starts streaming a log session. The stream is not authenticated with the API key
     /// (the URL is its own credential), so the key is not sent to the log host.
     pub async fn open_log_stream(&self, session: &LogSession) -> Result<LogStream, HerokuError> {
-        let context = RequestContext::new("opening the log stream");
+        self.open_stream_url(&session.logplex_url, "opening the log stream")
+            .await
+    }
+
+    /// Opens a text stream at `url` without the API key (the URL is its own credential).
+    pub(crate) async fn open_stream_url(
+        &self,
+        url: &str,
+        action: &str,
+    ) -> Result<LogStream, HerokuError> {
+        let context = RequestContext::new(action);
         let http = reqwest::Client::builder()
             .user_agent(default_user_agent())
             .connect_timeout(STREAM_CONNECT_TIMEOUT)
             .build()
             .map_err(|e| HerokuError::Config(format!("cannot build HTTP client: {e}")))?;
-        let response =
-            http.get(&session.logplex_url)
-                .send()
-                .await
-                .map_err(|e| HerokuError::Transport {
-                    context: context.clone(),
-                    kind: if e.is_connect() {
-                        TransportFailure::Connect
-                    } else {
-                        TransportFailure::Other
-                    },
-                    // Without the URL: it is the session's credential.
-                    detail: e.without_url().to_string(),
-                })?;
+        let response = http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| HerokuError::Transport {
+                context: context.clone(),
+                kind: if e.is_connect() {
+                    TransportFailure::Connect
+                } else {
+                    TransportFailure::Other
+                },
+                // Without the URL: it is the session's credential.
+                detail: e.without_url().to_string(),
+            })?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(HerokuError::Api {

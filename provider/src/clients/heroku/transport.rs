@@ -39,7 +39,15 @@ pub(crate) enum Api {
     Platform,
     /// particleboard.heroku.com, JSON:API.
     Scheduler,
+    /// Heroku's GitHub integration service (kolkrabbi): the Platform API's media type and key.
+    GitHubIntegration,
+    /// GitHub's API, `application/vnd.github+json`, authorized by the request's own
+    /// [`RequestSpec::authorization`] (the linked GitHub account's token), never the Heroku key.
+    GitHub,
 }
+
+/// Media type of GitHub's REST API.
+pub(crate) const GITHUB_ACCEPT: &str = "application/vnd.github+json";
 
 /// One request to send.
 #[derive(Debug, Clone)]
@@ -54,6 +62,8 @@ pub(crate) struct RequestSpec {
     /// Whether repeating the request after an unknown outcome is harmless.
     pub idempotent: bool,
     pub context: RequestContext,
+    /// Authorization sent instead of the Heroku API key (GitHub's token), marked sensitive.
+    pub authorization: Option<HeaderValue>,
 }
 
 impl RequestSpec {
@@ -67,6 +77,7 @@ impl RequestSpec {
             range: None,
             idempotent: true,
             context,
+            authorization: None,
         }
     }
 }
@@ -284,22 +295,27 @@ impl Transport {
     async fn attempt(&self, spec: &RequestSpec) -> Attempt {
         let request_id = Uuid::new_v4();
         let accept = match spec.api {
-            Api::Platform => PLATFORM_ACCEPT,
+            Api::Platform | Api::GitHubIntegration => PLATFORM_ACCEPT,
             Api::Scheduler => SCHEDULER_MEDIA_TYPE,
+            Api::GitHub => GITHUB_ACCEPT,
         };
+        let authorization = spec
+            .authorization
+            .clone()
+            .unwrap_or_else(|| self.authorization.clone());
         let mut request = self
             .http
             .request(spec.method.clone(), spec.url.clone())
             .header(ACCEPT, accept)
-            .header(AUTHORIZATION, self.authorization.clone())
+            .header(AUTHORIZATION, authorization)
             .header("Request-Id", request_id.to_string());
         if let Some(range) = &spec.range {
             request = request.header("Range", range.as_str());
         }
         if let Some(body) = &spec.body {
             let content_type = match spec.api {
-                Api::Platform => "application/json",
                 Api::Scheduler => SCHEDULER_MEDIA_TYPE,
+                Api::Platform | Api::GitHubIntegration | Api::GitHub => "application/json",
             };
             request = request
                 .header(CONTENT_TYPE, content_type)

@@ -1,0 +1,8 @@
+# Lets this example run on its own (`terraform init && terraform validate`).
+terraform {
+  required_providers {
+    treeherder = {
+      source = "treeherder/treeherder"
+    }
+  }
+}
