@@ -76,9 +76,10 @@ fn git(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// Replaces the workspace's `.tf`/`.tfvars` files with `examples/treeherder/` as of `commit`
-/// (the base's own example, which a refactor may have changed since), or of the checkout.
-fn copy_example(ws: &Workspace<'_>, commit: Option<&str>) {
+/// Replaces the workspace's `.tf`/`.tfvars` files with `examples/treeherder/` as of `commit`:
+/// the base's own example, which later commits may extend with new resources. The upgraded
+/// build plans that same configuration, as a user who only upgrades the provider does.
+fn copy_example(ws: &Workspace<'_>, commit: &str) {
     for entry in std::fs::read_dir(ws.dir()).expect("workspace") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "tf" || e == "tfvars") {
@@ -86,32 +87,14 @@ fn copy_example(ws: &Workspace<'_>, commit: Option<&str>) {
         }
     }
     let is_config = |name: &str| name.ends_with(".tf") || name.ends_with(".tfvars");
-    match commit {
-        Some(commit) => {
-            let listing = git(&["ls-tree", "--name-only", commit, "examples/treeherder/"]);
-            for path in String::from_utf8_lossy(&listing)
-                .lines()
-                .filter(|p| is_config(p))
-            {
-                let text = git(&["show", &format!("{commit}:{path}")]);
-                let name = Path::new(path).file_name().expect("name");
-                std::fs::write(ws.dir().join(name), text).expect("write");
-            }
-        }
-        None => {
-            let example = repo_root().join("examples/treeherder");
-            for entry in std::fs::read_dir(&example).expect("examples/treeherder") {
-                let path = entry.expect("entry").path();
-                let name = path
-                    .file_name()
-                    .expect("name")
-                    .to_string_lossy()
-                    .to_string();
-                if is_config(&name) {
-                    std::fs::copy(&path, ws.dir().join(&name)).expect("copy");
-                }
-            }
-        }
+    let listing = git(&["ls-tree", "--name-only", commit, "examples/treeherder/"]);
+    for path in String::from_utf8_lossy(&listing)
+        .lines()
+        .filter(|p| is_config(p))
+    {
+        let text = git(&["show", &format!("{commit}:{path}")]);
+        let name = Path::new(path).file_name().expect("name");
+        std::fs::write(ws.dir().join(name), text).expect("write");
     }
 }
 
@@ -170,7 +153,7 @@ async fn state_applied_by_the_base_build_plans_empty_with_this_build() {
     secrets.push(API_KEY.to_string());
     let tf = terraform_for(std::slice::from_ref(&old), env, secrets).expect("terraform");
     let ws = tf.workspace("treeherder").expect("workspace");
-    copy_example(&ws, Some(&base_commit));
+    copy_example(&ws, &base_commit);
 
     // The checks run to the end or their first failure; the destroy follows either way, so a
     // failure leaves no MySQL accounts behind in the shared world.
@@ -208,7 +191,6 @@ async fn state_applied_by_the_base_build_plans_empty_with_this_build() {
         // rewrites the lock); here the lock file and the installed copy are dropped and init
         // records the new build's hash.
         let installed = tf.reinstall(&new).expect("install this build");
-        copy_example(&ws, None);
         std::fs::remove_file(ws.dir().join(".terraform.lock.hcl")).expect("remove the lock file");
         let cached = ws.dir().join(".terraform/providers");
         std::fs::remove_dir_all(&cached).expect("remove the installed provider");
