@@ -102,26 +102,34 @@ impl BlockValidator for ConflictsWith {
         attributes: &BTreeMap<String, Value>,
         diagnostics: &mut Diagnostics,
     ) {
-        let set: Vec<&String> = self
-            .attributes
-            .iter()
-            .filter(|a| is_set(attributes, a))
-            .collect();
-        for extra in set.iter().skip(1) {
-            diagnostics.push(
-                Diagnostic::error(
-                    self.summary.as_deref().unwrap_or("Conflicting arguments"),
-                    with_hint(
-                        format!(
-                            "Set only one of {}.",
-                            listing(path, &self.attributes, "and")
-                        ),
-                        &self.hint,
-                    ),
-                )
-                .at(at(path, extra)),
-            );
-        }
+        let set = set_among(&self.attributes, attributes);
+        let detail = with_hint(
+            format!(
+                "Set only one of {}.",
+                listing(path, &self.attributes, "and")
+            ),
+            &self.hint,
+        );
+        let summary = self.summary.as_deref().unwrap_or("Conflicting arguments");
+        conflicts(path, &set, summary, &detail, diagnostics);
+    }
+}
+
+/// The names among `names` that are set in `attributes`, in `names`' order.
+fn set_among<'a>(names: &'a [String], attributes: &BTreeMap<String, Value>) -> Vec<&'a String> {
+    names.iter().filter(|a| is_set(attributes, a)).collect()
+}
+
+/// One diagnostic at each attribute of `set` after the first.
+fn conflicts(
+    path: &AttributePath,
+    set: &[&String],
+    summary: &str,
+    detail: &str,
+    diagnostics: &mut Diagnostics,
+) {
+    for extra in set.iter().skip(1) {
+        diagnostics.push(Diagnostic::error(summary, detail).at(at(path, extra)));
     }
 }
 
@@ -163,11 +171,7 @@ impl BlockValidator for ExactlyOneOf {
         attributes: &BTreeMap<String, Value>,
         diagnostics: &mut Diagnostics,
     ) {
-        let set: Vec<&String> = self
-            .attributes
-            .iter()
-            .filter(|a| is_set(attributes, a))
-            .collect();
+        let set = set_among(&self.attributes, attributes);
         if set.is_empty() {
             let Some(first) = self.attributes.first() else {
                 return;
@@ -183,21 +187,14 @@ impl BlockValidator for ExactlyOneOf {
                 .at(at(path, first)),
             );
         }
-        for extra in set.iter().skip(1) {
-            diagnostics.push(
-                Diagnostic::error(
-                    "Conflicting arguments",
-                    with_hint(
-                        format!(
-                            "Set exactly one of {}.",
-                            listing(path, &self.attributes, "or")
-                        ),
-                        &self.hint,
-                    ),
-                )
-                .at(at(path, extra)),
-            );
-        }
+        let detail = with_hint(
+            format!(
+                "Set exactly one of {}.",
+                listing(path, &self.attributes, "or")
+            ),
+            &self.hint,
+        );
+        conflicts(path, &set, "Conflicting arguments", &detail, diagnostics);
     }
 }
 
