@@ -14,12 +14,14 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{
     model, DynDataSource, DynEphemeralResource, DynResource, Private, Provider,
 };
-use crate::function::{Arguments, DynFunction, FunctionError};
+use crate::function::DynFunction;
 use crate::proto::tfplugin6 as pb;
 use crate::schema::Schema;
 use crate::value::Type;
 
+mod catalog;
 mod convert;
+mod functions;
 
 use convert::*;
 
@@ -106,169 +108,6 @@ impl<P: Provider> ProviderService<P> {
                 stop,
             }),
         }
-    }
-
-    /// The provider schema, resource and data source schemas in the JSON form of
-    /// `terraform providers schema -json`, under `provider_address`.
-    pub fn schema_json(&self, provider_address: &str) -> serde_json::Value {
-        let inner = &self.inner;
-        let resources: serde_json::Map<String, serde_json::Value> = inner
-            .resources
-            .iter()
-            .map(|(name, r)| (name.to_string(), r.schema().to_json()))
-            .collect();
-        let data_sources: serde_json::Map<String, serde_json::Value> = inner
-            .data_sources
-            .iter()
-            .map(|(name, d)| (name.to_string(), d.schema().to_json()))
-            .collect();
-        let ephemeral: serde_json::Map<String, serde_json::Value> = inner
-            .ephemeral_resources
-            .iter()
-            .map(|(name, e)| (name.to_string(), e.schema().to_json()))
-            .collect();
-        let mut schemas = serde_json::json!({
-            "provider": inner.provider_schema.to_json(),
-            "resource_schemas": resources,
-            "data_source_schemas": data_sources,
-        });
-        // Terraform prints this key only when the provider has ephemeral resources.
-        if !ephemeral.is_empty() {
-            schemas["ephemeral_resource_schemas"] = serde_json::Value::Object(ephemeral);
-        }
-        serde_json::json!({
-            "format_version": "1.0",
-            "provider_schemas": { provider_address: schemas }
-        })
-    }
-
-    /// The JSON Schema of every resource and data source model, by type name.
-    pub fn model_json_schemas(&self) -> BTreeMap<String, serde_json::Value> {
-        let mut out = BTreeMap::new();
-        for (name, r) in &self.inner.resources {
-            out.insert(name.to_string(), r.json_schema());
-        }
-        for (name, d) in &self.inner.data_sources {
-            out.insert(format!("data.{name}"), d.json_schema());
-        }
-        for (name, e) in &self.inner.ephemeral_resources {
-            out.insert(format!("ephemeral.{name}"), e.json_schema());
-        }
-        out
-    }
-
-    /// Every schema, for the docs generator: `provider_name` is the prefix of the type names,
-    /// `display_name` the provider's name in titles.
-    pub fn docs_catalog<'a>(
-        &'a self,
-        provider_name: &'a str,
-        display_name: &'a str,
-    ) -> crate::docs::Catalog<'a> {
-        use crate::docs::PageKind;
-        let inner = &self.inner;
-        let mut types: Vec<(PageKind, &str, &Schema)> = Vec::new();
-        types.extend(
-            inner
-                .resources
-                .iter()
-                .map(|(name, r)| (PageKind::Resource, *name, r.schema())),
-        );
-        types.extend(
-            inner
-                .data_sources
-                .iter()
-                .map(|(name, d)| (PageKind::DataSource, *name, d.schema())),
-        );
-        types.extend(
-            inner
-                .ephemeral_resources
-                .iter()
-                .map(|(name, e)| (PageKind::EphemeralResource, *name, e.schema())),
-        );
-        crate::docs::Catalog {
-            provider_name,
-            display_name,
-            provider: &inner.provider_schema,
-            types,
-            functions: inner
-                .functions
-                .iter()
-                .map(|(name, f)| (*name, f.signature()))
-                .collect(),
-        }
-    }
-
-    /// Problems found while deriving schemas.
-    pub fn setup_errors(&self) -> &Diagnostics {
-        &self.inner.setup_errors
-    }
-}
-
-impl<P: Provider> ProviderService<P> {
-    fn functions_pb(&self) -> std::collections::HashMap<String, pb::Function> {
-        self.inner
-            .functions
-            .iter()
-            .map(|(name, f)| (name.to_string(), function_pb(&f.signature())))
-            .collect()
-    }
-
-    /// Decodes the arguments against the signature, calls, encodes the result. A panic in
-    /// the function becomes its error, as for the other RPCs.
-    fn call(
-        &self,
-        request: &pb::call_function::Request,
-    ) -> Result<pb::DynamicValue, FunctionError> {
-        let function = self
-            .inner
-            .functions
-            .get(request.name.as_str())
-            .ok_or_else(|| {
-                FunctionError::new(format!("this provider has no function {:?}", request.name))
-            })?;
-        let signature = function.signature();
-        if request.arguments.len() != signature.parameters.len() {
-            return Err(FunctionError::new(format!(
-                "{} takes {} argument(s), got {}",
-                request.name,
-                signature.parameters.len(),
-                request.arguments.len()
-            )));
-        }
-        let mut arguments = Vec::with_capacity(request.arguments.len());
-        for (position, (value, parameter)) in request
-            .arguments
-            .iter()
-            .zip(&signature.parameters)
-            .enumerate()
-        {
-            let decoded = decode(Some(value), &parameter.ty).map_err(|d| {
-                FunctionError::at(
-                    position,
-                    d.iter()
-                        .map(|d| d.detail.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
-            })?;
-            arguments.push((decoded, parameter.ty.clone()));
-        }
-        let arguments = Arguments::new(arguments);
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| function.call_value(&arguments)))
-            .unwrap_or_else(|_| {
-                Err(FunctionError::new(format!(
-                    "{} panicked (provider bug)",
-                    request.name
-                )))
-            })?;
-        encode(&result, &signature.returns).map_err(|d| {
-            FunctionError::new(
-                d.iter()
-                    .map(|d| d.detail.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })
     }
 }
 
