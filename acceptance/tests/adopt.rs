@@ -415,8 +415,8 @@ async fn adopt(
         .requests()
         .await
         .iter()
-        .filter(|r| r["method"] != "GET")
-        .map(|r| format!("{} {}", r["method"], r["path"]))
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     if !writes.is_empty() {
         return Err(format!("the adopting apply wrote to Heroku: {writes:?}"));

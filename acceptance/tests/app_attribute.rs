@@ -7,7 +7,7 @@
 //! Needs `.tools/bin/terraform` (`make tools`) and the provider binary
 //! (`cargo build -p terraform-provider-treeherder`); without them the tests fail saying so.
 
-use acceptance::harness::SandboxWorld;
+use acceptance::harness::{SandboxWorld, Severity};
 use serde_json::Value;
 
 const API_KEY: &str = "app-attribute-acceptance-key-5d2e7a";
@@ -26,7 +26,7 @@ fn hcl_string(value: &str) -> String {
 struct Expected {
     block: String,
     attribute: &'static str,
-    line: usize,
+    line: u64,
 }
 
 /// A configuration with every block naming an app set to `app` (the ephemeral resource only
@@ -121,7 +121,7 @@ fn config(app: &str, ephemeral: bool) -> (String, Vec<Expected>) {
         expected.push(Expected {
             block: block.to_string(),
             attribute,
-            line: lines.len(),
+            line: lines.len() as u64,
         });
         lines.extend(others.into_iter().map(|l| format!("  {l}")));
         lines.push("}".into());
@@ -135,16 +135,6 @@ fn has_ephemeral_resources() -> bool {
         .ok()
         .and_then(|binary| acceptance::harness::terraform_version(&binary).ok())
         .is_some_and(|(major, minor, _)| (major, minor) >= (1, 10))
-}
-
-/// The error diagnostics of `terraform plan -json` output.
-fn diagnostics(stdout: &str) -> Vec<Value> {
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["type"] == "diagnostic" && m["diagnostic"]["severity"] == "error")
-        .map(|m| m["diagnostic"].clone())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,25 +161,20 @@ async fn every_app_attribute_refuses_a_malformed_app_at_plan_without_a_request()
         let (hcl, expected) = config(value, ephemeral);
         work.write_config(&hcl).unwrap();
         control.clear_requests().await;
-        let out = work
-            .run(&["plan", "-json", "-input=false"])
-            .await
-            .expect("plan");
-        assert!(!out.success(), "{shown:?}: the plan succeeded");
-        let found = diagnostics(&out.stdout);
+        let (succeeded, found) = work.plan_diagnostics().await.expect("plan");
+        assert!(!succeeded, "{shown:?}: the plan succeeded");
+        let errors: Vec<_> = found
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
         for want in &expected {
-            let at = found.iter().find(|d| {
-                d["range"]["filename"] == "main.tf"
-                    && d["range"]["start"]["line"].as_u64() == Some(want.line as u64)
-            });
-            let Some(d) = at else {
+            let Some(d) = errors.iter().find(|d| d.is_at("main.tf", want.line)) else {
                 panic!(
                     "{shown:?}: no error at {} of {} (line {}); errors: {found:#?}",
                     want.attribute, want.block, want.line
                 );
             };
-            let summary = d["summary"].as_str().unwrap_or_default();
-            let detail = d["detail"].as_str().unwrap_or_default();
+            let (summary, detail) = (&d.summary, &d.detail);
             assert!(
                 summary.contains(want.attribute),
                 "{shown:?}, {}: {summary}",
@@ -203,7 +188,7 @@ async fn every_app_attribute_refuses_a_malformed_app_at_plan_without_a_request()
             // At most a bounded prefix of the value is echoed.
             let prefix: String = value.chars().take(QUOTE_LIMIT + 1).collect();
             assert!(
-                value.chars().count() <= QUOTE_LIMIT || !detail.contains(&prefix),
+                value.chars().count() <= QUOTE_LIMIT || !detail.contains(prefix.as_str()),
                 "{shown:?}, {}: the value is echoed beyond {QUOTE_LIMIT} characters",
                 want.block
             );
@@ -251,13 +236,11 @@ resource "treeherder_config_vars" "x" {
     assert!(!plan.has_changes, "{}", plan.text);
 
     // The state an earlier version could have written.
-    let path = work.dir().join("terraform.tfstate");
-    let mut state: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("state file")).unwrap();
-    state["serial"] = Value::from(state["serial"].as_u64().unwrap_or(0) + 1);
-    let resources = state["resources"].as_array_mut().expect("resources");
-    resources[0]["instances"][0]["attributes"]["app"] = Value::from("treeherder-stage\n");
-    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    work.edit_state(|state| {
+        state["resources"][0]["instances"][0]["attributes"]["app"] =
+            Value::from("treeherder-stage\n");
+    })
+    .expect("state edited");
 
     control.clear_requests().await;
     for refresh in ["-refresh=true", "-refresh=false"] {

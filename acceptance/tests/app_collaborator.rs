@@ -96,22 +96,12 @@ async fn expect_waited_until_gone(control: &SandboxControl, email: &str) -> Resu
     let requests = control.requests().await;
     let deleted = requests
         .iter()
-        .rposition(|r| {
-            r["method"] == "DELETE"
-                && r["path"]
-                    .as_str()
-                    .is_some_and(|p| p.ends_with(&format!("/collaborators/{email}")))
-        })
+        .rposition(|r| r.method == "DELETE" && r.path.ends_with(&format!("/collaborators/{email}")))
         .ok_or_else(|| format!("no DELETE of {email} in the request log"))?;
     let after: Vec<u64> = requests[deleted + 1..]
         .iter()
-        .filter(|r| {
-            r["method"] == "GET"
-                && r["path"]
-                    .as_str()
-                    .is_some_and(|p| p.ends_with(&format!("/collaborators/{email}")))
-        })
-        .filter_map(|r| r["status"].as_u64())
+        .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/collaborators/{email}")))
+        .filter_map(|r| Some(u64::from(r.status)))
         .collect();
     let expected: Vec<u64> = std::iter::repeat_n(200, LINGER as usize)
         .chain([404])
@@ -437,8 +427,8 @@ async fn rate_limit_and_lost_answers_while_adding_make_one_collaborator() {
                             .requests()
                             .await
                             .iter()
-                            .filter(|r| r["method"] == "POST")
-                            .filter_map(|r| r["status"].as_u64())
+                            .filter(|r| r.method == "POST")
+                            .filter_map(|r| Some(u64::from(r.status)))
                             .collect();
                         if posts != [429, 503, 503] {
                             return Err(format!("POSTs answered {posts:?}"));

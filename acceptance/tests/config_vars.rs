@@ -8,7 +8,7 @@
 
 use acceptance::harness::{heroku_provider_config, SandboxControl, SandboxWorld, Step};
 use acceptance::harness::{terraform_for, treeherder_case, treeherder_provider};
-use acceptance::sandbox::{FaultApi, FaultSpec, ReleasePhase, ReleasePhaseFailure};
+use acceptance::sandbox::{FaultApi, FaultSpec, LoggedRequest, ReleasePhase, ReleasePhaseFailure};
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -213,17 +213,17 @@ async fn life_cycle_import_update_and_destroy_of_managed_keys_only() {
                                 ("SENTRY_DSN", Some(SENTRY_DSN)),
                             ],
                         )?;
-                        let patches: Vec<Value> = control
+                        let patches: Vec<LoggedRequest> = control
                             .requests()
                             .await
                             .into_iter()
-                            .filter(|r| r["method"] == "PATCH")
+                            .filter(|r| r.method == "PATCH")
                             .collect();
                         if patches.len() != 1 {
                             return Err(format!("{} PATCHes, expected one", patches.len()));
                         }
-                        if !patches[0]["body"]["LOG_LEVEL"].is_null()
-                            || patches[0]["body"].get("LOG_LEVEL").is_none()
+                        if !patches[0].body["LOG_LEVEL"].is_null()
+                            || patches[0].body.get("LOG_LEVEL").is_none()
                         {
                             return Err("LOG_LEVEL was not removed as null".into());
                         }

@@ -324,10 +324,7 @@ async fn a_lost_build_answer_builds_once() {
                         .requests()
                         .await
                         .into_iter()
-                        .filter(|r| {
-                            r["method"] == "POST"
-                                && r["path"].as_str().is_some_and(|p| p.ends_with("/builds"))
-                        })
+                        .filter(|r| r.method == "POST" && r.path.ends_with("/builds"))
                         .count();
                     if posts != 1 {
                         return Err(format!("expected one build request, got {posts}"));

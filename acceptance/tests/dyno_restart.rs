@@ -264,13 +264,11 @@ async fn check_restarted_in_place(
     let requests = control.requests().await;
     let restart_at = requests
         .iter()
-        .rposition(|r| r["method"] == "DELETE")
+        .rposition(|r| r.method == "DELETE")
         .expect("a restart request");
     let listings = requests[restart_at..]
         .iter()
-        .filter(|r| {
-            r["method"] == "GET" && r["path"].as_str().is_some_and(|p| p.ends_with("/dynos"))
-        })
+        .filter(|r| r.method == "GET" && r.path.ends_with("/dynos"))
         .count();
     assert!(
         listings >= 3,

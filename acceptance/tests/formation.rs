@@ -335,7 +335,7 @@ resource "treeherder_formation" "many" {{
         let log = control.requests().await;
         let summary: Vec<String> = log
             .iter()
-            .map(|r| format!("{} {}", r["method"], r["path"]))
+            .map(|r| format!("{} {}", r.method, r.path))
             .collect();
         eprintln!(
             "refresh of {n} formations: {} requests: {summary:?}",
@@ -343,17 +343,12 @@ resource "treeherder_formation" "many" {{
         );
         let listings = log
             .iter()
-            .filter(|r| {
-                r["method"] == "GET"
-                    && r["path"]
-                        .as_str()
-                        .is_some_and(|p| p.ends_with("/formation"))
-            })
+            .filter(|r| r.method == "GET" && r.path.ends_with("/formation"))
             .count();
         assert_eq!(listings, 1, "formation listings: {summary:?}");
         assert!(log.len() <= 3, "refresh of {n} formations: {summary:?}");
         assert!(
-            log.iter().all(|r| r["method"] == "GET"),
+            log.iter().all(|r| r.method == "GET"),
             "a refresh wrote: {summary:?}"
         );
         per_size.push(log.len());

@@ -17,7 +17,7 @@ use std::time::Duration;
 use acceptance::harness::{
     heroku_provider_config, SandboxControl, SandboxWorld, State, Terraform, Workspace,
 };
-use acceptance::sandbox::OneOffCommandFields;
+use acceptance::sandbox::{LoggedRequest, OneOffCommandFields};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -91,10 +91,10 @@ fn entries_where(list: &Value, key: &str, value: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn posts_to(requests: &[Value], path: &str) -> usize {
+fn posts_to(requests: &[LoggedRequest], path: &str) -> usize {
     requests
         .iter()
-        .filter(|r| r["method"] == "POST" && r["path"] == path)
+        .filter(|r| r.method == "POST" && r.path == path)
         .count()
 }
 

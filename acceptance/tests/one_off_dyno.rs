@@ -12,7 +12,7 @@ use acceptance::harness::plancheck::{expect_resource_action, ExpectedAction};
 use acceptance::harness::{
     heroku_provider_config, treeherder_case, SandboxControl, SandboxWorld, State, Step, TestCase,
 };
-use acceptance::sandbox::{FaultSpec, OneOffCommandFields};
+use acceptance::sandbox::{FaultSpec, LoggedRequest, OneOffCommandFields};
 use regex::Regex;
 use serde_json::{json, Value};
 
@@ -97,10 +97,10 @@ async fn runs(control: &SandboxControl, command: &str) -> Vec<Value> {
 }
 
 /// POSTs that start dynos (the provider names the app by its UUID).
-fn dyno_posts(requests: &[Value], app_id: &str) -> Vec<Value> {
+fn dyno_posts(requests: &[LoggedRequest], app_id: &str) -> Vec<LoggedRequest> {
     requests
         .iter()
-        .filter(|r| r["method"] == "POST" && r["path"] == format!("/apps/{app_id}/dynos"))
+        .filter(|r| r.method == "POST" && r.path == format!("/apps/{app_id}/dynos"))
         .cloned()
         .collect()
 }
@@ -159,9 +159,9 @@ async fn clear_cache_runs_to_exit_0_triggers_run_again_and_destroy_only_forgets(
                         let id = app_id(&control).await;
                         let posts = dyno_posts(&control.requests().await, &id);
                         assert_eq!(posts.len(), 1);
-                        assert_eq!(posts[0]["body"]["size"], "Standard-2X");
-                        assert_eq!(posts[0]["body"]["env"]["CACHE_TOKEN"], ENV_SECRET);
-                        assert_eq!(posts[0]["body"]["attach"], false);
+                        assert_eq!(posts[0].body["size"], "Standard-2X");
+                        assert_eq!(posts[0].body["env"]["CACHE_TOKEN"], ENV_SECRET);
+                        assert_eq!(posts[0].body["attach"], false);
                         Ok::<(), String>(())
                     }
                 },
@@ -309,15 +309,14 @@ async fn a_detached_run_returns_once_the_dyno_is_started() {
                     let requests = control.requests().await;
                     assert!(
                         !requests.iter().any(|r| {
-                            r["path"].as_str().unwrap_or("").ends_with("/log-sessions")
-                                && !r["body"]["dyno_name"].is_null()
+                            r.path.ends_with("/log-sessions") && !r.body["dyno_name"].is_null()
                         }),
                         "a log session was opened on the dyno"
                     );
                     let id = app_id(&control).await;
                     let posts = dyno_posts(&requests, &id);
                     assert_eq!(posts.len(), 1);
-                    assert_eq!(posts[0]["body"]["time_to_live"], 3600);
+                    assert_eq!(posts[0].body["time_to_live"], 3600);
                     Ok::<(), String>(())
                 }
             }),

@@ -11,7 +11,7 @@ use acceptance::harness::plancheck::{expect_resource_action, ExpectedAction};
 use acceptance::harness::{
     heroku_provider_config, treeherder_case, SandboxControl, SandboxWorld, State, Step,
 };
-use acceptance::sandbox::{FaultSpec, ReleasePhase, ReleasePhaseFailure};
+use acceptance::sandbox::{FaultSpec, LoggedRequest, ReleasePhase, ReleasePhaseFailure};
 use regex::Regex;
 use serde_json::Value;
 
@@ -61,10 +61,10 @@ async fn current(control: &SandboxControl) -> Value {
 }
 
 /// POSTs to the app's releases (the provider names the app by its UUID).
-fn rollback_posts(requests: &[Value], app_id: &str) -> usize {
+fn rollback_posts(requests: &[LoggedRequest], app_id: &str) -> usize {
     requests
         .iter()
-        .filter(|r| r["method"] == "POST" && r["path"] == format!("/apps/{app_id}/releases"))
+        .filter(|r| r.method == "POST" && r.path == format!("/apps/{app_id}/releases"))
         .count()
 }
 
@@ -163,11 +163,11 @@ async fn rollback_becomes_current_triggers_roll_back_again_and_destroy_only_forg
         let control = c_destroy.clone();
         async move {
             // The destroy's refresh reads; forgetting writes nothing.
-            let writes: Vec<Value> = control
+            let writes: Vec<LoggedRequest> = control
                 .requests()
                 .await
                 .into_iter()
-                .filter(|r| r["method"] != "GET")
+                .filter(|r| r.method != "GET")
                 .collect();
             if !writes.is_empty() {
                 return Err(format!("destroy sent {writes:?}"));

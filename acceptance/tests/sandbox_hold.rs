@@ -45,7 +45,7 @@ async fn a_held_answer_is_sent_only_once_released_and_the_request_was_performed(
     let logged = control.requests().await;
     assert!(logged
         .iter()
-        .any(|r| r["seq"] == caught.seq && r["method"] == "PATCH" && r["path"] == path));
+        .any(|r| r.seq == caught.seq && r.method == "PATCH" && r.path == path));
 
     control.release_holds().await;
     let answer = tokio::time::timeout(Duration::from_secs(10), patch)

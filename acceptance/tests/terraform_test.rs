@@ -115,14 +115,8 @@ async fn the_testing_example_passes_terraform_test_with_mocks_and_the_real_provi
         .requests()
         .await
         .iter()
-        .filter(|r| r["method"] != "GET")
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or_default(),
-                r["path"].as_str().unwrap_or_default()
-            )
-        })
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     let job_creates = writes
         .iter()

@@ -51,6 +51,7 @@
 
 mod case;
 mod check;
+mod diagnostics;
 mod error;
 mod mirror;
 mod plan;
@@ -65,6 +66,7 @@ pub use check::{
     plancheck, statecheck, CheckError, CheckResult, CompareValue, Comparison, Hook, PlanCheck,
     StateCheck,
 };
+pub use diagnostics::{diagnostics_from_json_lines, Diagnostic, Severity, SourcePos, SourceRange};
 pub use error::{HarnessError, Problem, TestFailure};
 pub use mirror::{cli_config_text, LocalMirror, OtherProviders, ProviderUnderTest};
 pub use plan::{plan_json, Action, Plan, ResourceChange};

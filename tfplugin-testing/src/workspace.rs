@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::diagnostics::{diagnostics_from_json_lines, Diagnostic};
 use crate::error::HarnessError;
 use crate::plan::Plan;
 use crate::state::State;
@@ -137,6 +138,37 @@ impl<'a> Workspace<'a> {
     /// The current state from `terraform show -json`.
     pub async fn state(&self) -> Result<State, HarnessError> {
         Ok(State::from_json(self.show_json(&["show", "-json"]).await?))
+    }
+
+    /// `terraform plan -json`: whether it succeeded, and its diagnostics.
+    pub async fn plan_diagnostics(&self) -> Result<(bool, Vec<Diagnostic>), HarnessError> {
+        let out = self.run(&["plan", "-input=false", "-json"]).await?;
+        Ok((out.success(), diagnostics_from_json_lines(&out.stdout)))
+    }
+
+    /// Rewrites the local state file through `edit` (given its JSON), raising its serial as
+    /// Terraform requires of a changed state: to stand for state an earlier provider wrote.
+    pub fn edit_state(&self, edit: impl FnOnce(&mut Value)) -> Result<(), HarnessError> {
+        let path = self.dir.join("terraform.tfstate");
+        let io = |action, source| HarnessError::Io {
+            action,
+            path: path.clone(),
+            source,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| io("reading", e))?;
+        let mut state: Value =
+            serde_json::from_str(&text).map_err(|source| HarnessError::Json {
+                command: format!("reading {}", path.display()),
+                source,
+            })?;
+        edit(&mut state);
+        let serial = state["serial"].as_u64().unwrap_or(0);
+        state["serial"] = Value::from(serial + 1);
+        let text = serde_json::to_string_pretty(&state).map_err(|source| HarnessError::Json {
+            command: format!("writing {}", path.display()),
+            source,
+        })?;
+        std::fs::write(&path, text).map_err(|e| io("writing", e))
     }
 
     async fn show_json(&self, args: &[&str]) -> Result<Value, HarnessError> {

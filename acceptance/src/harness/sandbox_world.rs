@@ -14,8 +14,8 @@ use tfplugin_testing::Terraform;
 use super::provider::{terraform_for, treeherder_provider};
 use crate::sandbox::{
     self, AppLinkRequest, BuildSettings, CaughtRequest, CollaboratorLinger, DynoCrash, Fault,
-    FaultSpec, Hold, HoldRequest, OneOffCommandFields, OneOffCommandRequest, PushRequest,
-    ReleasePhase, RestartMode, RunningSandbox, SandboxConfig,
+    FaultSpec, Hold, HoldRequest, LoggedRequest, OneOffCommandFields, OneOffCommandRequest,
+    PushRequest, ReleasePhase, RestartMode, RunningSandbox, SandboxConfig,
 };
 
 /// Heroku's API version header, which the sandbox (like Heroku) requires.
@@ -280,7 +280,7 @@ impl SandboxControl {
     }
 
     /// The requests the sandbox served, oldest first.
-    pub async fn requests(&self) -> Vec<Value> {
+    pub async fn requests(&self) -> Vec<LoggedRequest> {
         self.control_get("/requests").await
     }
 

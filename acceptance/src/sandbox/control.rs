@@ -7,14 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::seed::seed_state;
-use super::server::Shared;
+use super::server::{Api, Shared};
 
-/// One logged Heroku or Scheduler request.
-#[derive(Debug, Clone, Serialize)]
+/// One logged request to one of the sandbox's APIs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoggedRequest {
     pub seq: u64,
-    /// `heroku` or `scheduler`.
-    pub api: &'static str,
+    pub api: Api,
     pub method: String,
     /// Full request path (Scheduler paths keep their `/scheduler` prefix).
     pub path: String,

@@ -35,13 +35,14 @@ mod state;
 
 // The control API's requests and answers, shared by the server and the tests' client
 // (`SandboxControl`), so neither side spells them as loose JSON.
-pub use control::{CollaboratorLinger, Fault, FaultApi, FaultSpec};
+pub use control::{CollaboratorLinger, Fault, FaultApi, FaultSpec, LoggedRequest};
 pub use github::{AppLinkRequest, PushRequest};
 pub use heroku::builds::{BuildFailure, BuildSettings};
 pub use heroku::dynos::{DynoCrash, RestartKind, RestartMode};
 pub use heroku::one_off::{OneOffCommand, OneOffCommandFields, OneOffCommandRequest};
 pub use heroku::releases::{ReleasePhase, ReleasePhaseFailure};
 pub use hold::{CaughtRequest, Hold, HoldRequest};
+pub use server::Api;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -108,7 +108,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// Which API a request belongs to.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Api {
     Heroku,
     Scheduler,
@@ -238,7 +239,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         );
         world.log.push(LoggedRequest {
             seq,
-            api: api.name(),
+            api,
             method: req.method.clone(),
             path: full_path,
             query,

@@ -448,11 +448,8 @@ async fn bad_app_size_and_command_fail_at_plan_time() {
             let control = c_check.clone();
             async move {
                 let log = control.requests().await;
-                if let Some(bad) = log
-                    .iter()
-                    .find(|r| r["method"] != "GET" || r["path"] == "/apps")
-                {
-                    return Err(format!("a failed plan sent {bad}"));
+                if let Some(bad) = log.iter().find(|r| r.method != "GET" || r.path == "/apps") {
+                    return Err(format!("a failed plan sent {bad:?}"));
                 }
                 Ok::<(), String>(())
             }

@@ -1,7 +1,7 @@
 //! What reaches the Scheduler: faults, lost answers, request counts, the example's jobs.
 
 use super::*;
-use acceptance::sandbox::{FaultApi, FaultSpec};
+use acceptance::sandbox::{Api, FaultApi, FaultSpec, LoggedRequest};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
@@ -51,7 +51,7 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
                         }
                         let log = control.requests().await;
                         for status in [429, 503, 500] {
-                            if !log.iter().any(|r| r["status"] == status) {
+                            if !log.iter().any(|r| r.status == status) {
                                 return Err(format!("no {status} answer in the request log"));
                             }
                         }
@@ -112,8 +112,8 @@ async fn thirty_jobs_survive_a_429_storm_503s_and_lost_create_responses() {
     assert!(report.files_scanned > 0 && report.secrets_checked > 0);
 }
 
-fn scheduler_requests(log: &[Value]) -> Vec<&Value> {
-    log.iter().filter(|r| r["api"] == "scheduler").collect()
+fn scheduler_requests(log: &[LoggedRequest]) -> Vec<&LoggedRequest> {
+    log.iter().filter(|r| r.api == Api::Scheduler).collect()
 }
 
 /// A refresh over N jobs of one app costs the same few requests whatever N is.
@@ -149,7 +149,7 @@ async fn refreshing_one_hundred_jobs_costs_a_constant_number_of_requests() {
         );
         assert!(log.len() <= 5, "refresh of {n} jobs: {log:?}");
         assert!(
-            scheduler.iter().all(|r| r["method"] == "GET"),
+            scheduler.iter().all(|r| r.method == "GET"),
             "a refresh wrote: {scheduler:?}"
         );
         per_size.push(log.len());
@@ -265,7 +265,7 @@ resource "treeherder_scheduler_job" "job" {{
                 let log = control.requests().await;
                 let posts = log
                     .iter()
-                    .filter(|r| r["api"] == "scheduler" && r["method"] == "POST")
+                    .filter(|r| r.api == Api::Scheduler && r.method == "POST")
                     .count();
                 let jobs =
                     jobs_with_command(&control, "treeherder-prod", "./manage.py lost_create_probe")
@@ -300,7 +300,7 @@ async fn creating_jobs_costs_one_scheduler_request_each() {
     tf.require_success(applied).expect("apply succeeds");
     let log = control.requests().await;
     let scheduler = scheduler_requests(&log);
-    let posts = scheduler.iter().filter(|r| r["method"] == "POST").count();
+    let posts = scheduler.iter().filter(|r| r.method == "POST").count();
     eprintln!(
         "creating {n} jobs: {} requests ({} Scheduler, {posts} POST)",
         log.len(),
