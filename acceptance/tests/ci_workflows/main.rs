@@ -157,6 +157,7 @@ fn workflows_declare_the_review_and_apply_contract() {
         doc["concurrency"]["cancel-in-progress"].as_bool(),
         Some(false)
     );
+    let pinned = regex::Regex::new(r"^[\w-]+/[\w-]+@v\d+$").expect("regex");
     for workflow in [&plan, &apply] {
         let doc = workflow.doc();
         assert_eq!(doc["permissions"]["id-token"].as_str(), Some("write"));
@@ -165,7 +166,6 @@ fn workflows_declare_the_review_and_apply_contract() {
             .iter()
             .filter_map(|s| s["uses"].as_str())
             .collect();
-        let pinned = regex::Regex::new(r"^[\w-]+/[\w-]+@v\d+$").expect("regex");
         for action in &uses {
             assert!(
                 pinned.is_match(action),
