@@ -38,11 +38,12 @@ tools:
 build:
 	cargo build --workspace --bins
 
-## up: the acceptance world (MariaDB with TLS, moto, the Heroku sandbox). Idempotent.
+## up: the acceptance world (MariaDB with TLS, moto, the Heroku sandbox, PostgreSQL). Idempotent.
 up: tools build
 	scripts/mysql-up.sh
 	scripts/moto-up.sh
 	scripts/sandbox-up.sh
+	scripts/postgres-up.sh
 
 ## down: stop what `up` started (by recorded pid only).
 down:
