@@ -4,12 +4,19 @@
 //! the case's sensitive values.
 //!
 //! A [`TestCase`] installs each [`ProviderUnderTest`] into a private filesystem mirror
-//! ([`LocalMirror`]), runs every [`Step`] in one working directory (init, plan checks, apply,
-//! state checks, then an empty non-refresh plan and an empty refreshed plan), destroys
+//! ([`LocalMirror`]), runs every [`Step`] in one working directory (init, `plan -out` to a
+//! file, plan checks, `apply` of that saved plan, state checks, then an empty non-refresh plan
+//! and an empty refreshed plan), destroys
 //! everything at the end, runs the destroy check and finally scans every log for secrets.
 //! [`Settings`] say where Terraform is (`<PREFIX>_TERRAFORM`, `<PREFIX>_TERRAFORM_LATEST`) and
 //! where case directories go; [`plancheck`], [`statecheck`] and [`CompareValue`] are the
 //! library of checks. Tests that drive Terraform by hand use [`Terraform`] and [`Workspace`].
+//!
+//! Applying steps always apply a saved plan, as CI applies a plan reviewed on a pull request,
+//! so every life-cycle test also shows the provider applies exactly what it planned. A step
+//! that expects an error plans to a file and applies it only when planning succeeded, so an
+//! error at plan and an error at apply are both caught. Refresh-only steps
+//! (`apply -refresh-only`) and plan-only steps plan nothing to apply and run as before.
 //!
 //! ```no_run
 //! use tfplugin_testing::plancheck::{expect_resource_action, ExpectedAction};

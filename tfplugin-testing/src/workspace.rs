@@ -87,7 +87,8 @@ impl<'a> Workspace<'a> {
         .await
     }
 
-    /// `terraform apply PLANFILE`.
+    /// `terraform apply PLANFILE`: applies exactly that saved plan (Terraform refuses a stale
+    /// one); returned even when it fails.
     pub async fn apply_plan_file(&self, plan_file: &Path) -> Result<CommandOutput, HarnessError> {
         let file = plan_file.to_string_lossy().into_owned();
         self.run(&["apply", "-input=false", "-no-color", &file])
@@ -114,8 +115,10 @@ impl<'a> Workspace<'a> {
         }
     }
 
-    /// Plans into a plan file (returned) and reads it back as JSON.
-    pub async fn plan_to_file(&self, refresh: bool) -> Result<(PathBuf, Plan), HarnessError> {
+    /// `terraform plan -out=FILE` into a new plan file of this directory: the file and the
+    /// command's output, returned even when planning fails (for expected errors); the file
+    /// exists only when it succeeded. Apply it with [`Workspace::apply_plan_file`].
+    pub async fn plan_file(&self, refresh: bool) -> Result<(PathBuf, CommandOutput), HarnessError> {
         let n = self.tf.commands_run();
         let plan_file = self.dir.join(format!("plan-{n:03}.tfplan"));
         let out_arg = format!("-out={}", plan_file.to_string_lossy());
@@ -124,6 +127,12 @@ impl<'a> Workspace<'a> {
             args.push("-refresh=false");
         }
         let out = self.run(&args).await?;
+        Ok((plan_file, out))
+    }
+
+    /// Plans into a plan file (returned) and reads it back as JSON.
+    pub async fn plan_to_file(&self, refresh: bool) -> Result<(PathBuf, Plan), HarnessError> {
+        let (plan_file, out) = self.plan_file(refresh).await?;
         self.tf.require_success(out)?;
         let file = plan_file.to_string_lossy().into_owned();
         let json = self.show_json(&["show", "-json", &file]).await?;

@@ -1,5 +1,5 @@
-//! Running one [`Step`]: write the configuration, init, plan checks, apply, state checks, then
-//! an empty non-refresh plan and an empty refreshed plan.
+//! Running one [`Step`]: write the configuration, init, plan to a file, plan checks, apply that
+//! saved plan, state checks, then an empty non-refresh plan and an empty refreshed plan.
 
 use regex::Regex;
 
@@ -66,7 +66,15 @@ impl StepRunner<'_> {
             } else if step.refresh_only {
                 work.apply_refresh_only().await
             } else {
-                work.apply().await
+                // As applying steps do: the error may come from planning (then no file is
+                // applied) or from applying the saved plan.
+                let (file, planned) = work.plan_file(true).await.map_err(|e| e.to_string())?;
+                if planned.success() {
+                    after_plan(step).await?;
+                    work.apply_plan_file(&file).await
+                } else {
+                    Ok(planned)
+                }
             }
             .map_err(|e| e.to_string())?;
             expect_failure(self.tf, &out, pattern)?;
@@ -106,14 +114,24 @@ impl StepRunner<'_> {
             return self.refreshed_plan(work, step).await;
         }
 
+        // Every applying step applies a saved plan (`plan -out`, then `apply FILE`), as a
+        // reviewed plan is applied in CI: what apply does must match what was planned, with
+        // values the provider computed at plan time and write-only values Terraform evaluates
+        // again at apply. A refresh-only apply has no plan of changes to save.
         let applied = if step.refresh_only {
             work.apply_refresh_only().await
         } else if !step.plan_checks.is_empty() {
             let (file, plan) = work.plan_to_file(true).await.map_err(|e| e.to_string())?;
             run_plan_checks(step, plan).await?;
+            after_plan(step).await?;
             work.apply_plan_file(&file).await
         } else {
-            work.apply().await
+            let (file, planned) = work.plan_file(true).await.map_err(|e| e.to_string())?;
+            self.tf
+                .require_success(planned)
+                .map_err(|e| e.to_string())?;
+            after_plan(step).await?;
+            work.apply_plan_file(&file).await
         }
         .map_err(|e| e.to_string())?;
         self.tf
@@ -148,6 +166,17 @@ impl StepRunner<'_> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// Runs the step's hook between saving its plan and applying it, if any.
+async fn after_plan(step: &Step) -> Result<(), String> {
+    match &step.after_plan {
+        Some(hook) => hook
+            .run()
+            .await
+            .map_err(|e| format!("after_plan hook: {e}")),
+        None => Ok(()),
     }
 }
 

@@ -61,6 +61,9 @@ pub struct Step {
     pub adopt: Vec<(String, String)>,
     /// Runs before the step.
     pub pre_step: Option<Hook>,
+    /// Applying steps: runs once the plan is saved to a file, before that file is applied
+    /// (the world changing between a reviewed plan and its apply).
+    pub after_plan: Option<Hook>,
 }
 
 impl Step {
@@ -258,6 +261,18 @@ impl Step {
         E: Into<CheckError>,
     {
         self.pre_step = Some(Hook::sync(f));
+        self
+    }
+
+    /// Runs the future of `f` after the step's plan was saved to a file and before that file
+    /// is applied (applying steps; see [`Step::after_plan`]).
+    pub fn after_plan_async<F, Fut, E>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<CheckError>,
+    {
+        self.after_plan = Some(Hook::future(f));
         self
     }
 
