@@ -19,11 +19,10 @@ use acceptance::harness::{
     heroku_provider_config, treeherder_case, SandboxControl, SandboxWorld, Service, State, Step,
     World, PROVIDER_CONFIG,
 };
-use acceptance::sandbox::{AppLinkRequest, BuildSettings};
+use acceptance::sandbox::{AppLinkRequest, BuildSettings, LoggedRequest};
 use mysql_async::Conn;
 use mysql_common::unique;
 use regex::Regex;
-use serde_json::Value;
 
 const API_KEY: &str = "saved-plans-acceptance-key-3b9e07";
 const APP: &str = "treeherder-stage";
@@ -34,10 +33,10 @@ fn with_provider(resource: &str) -> String {
 }
 
 /// Requests that change something (anything but GET).
-fn writes(requests: &[Value]) -> Vec<Value> {
+fn writes(requests: &[LoggedRequest]) -> Vec<LoggedRequest> {
     requests
         .iter()
-        .filter(|r| r["method"] != "GET")
+        .filter(|r| r.method != "GET")
         .cloned()
         .collect()
 }
