@@ -65,9 +65,9 @@ pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Tree, Diagnostic
             Some((_, inner)) if configurable_unknown(inner, v) => Tree::Unknown,
             Some((nesting, inner)) => encode_nested(nesting, inner, v)?,
             None if v.is_unknown() || !v.is_wholly_known() => Tree::Unknown,
-            None => Tree::Known(
-                json::to_serde(v, &attribute.ty).map_err(|e| internal(&e.to_string()))?,
-            ),
+            None => {
+                Tree::Known(json::to_serde(v, &attribute.ty).map_err(|e| internal(&e.to_string()))?)
+            }
         };
         if level.plain && encoded.is_null_or_unknown() {
             continue;

@@ -136,7 +136,12 @@ impl<'a> Node<'a> {
                     .map(|(k, v)| (k.as_str(), Node::Json(v)))
                     .collect(),
             ),
-            Node::Map(entries) => Some(entries.iter().map(|(k, v)| (k.as_str(), v.node())).collect()),
+            Node::Map(entries) => Some(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.node()))
+                    .collect(),
+            ),
             _ => None,
         }
     }
@@ -294,7 +299,6 @@ impl<'de> de::Deserializer<'de> for &'de Tree {
     }
 }
 
-
 struct Seq<'de>(std::slice::Iter<'de, Tree>);
 
 impl<'de> SeqAccess<'de> for &mut Seq<'de> {
@@ -320,11 +324,15 @@ struct Entries<'de> {
 impl<'de> MapAccess<'de> for Entries<'de> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         match self.iter.next() {
             Some((key, value)) => {
                 self.value = Some(value);
-                seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
+                seed.deserialize(BorrowedStrDeserializer::new(key))
+                    .map(Some)
             }
             None => Ok(None),
         }

@@ -47,11 +47,21 @@ fn string(s: &str) -> Value {
 }
 
 fn map(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
 
 fn object(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
 
 /// Every key and string a user might write to imitate an unknown: the old in-band key, and
@@ -75,7 +85,7 @@ fn user_values_shaped_like_an_unknown_stay_known() {
             ("id", string(key)),
         ]);
         let model: Model = to_model(&schema.block, &ty, &value).unwrap();
-        assert_eq!(model.flags.get().unwrap()[key], true, "{key}");
+        assert_eq!(model.flags.get().unwrap().get(key), Some(&true), "{key}");
         assert_eq!(model.labels.get().unwrap()[key], "true");
         assert_eq!(model.names.get().unwrap(), &vec![key.to_string()]);
         let owner = model.owner.get().unwrap();
@@ -102,7 +112,12 @@ fn schema_normal(value: &Value, decoded: &Value) -> Value {
         ),
         (Value::Map(v), Value::Map(d)) => Value::Map(
             v.iter()
-                .map(|(k, vv)| (k.clone(), d.get(k).map_or(vv.clone(), |dv| schema_normal(vv, dv))))
+                .map(|(k, vv)| {
+                    (
+                        k.clone(),
+                        d.get(k).map_or(vv.clone(), |dv| schema_normal(vv, dv)),
+                    )
+                })
                 .collect(),
         ),
         _ => value.clone(),
