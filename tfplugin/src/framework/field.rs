@@ -3,28 +3,14 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::tree::UNKNOWN_TOKEN;
 use crate::schema::FIELD_MARKER;
-
-/// The key of the JSON object that stands for an unknown value between the cty value of a
-/// plan and its typed model. A user's value can never produce it: the view encoder writes it
-/// only where Terraform sent an unknown.
-pub(crate) const UNKNOWN_KEY: &str = "$tfplugin-unknown";
-
-/// The JSON that stands for an unknown value in a model's JSON form.
-pub(crate) fn unknown_json() -> serde_json::Value {
-    serde_json::json!({ UNKNOWN_KEY: true })
-}
-
-/// True when `json` is the stand-in for an unknown value.
-pub(crate) fn is_unknown_json(json: &serde_json::Value) -> bool {
-    json.as_object()
-        .is_some_and(|o| o.len() == 1 && o.get(UNKNOWN_KEY) == Some(&serde_json::Value::Bool(true)))
-}
 
 /// A model field that may be unknown ("known after apply") or null, like
 /// terraform-plugin-framework's `types.String`.
@@ -177,37 +163,55 @@ impl<T: fmt::Debug> fmt::Debug for Field<T> {
     }
 }
 
+// serde: the unknown travels as a private newtype struct (see `tree.rs`), which only the
+// framework's tree answers; to any other format (serde_json for state and private data) a
+// field is a plain optional value, and an unknown writes as null.
 impl<T: Serialize> Serialize for Field<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Field::Unknown => unknown_json().serialize(serializer),
+            Field::Unknown => serializer.serialize_newtype_struct(UNKNOWN_TOKEN, &()),
             Field::Null => serializer.serialize_none(),
             Field::Known(value) => value.serialize(serializer),
         }
     }
 }
 
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Through a JSON value, to recognise the unknown stand-in before `T` sees it.
-        let json = serde_json::Value::deserialize(deserializer)?;
-        if json.is_null() {
-            return Ok(Field::Null);
-        }
-        if is_unknown_json(&json) {
-            return Ok(Field::Unknown);
-        }
-        T::deserialize(json)
-            .map(Field::Known)
-            .map_err(|e| D::Error::custom(strip_position(&e.to_string())))
+        deserializer.deserialize_newtype_struct(UNKNOWN_TOKEN, FieldVisitor(PhantomData))
     }
 }
 
-/// serde_json's messages end in " at line L column C", meaningless for a configuration.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => message[..i].to_string(),
-        _ => message.to_string(),
+struct FieldVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for FieldVisitor<T> {
+    type Value = Field<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    /// Every format answers the newtype hint with the value itself.
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Option::<T>::deserialize(d).map(Field::from)
+    }
+
+    /// The framework's tree answers it with the token where the value is unknown; a string
+    /// a user wrote never arrives here (it comes through `visit_newtype_struct`).
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v == UNKNOWN_TOKEN {
+            Ok(Field::Unknown)
+        } else {
+            Err(E::invalid_type(serde::de::Unexpected::Str(v), &self))
+        }
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Null)
     }
 }
 
@@ -233,14 +237,16 @@ mod tests {
 
     #[test]
     fn round_trips_unknown_null_and_known() {
-        for field in [Field::<u64>::Unknown, Field::Null, Field::Known(7)] {
+        for field in [Field::<u64>::Null, Field::Known(7)] {
             let json = serde_json::to_value(&field).unwrap();
             let back: Field<u64> = serde_json::from_value(json).unwrap();
             assert_eq!(back, field);
         }
-        assert!(is_unknown_json(
-            &serde_json::to_value(Field::<String>::Unknown).unwrap()
-        ));
+        // To serde_json an unknown is null: state never holds one.
+        assert_eq!(
+            serde_json::to_value(Field::<String>::Unknown).unwrap(),
+            serde_json::Value::Null
+        );
     }
 
     #[test]

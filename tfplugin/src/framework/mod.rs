@@ -18,6 +18,7 @@ mod poll;
 mod provider;
 mod registered;
 mod resource;
+mod tree;
 mod upgrade;
 pub(crate) mod view;
 

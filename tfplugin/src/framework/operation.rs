@@ -23,7 +23,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::field::is_unknown_json;
+use super::tree::{to_tree, Tree};
 use super::{Context, Resource, ResourcePlan};
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::schema::{Schema, SchemaDeriveError};
@@ -248,22 +248,22 @@ fn keep_prior_where_unknown<M: Serialize + DeserializeOwned>(
             ),
         ))
     };
-    let mut json = serde_json::to_value(&plan).map_err(broken)?;
-    let prior = serde_json::to_value(prior).map_err(broken)?;
-    let (Some(json_fields), Some(prior)) = (json.as_object_mut(), prior.as_object()) else {
+    let Tree::Map(mut fields) = to_tree(&plan).map_err(broken)? else {
+        // Wholly known: nothing to take.
         return Ok(plan);
     };
+    let prior = to_tree(prior).map_err(broken)?;
     let mut changed = false;
-    for (name, value) in json_fields.iter_mut() {
-        if let (true, Some(old)) = (is_unknown_json(value), prior.get(name)) {
-            *value = old.clone();
+    for (name, value) in fields.iter_mut() {
+        if let (Tree::Unknown, Some(old)) = (&*value, prior.node().get(name)) {
+            *value = old.to_tree();
             changed = true;
         }
     }
     if !changed {
         return Ok(plan);
     }
-    serde_json::from_value(json).map_err(broken)
+    M::deserialize(&Tree::Map(fields)).map_err(broken)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The typed view of a value: a cty object of a schema block as the resource's model, and
-//! back. Unknowns travel as [`Field::Unknown`](super::Field) (see `field.rs`); a model that
+//! back. Unknowns travel as [`Field::Unknown`](super::Field), out of band (see `tree.rs`); a model that
 //! rejects a value (a domain newtype whose parsing is its validation) yields a diagnostic at
 //! that attribute, with the newtype's own message.
 
@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::field::{is_unknown_json, unknown_json};
+use super::tree::{to_tree, Node, PathStep, Tree};
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::value::{json, Type, Value};
@@ -48,26 +48,28 @@ impl<'a> Level<'a> {
     }
 }
 
-/// The model's JSON form of `value`, an object of `level` (unknowns as the stand-in).
-pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Json, Diagnostics> {
+/// The model's serde form of `value`, an object of `level`.
+pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Tree, Diagnostics> {
     let entries = match value {
-        Value::Unknown => return Ok(unknown_json()),
-        Value::Null => return Ok(Json::Null),
+        Value::Unknown => return Ok(Tree::Unknown),
+        Value::Null => return Ok(Tree::Known(Json::Null)),
         Value::Object(entries) => entries,
         _ => return Err(internal("a block value is not an object")),
     };
-    let mut out = serde_json::Map::new();
+    let mut out = BTreeMap::new();
     for attribute in level.attributes {
         let v = entries.get(&attribute.name).unwrap_or(&Value::Null);
         let encoded = match Level::nested(attribute) {
             // Plain fields cannot hold an unknown: a configurable one makes the whole nested
             // attribute unknown (a computed one just reads as absent, for the provider to set).
-            Some((_, inner)) if configurable_unknown(inner, v) => unknown_json(),
+            Some((_, inner)) if configurable_unknown(inner, v) => Tree::Unknown,
             Some((nesting, inner)) => encode_nested(nesting, inner, v)?,
-            None if v.is_unknown() || !v.is_wholly_known() => unknown_json(),
-            None => json::to_serde(v, &attribute.ty).map_err(|e| internal(&e.to_string()))?,
+            None if v.is_unknown() || !v.is_wholly_known() => Tree::Unknown,
+            None => {
+                Tree::Known(json::to_serde(v, &attribute.ty).map_err(|e| internal(&e.to_string()))?)
+            }
         };
-        if level.plain && (encoded.is_null() || is_unknown_json(&encoded)) {
+        if level.plain && encoded.is_null_or_unknown() {
             continue;
         }
         out.insert(attribute.name.clone(), encoded);
@@ -79,7 +81,7 @@ pub(crate) fn encode(level: Level<'_>, value: &Value) -> Result<Json, Diagnostic
             encode_nested(nested.nesting, Level::of(&nested.block), v)?,
         );
     }
-    Ok(Json::Object(out))
+    Ok(Tree::Map(out))
 }
 
 /// True when a configurable (not computed) attribute somewhere in the
@@ -104,40 +106,39 @@ fn configurable_unknown(level: Level<'_>, value: &Value) -> bool {
     }
 }
 
-fn encode_nested(nesting: Nesting, level: Level<'_>, value: &Value) -> Result<Json, Diagnostics> {
+fn encode_nested(nesting: Nesting, level: Level<'_>, value: &Value) -> Result<Tree, Diagnostics> {
     match (nesting, value) {
-        (_, Value::Unknown) => Ok(unknown_json()),
-        (_, Value::Null) => Ok(Json::Null),
+        (_, Value::Unknown) => Ok(Tree::Unknown),
+        (_, Value::Null) => Ok(Tree::Known(Json::Null)),
         (Nesting::Single, v) => encode(level, v),
         (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => items
             .iter()
             .map(|item| encode(level, item))
             .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array),
+            .map(Tree::Seq),
         (Nesting::Map, Value::Map(items)) => items
             .iter()
             .map(|(k, item)| Ok((k.clone(), encode(level, item)?)))
-            .collect::<Result<serde_json::Map<_, _>, Diagnostics>>()
-            .map(Json::Object),
+            .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
+            .map(Tree::Map),
         _ => Err(internal("a nested value does not fit its nesting")),
     }
 }
 
-/// The value of `level` that the model's JSON form `json` stands for.
-pub(crate) fn decode(level: Level<'_>, json: &Json) -> Result<Value, Diagnostics> {
-    let entries = match json {
-        j if is_unknown_json(j) => return Ok(Value::Unknown),
-        Json::Null => return Ok(Value::Null),
-        Json::Object(entries) => entries,
+/// The value of `level` that the model's serde form `node` stands for.
+pub(crate) fn decode(level: Level<'_>, node: Node<'_>) -> Result<Value, Diagnostics> {
+    match node {
+        Node::Unknown => return Ok(Value::Unknown),
+        n if n.is_null() => return Ok(Value::Null),
+        Node::Map(_) | Node::Json(Json::Object(_)) => {}
         _ => return Err(internal("a model does not encode as an object")),
-    };
+    }
     let mut out = BTreeMap::new();
     for attribute in level.attributes {
-        let j = entries.get(&attribute.name).unwrap_or(&Json::Null);
+        let n = node.entry(&attribute.name);
         let decoded = match Level::nested(attribute) {
-            Some((nesting, inner)) => decode_nested(nesting, inner, j, false)?,
-            None if is_unknown_json(j) => Value::Unknown,
-            None => json::from_serde(j, &attribute.ty).map_err(|e| {
+            Some((nesting, inner)) => decode_nested(nesting, inner, n, false)?,
+            None => decode_attribute(n, &attribute.ty).map_err(|e| {
                 internal(&format!(
                     "attribute {} does not fit its schema: {e}",
                     attribute.name
@@ -147,34 +148,73 @@ pub(crate) fn decode(level: Level<'_>, json: &Json) -> Result<Value, Diagnostics
         out.insert(attribute.name.clone(), decoded);
     }
     for nested in level.blocks {
-        let j = entries.get(&nested.type_name).unwrap_or(&Json::Null);
+        let n = node.entry(&nested.type_name);
         out.insert(
             nested.type_name.clone(),
-            decode_nested(nested.nesting, Level::of(&nested.block), j, true)?,
+            decode_nested(nested.nesting, Level::of(&nested.block), n, true)?,
         );
     }
     Ok(Value::Object(out))
+}
+
+/// The value of type `ty` of an attribute's serde form: known JSON as `json::from_serde`
+/// reads it; a collection holding unknowns element by element.
+fn decode_attribute(node: Node<'_>, ty: &Type) -> Result<Value, String> {
+    let parts = |node: Node<'_>, ty: &Type| decode_attribute(node, ty);
+    match (node, ty) {
+        (Node::Unknown, _) => Ok(Value::Unknown),
+        (Node::Json(j), _) => json::from_serde(j, ty).map_err(|e| e.to_string()),
+        (Node::Seq(_), Type::List(element) | Type::Set(element)) => {
+            let items = node.items().unwrap_or_default();
+            let items = items
+                .into_iter()
+                .map(|i| parts(i, element))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(match ty {
+                Type::Set(_) => Value::Set(items),
+                _ => Value::List(items),
+            })
+        }
+        (Node::Map(entries), Type::Map(element)) => entries
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), parts(v.node(), element)?)))
+            .collect::<Result<BTreeMap<_, _>, String>>()
+            .map(Value::Map),
+        (Node::Map(_), Type::Object(fields)) => fields
+            .iter()
+            .map(|(k, t)| Ok((k.clone(), parts(node.entry(k), t)?)))
+            .collect::<Result<BTreeMap<_, _>, String>>()
+            .map(Value::Object),
+        _ => Err("a partly unknown value of this type cannot be written".into()),
+    }
 }
 
 /// `is_block`: Terraform represents absent repeated blocks as empty collections, never null.
 fn decode_nested(
     nesting: Nesting,
     level: Level<'_>,
-    json: &Json,
+    node: Node<'_>,
     is_block: bool,
 ) -> Result<Value, Diagnostics> {
-    if is_unknown_json(json) {
+    if let Node::Unknown = node {
         return Ok(Value::Unknown);
     }
-    match (nesting, json) {
-        (Nesting::Single, j) => decode(level, j),
-        (Nesting::List, Json::Null) if is_block => Ok(Value::List(Vec::new())),
-        (Nesting::Set, Json::Null) if is_block => Ok(Value::Set(Vec::new())),
-        (Nesting::Map, Json::Null) if is_block => Ok(Value::Map(BTreeMap::new())),
-        (_, Json::Null) => Ok(Value::Null),
-        (Nesting::List | Nesting::Set, Json::Array(items)) => {
+    if node.is_null() {
+        return Ok(match (nesting, is_block) {
+            (Nesting::List, true) => Value::List(Vec::new()),
+            (Nesting::Set, true) => Value::Set(Vec::new()),
+            (Nesting::Map, true) => Value::Map(BTreeMap::new()),
+            _ => Value::Null,
+        });
+    }
+    match nesting {
+        Nesting::Single => decode(level, node),
+        Nesting::List | Nesting::Set => {
+            let Some(items) = node.items() else {
+                return Err(internal("a nested model value does not fit its nesting"));
+            };
             let items = items
-                .iter()
+                .into_iter()
                 .map(|item| decode(level, item))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(if nesting == Nesting::List {
@@ -183,12 +223,16 @@ fn decode_nested(
                 Value::Set(items)
             })
         }
-        (Nesting::Map, Json::Object(items)) => items
-            .iter()
-            .map(|(k, item)| Ok((k.clone(), decode(level, item)?)))
-            .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
-            .map(Value::Map),
-        _ => Err(internal("a nested model value does not fit its nesting")),
+        Nesting::Map => {
+            let Some(entries) = node.entries() else {
+                return Err(internal("a nested model value does not fit its nesting"));
+            };
+            entries
+                .into_iter()
+                .map(|(k, item)| Ok((k.to_string(), decode(level, item)?)))
+                .collect::<Result<BTreeMap<_, _>, Diagnostics>>()
+                .map(Value::Map)
+        }
     }
 }
 
@@ -208,61 +252,79 @@ pub(crate) fn to_model<M: DeserializeOwned>(
     ty: &Type,
     value: &Value,
 ) -> Result<M, Diagnostics> {
-    let mut json = encode(Level::of(block), value)?;
+    let mut tree = encode(Level::of(block), value)?;
     let mut errors = Diagnostics::new();
-    // Each round stands an unknown in for the rejected value (every attribute is a `Field`)
-    // to find the next one; bounded by the number of values that can be rejected.
-    for _ in 0..=MAX_REPORTED {
-        match serde_path_to_error::deserialize::<_, M>(&json) {
+    // Where an unknown was stood in for a rejected value. Each round stands one in to find
+    // the next rejected value; where the stand-in is itself rejected (a plain type, or an
+    // element of a list), the next one up takes it. Bounded: each round stands one in.
+    let mut stood_in: Vec<Vec<PathStep>> = Vec::new();
+    for _ in 0..=MAX_ROUNDS {
+        match serde_path_to_error::deserialize::<_, M>(&tree) {
             Ok(model) if errors.is_empty() => return Ok(model),
             Ok(_) => return Err(errors),
             Err(e) => {
-                let path = attribute_path(ty, e.path());
-                let message = clean_message(&e.inner().to_string());
-                if path.0.is_empty() {
-                    errors.push(Diagnostic::error("Invalid configuration", message));
+                let steps = path_steps(e.path());
+                if !stood_in.contains(&steps) {
+                    let path = attribute_path(ty, e.path());
+                    let message = clean_message(&e.inner().to_string());
+                    if path.0.is_empty() {
+                        errors.push(Diagnostic::error("Invalid configuration", message));
+                        return Err(errors);
+                    }
+                    errors.push(
+                        Diagnostic::error(format!("Invalid value for {path}"), message).at(path),
+                    );
+                }
+                let Some(at) = stand_in_unknown(&mut tree, &steps) else {
                     return Err(errors);
-                }
-                errors
-                    .push(Diagnostic::error(format!("Invalid value for {path}"), message).at(path));
-                match json.pointer_mut(&json_pointer(e.path())) {
-                    Some(slot) if !is_unknown_json(slot) => *slot = unknown_json(),
-                    _ => return Err(errors),
-                }
+                };
+                stood_in.push(steps[..at].to_vec());
             }
         }
     }
     Err(errors)
 }
 
-/// How many rejected values one decoding reports at most.
-const MAX_REPORTED: usize = 32;
+/// How many rounds one decoding takes at most (a rejected value may take two).
+const MAX_ROUNDS: usize = 64;
 
-/// The JSON pointer of a serde path.
-fn json_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for segment in path.iter() {
-        out.push('/');
-        match segment {
-            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Segment::Seq { index } => out.push_str(&index.to_string()),
-            Segment::Enum { variant } => out.push_str(variant),
-            Segment::Unknown => out.push('?'),
+/// Makes the part at `steps`, or the nearest one up that is not unknown yet, unknown; how
+/// many steps its path has. `None` at the top (the model itself cannot be unknown).
+fn stand_in_unknown(tree: &mut Tree, steps: &[PathStep]) -> Option<usize> {
+    for at in (1..=steps.len()).rev() {
+        match tree.part_mut(&steps[..at]) {
+            Some(Tree::Unknown) | None => continue,
+            Some(part) => {
+                *part = Tree::Unknown;
+                return Some(at);
+            }
         }
     }
-    out
+    None
+}
+
+/// A serde path as steps into the tree.
+fn path_steps(path: &serde_path_to_error::Path) -> Vec<PathStep> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .map(|segment| match segment {
+            Segment::Map { key } => PathStep::Key(key.clone()),
+            Segment::Seq { index } => PathStep::Index(*index),
+            Segment::Enum { variant } => PathStep::Key(variant.clone()),
+            Segment::Unknown => PathStep::Key("?".into()),
+        })
+        .collect()
 }
 
 /// The value of the model `M`, an object of `block`.
 pub(crate) fn from_model<M: Serialize>(block: &Block, model: &M) -> Result<Value, Diagnostics> {
-    let json = serde_json::to_value(model).map_err(|e| {
+    let tree = to_tree(model).map_err(|e| {
         Diagnostics::from(Diagnostic::error(
             "Internal error: the resource model cannot be encoded",
             e.to_string(),
         ))
     })?;
-    decode(Level::of(block), &json)
+    decode(Level::of(block), tree.node())
 }
 
 /// serde_path_to_error's path, read against the value's type: struct fields and object
@@ -281,7 +343,8 @@ fn attribute_path(ty: &Type, path: &serde_path_to_error::Path) -> AttributePath 
                 out = out.key(key.clone());
                 ty = Some(element);
             }
-            (Segment::Seq { index }, Some(Type::List(element) | Type::Set(element))) => {
+            // A set's elements have no index Terraform could show: the set is the place.
+            (Segment::Seq { index }, Some(Type::List(element))) => {
                 out = out.index(*index as i64);
                 ty = Some(element);
             }
