@@ -101,7 +101,7 @@ async fn expect_waited_until_gone(control: &SandboxControl, email: &str) -> Resu
     let after: Vec<u64> = requests[deleted + 1..]
         .iter()
         .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/collaborators/{email}")))
-        .filter_map(|r| Some(u64::from(r.status)))
+        .map(|r| u64::from(r.status))
         .collect();
     let expected: Vec<u64> = std::iter::repeat_n(200, LINGER as usize)
         .chain([404])
@@ -428,7 +428,7 @@ async fn rate_limit_and_lost_answers_while_adding_make_one_collaborator() {
                             .await
                             .iter()
                             .filter(|r| r.method == "POST")
-                            .filter_map(|r| Some(u64::from(r.status)))
+                            .map(|r| u64::from(r.status))
                             .collect();
                         if posts != [429, 503, 503] {
                             return Err(format!("POSTs answered {posts:?}"));
