@@ -412,10 +412,9 @@ async fn adopt(
     control.clear_requests().await;
     run_line(&ws, &steps[3]).await?;
     let writes: Vec<String> = control
-        .requests()
+        .writes()
         .await
         .iter()
-        .filter(|r| r.method != "GET")
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     if !writes.is_empty() {

@@ -59,13 +59,7 @@ async fn start_world() -> SandboxWorld {
 
 /// The head of `branch` in the sandbox's repository.
 async fn head(control: &SandboxControl, branch: &str) -> String {
-    let state = control.state().await;
-    state["github"]["repos"]
-        .as_array()
-        .and_then(|repos| repos.iter().find(|r| r["full_name"] == REPO))
-        .and_then(|r| r["branches"][branch].as_str())
-        .map(str::to_string)
-        .expect("the branch's head")
+    control.branch_head(REPO, branch).await
 }
 
 async fn builds(control: &SandboxControl) -> Vec<Value> {

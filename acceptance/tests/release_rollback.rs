@@ -163,12 +163,7 @@ async fn rollback_becomes_current_triggers_roll_back_again_and_destroy_only_forg
         let control = c_destroy.clone();
         async move {
             // The destroy's refresh reads; forgetting writes nothing.
-            let writes: Vec<LoggedRequest> = control
-                .requests()
-                .await
-                .into_iter()
-                .filter(|r| r.method != "GET")
-                .collect();
+            let writes = control.writes().await;
             if !writes.is_empty() {
                 return Err(format!("destroy sent {writes:?}"));
             }

@@ -19,7 +19,7 @@ use acceptance::harness::{
     heroku_provider_config, treeherder_case, SandboxControl, SandboxWorld, Service, State, Step,
     World, PROVIDER_CONFIG,
 };
-use acceptance::sandbox::{AppLinkRequest, BuildSettings, LoggedRequest};
+use acceptance::sandbox::{AppLinkRequest, BuildSettings};
 use mysql_async::Conn;
 use mysql_common::unique;
 use regex::Regex;
@@ -30,15 +30,6 @@ const REPO: &str = "mozilla/treeherder";
 
 fn with_provider(resource: &str) -> String {
     format!("{}{resource}", heroku_provider_config(2, 5))
-}
-
-/// Requests that change something (anything but GET).
-fn writes(requests: &[LoggedRequest]) -> Vec<LoggedRequest> {
-    requests
-        .iter()
-        .filter(|r| r.method != "GET")
-        .cloned()
-        .collect()
 }
 
 /// With the default Terraform (both runs of `make test` cover 1.0.3 and 1.11.4).
@@ -89,7 +80,7 @@ resource "treeherder_app_collaborator" "dev" {{
         "Terraform's refusal: {}",
         tf.redact(&said)
     );
-    let writes = writes(&control.requests().await);
+    let writes = control.writes().await;
     assert!(writes.is_empty(), "the stale plan wrote: {writes:?}");
     let collaborators = control.app(APP).await["collaborators"]
         .as_array()
@@ -112,12 +103,7 @@ resource "treeherder_app_collaborator" "dev" {{
 
 /// The head of `branch` in the sandbox's repository.
 async fn head(control: &SandboxControl, branch: &str) -> String {
-    control.state().await["github"]["repos"]
-        .as_array()
-        .and_then(|repos| repos.iter().find(|r| r["full_name"] == REPO))
-        .and_then(|r| r["branches"][branch].as_str())
-        .map(str::to_string)
-        .expect("the branch's head")
+    control.branch_head(REPO, branch).await
 }
 
 fn deployment_config(reference: &str) -> String {

@@ -112,10 +112,9 @@ async fn the_testing_example_passes_terraform_test_with_mocks_and_the_real_provi
     // The integration run went to the API: the job was created on the app, then destroyed
     // when `terraform test` cleaned up. The unit runs made no writes (their mock answers).
     let writes: Vec<String> = control
-        .requests()
+        .writes()
         .await
         .iter()
-        .filter(|r| r.method != "GET")
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     let job_creates = writes

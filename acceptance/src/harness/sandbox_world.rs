@@ -284,6 +284,23 @@ impl SandboxControl {
         self.control_get("/requests").await
     }
 
+    /// The requests that may have changed something (all but GETs), oldest first.
+    pub async fn writes(&self) -> Vec<LoggedRequest> {
+        let mut requests = self.requests().await;
+        requests.retain(|r| r.method != "GET");
+        requests
+    }
+
+    /// The commit at the head of `branch` of the sandbox's GitHub repository `repo`.
+    pub async fn branch_head(&self, repo: &str, branch: &str) -> String {
+        self.state().await["github"]["repos"]
+            .as_array()
+            .and_then(|repos| repos.iter().find(|r| r["full_name"] == repo))
+            .and_then(|r| r["branches"][branch].as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no branch {branch} in the sandbox's {repo}"))
+    }
+
     /// The injected faults and how much of each is left.
     pub async fn faults(&self) -> Vec<Fault> {
         self.control_get("/faults").await

@@ -4,7 +4,6 @@
 //! log for the API key.
 
 use acceptance::harness::{treeherder_case, SandboxControl, SandboxWorld, Step};
-use acceptance::sandbox::LoggedRequest;
 use serde_json::Value;
 
 /// Applies `header` and expects each `(output, value)`, then adopts `imports` with `config`:
@@ -52,12 +51,7 @@ pub async fn list_then_adopt(
 }
 
 async fn no_writes(control: &SandboxControl, what: &str) -> Result<(), String> {
-    let writes: Vec<LoggedRequest> = control
-        .requests()
-        .await
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .collect();
+    let writes = control.writes().await;
     if writes.is_empty() {
         Ok(())
     } else {
